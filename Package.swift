@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// pod-security-webhook: a Kubernetes validating admission webhook enforcing the Pod Security Standards.
+// No package dependencies by design: Foundation, Dispatch, XCTest and system C libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "pod-security-webhook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pod-security-webhook", targets: ["pod-security-webhook"]),
+    ],
+    targets: [
+        // System C libraries, reached through module maps.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // What Swift cannot call directly in OpenSSL (macros, callbacks).
+        .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
+
+        // bytes -> JSON values: a strict, validating, fast reader and writer (request-path security code).
+        .target(name: "StrictJSON"),
+        // The pure policy engine: Pod model, levels, versions, one file per check. No I/O.
+        .target(name: "PodSecurity", dependencies: ["StrictJSON"]),
+        // Manifest files (JSON, multi-document YAML, Lists) -> JSON values, for the `check` command.
+        .target(name: "Manifests", dependencies: ["StrictJSON", "CYAML"]),
+        // AdmissionReview in and out: policy resolution, exemptions, modes, workloads, namespaces.
+        .target(name: "AdmissionControl", dependencies: ["PodSecurity", "StrictJSON"]),
+        // TLS on the system OpenSSL: contexts, server and client connections.
+        .target(name: "TLS", dependencies: ["CTLSShim", "COpenSSL"]),
+        // HTTP/1.1 over TLS: parser, writer, connection loop, limits. Knows nothing of pods.
+        .target(name: "HTTPServer", dependencies: ["TLS"]),
+        // A small Kubernetes API client: in-cluster config, kubeconfig, namespaces cache, pod lists.
+        .target(name: "KubernetesClient", dependencies: ["TLS", "StrictJSON"]),
+        // The webhook application: routes, metrics, logs; wires admission to the server.
+        .target(name: "WebhookApp", dependencies: ["AdmissionControl", "HTTPServer", "KubernetesClient", "PodSecurity", "StrictJSON"]),
+        // The executable: flags and wiring only.
+        .executableTarget(name: "pod-security-webhook", dependencies: ["WebhookApp", "Manifests", "AdmissionControl", "PodSecurity", "StrictJSON"]),
+        // Engine micro-benchmark: decode, evaluate, encode medians.
+        .executableTarget(name: "pod-security-bench", dependencies: ["AdmissionControl", "PodSecurity", "StrictJSON"], path: "bench/Sources/pod-security-bench"),
+
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "PodSecurityTests", dependencies: ["PodSecurity", "StrictJSON"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["PodSecurity", "StrictJSON"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "StrictJSON"]),
+        .testTarget(name: "AdmissionControlTests", dependencies: ["AdmissionControl", "PodSecurity", "StrictJSON"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
+        .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON"]),
+        .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "HTTPServer", "TLS", "StrictJSON"]),
+        .testTarget(name: "CommandLineTests", dependencies: [], path: "Tests/CommandLineTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

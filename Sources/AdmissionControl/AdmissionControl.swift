@@ -1,0 +1,1 @@
+// AdmissionControl: placeholder until its work lands.

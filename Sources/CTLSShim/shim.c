@@ -1,0 +1,2 @@
+#include "CTLSShim.h"
+int ctls_shim_version(void) { return 1; }

@@ -1,0 +1,1 @@
+// KubernetesClient: placeholder until its work lands.

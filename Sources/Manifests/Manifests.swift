@@ -1,0 +1,1 @@
+// Manifests: placeholder until its work lands.

@@ -1,0 +1,1 @@
+// PodSecurity: placeholder until its work lands.

@@ -1,0 +1,1 @@
+// WebhookApp: placeholder until its work lands.
