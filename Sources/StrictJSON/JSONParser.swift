@@ -1,0 +1,349 @@
+/// A strict RFC 8259 JSON reader over bytes. It is on the request path of every admission review, so it is
+/// written as security code: every byte is validated (grammar, UTF-8, control characters, escapes), nesting is
+/// bounded, and errors say where and what. It does not use Foundation: `JSONSerialization` bridges `1` to `true`,
+/// which must never decide a security field, and `JSONDecoder` costs ~15x more per review (FIELD-NOTES.md).
+public enum JSONParser {
+    /// Bounds on what the parser accepts.
+    public struct Limits: Sendable {
+        /// The deepest nesting of arrays and objects accepted. Kubernetes objects stay far below this;
+        /// the bound keeps recursion (and stack use) small whatever the input.
+        public var maxDepth: Int = 256
+        public init() {}
+        public init(maxDepth: Int) { self.maxDepth = maxDepth }
+    }
+
+    /// Parses exactly one JSON value; anything but whitespace after it is an error.
+    public static func parse(_ bytes: [UInt8], limits: Limits = Limits()) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(buffer, limits: limits)
+            do throws(JSONParseError) {
+                reader.skipWhitespace()
+                let value = try reader.parseValue(depth: 0)
+                reader.skipWhitespace()
+                if reader.position != buffer.count {
+                    throw reader.error("unexpected data after the JSON value")
+                }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Parses a JSON text given as a string.
+    public static func parse(_ text: String, limits: Limits = Limits()) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), limits: limits)
+    }
+
+    /// Parses whitespace-separated JSON values (a stream of documents, JSON Lines). Empty input gives none.
+    public static func parseSequence(_ bytes: [UInt8], limits: Limits = Limits()) throws(JSONParseError) -> [JSONValue] {
+        let result: Result<[JSONValue], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(buffer, limits: limits)
+            var values: [JSONValue] = []
+            do throws(JSONParseError) {
+                reader.skipWhitespace()
+                while reader.position < buffer.count {
+                    values.append(try reader.parseValue(depth: 0))
+                    let end = reader.position
+                    reader.skipWhitespace()
+                    if reader.position < buffer.count && reader.position == end && !isContainerEnd(buffer[end - 1]) {
+                        // Scalars must be separated, or `1 2` and `12` would read alike.
+                        throw reader.error("values in a sequence must be separated by whitespace")
+                    }
+                }
+                return .success(values)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func isContainerEnd(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")
+    }
+}
+
+/// Where and why a JSON text was rejected.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Byte offset of the problem (0-based).
+    public let offset: Int
+    /// 1-based line of the problem.
+    public let line: Int
+    /// 1-based column (in bytes) of the problem.
+    public let column: Int
+    /// What is wrong.
+    public let message: String
+
+    public init(offset: Int, line: Int, column: Int, message: String) {
+        self.offset = offset
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String { "invalid JSON at line \(line), column \(column): \(message)" }
+}
+
+private let quote = UInt8(ascii: "\"")
+private let backslash = UInt8(ascii: "\\")
+
+/// The cursor over one input buffer. Lives only inside `withUnsafeBufferPointer`.
+private struct Reader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var position = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
+        self.bytes = bytes
+        self.maxDepth = limits.maxDepth
+    }
+
+    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+        let offset = min(offset ?? position, bytes.count)
+        var line = 1
+        var lineStart = 0
+        for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = index + 1
+        }
+        return JSONParseError(offset: offset, line: line, column: offset - lineStart + 1, message: message)
+    }
+
+    func describeByte(at offset: Int) -> String {
+        guard offset < bytes.count else { return "end of input" }
+        let byte = bytes[offset]
+        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x" + String(byte, radix: 16, uppercase: true)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case quote: return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        let start = position
+        guard bytes.count - position >= count else { throw error("invalid literal, expected \(literal)", at: start) }
+        let expected = literal.utf8Start
+        for index in 0..<count where bytes[position + index] != expected[index] {
+            throw error("invalid literal, expected \(literal)", at: start)
+        }
+        position += count
+    }
+
+    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        position += 1  // {
+        var members: [JSONObject.Member] = []
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return .object(JSONObject(members))
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == quote else {
+                throw error("unexpected \(describeByte(at: position)), expected a string key")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+            }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            members.append(JSONObject.Member(key: key, value: value))
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+            switch bytes[position] {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return .object(JSONObject(members))
+            default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
+            }
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        position += 1  // [
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input inside an array") }
+            switch bytes[position] {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return .array(elements)
+            default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
+            }
+        }
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number: expected a digit", at: position) }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+            if position < bytes.count, isDigit(bytes[position]) { throw error("invalid number: leading zero", at: start) }
+        } else {
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number: expected a digit after '.'") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number: expected a digit in the exponent") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        // The grammar above admits ASCII only, so this cannot fail.
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        return JSONNumber(text: text)
+    }
+
+    @inline(__always)
+    func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        let start = position
+        position += 1  // opening quote
+        let contentStart = position
+        // Fast path: no escapes. Stop at the closing quote, a backslash, or a control character.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == quote {
+                let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<position])
+                position += 1
+                return try makeString(slice, at: contentStart)
+            }
+            if byte == backslash { break }
+            if byte < 0x20 { throw error("control character in string (must be escaped)") }
+            position += 1
+        }
+        guard position < bytes.count else { throw error("unterminated string", at: start) }
+        // Slow path: decode escapes into a scratch buffer.
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(position - contentStart + 16)
+        decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[contentStart..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == quote {
+                position += 1
+                return try decoded.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+                    try makeString(buffer, at: contentStart)
+                }
+            }
+            if byte < 0x20 { throw error("control character in string (must be escaped)") }
+            if byte != backslash {
+                decoded.append(byte)
+                position += 1
+                continue
+            }
+            position += 1
+            guard position < bytes.count else { break }
+            let escaped = bytes[position]
+            position += 1
+            switch escaped {
+            case quote: decoded.append(quote)
+            case backslash: decoded.append(backslash)
+            case UInt8(ascii: "/"): decoded.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate to form one scalar.
+                    if position + 1 < bytes.count, bytes[position] == backslash, bytes[position + 1] == UInt8(ascii: "u") {
+                        let save = position
+                        position += 2
+                        let low = try parseHex4()
+                        if (0xDC00..<0xE000).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            position = save
+                            scalar = 0xFFFD
+                        }
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    scalar = 0xFFFD
+                }
+                // Lone surrogates become U+FFFD, as Go's decoder (and so the apiserver) makes them.
+                appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &decoded)
+            default:
+                throw error("invalid escape '\\\(Character(Unicode.Scalar(escaped)))' in string", at: position - 2)
+            }
+        }
+        throw error("unterminated string", at: start)
+    }
+
+    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard bytes.count - position >= 4 else { throw error("invalid \\u escape: expected 4 hex digits") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error("invalid \\u escape: expected 4 hex digits")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+        // ASCII needs no validation; anything else must be well-formed UTF-8.
+        var ascii = true
+        for byte in utf8 where byte >= 0x80 { ascii = false; break }
+        if ascii { return String(decoding: utf8, as: UTF8.self) }
+        guard let string = String(validating: utf8, as: UTF8.self) else {
+            throw error("invalid UTF-8 in string", at: offset)
+        }
+        return string
+    }
+
+    func appendUTF8(_ scalar: Unicode.Scalar, to buffer: inout [UInt8]) {
+        UTF8.encode(scalar) { buffer.append($0) }
+    }
+}

@@ -1,0 +1,203 @@
+import XCTest
+@testable import StrictJSON
+
+final class JSONParserTests: XCTestCase {
+    func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+    func assertRejects(_ text: String, containing fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let value = try JSONParser.parse(text)
+            XCTFail("accepted \(text.debugDescription) as \(value)", file: file, line: line)
+        } catch {
+            XCTAssertTrue(error.message.contains(fragment), "\(error) does not mention \(fragment)", file: file, line: line)
+        }
+    }
+
+    func testScalars() throws {
+        XCTAssertEqual(try parse("null"), .null)
+        XCTAssertEqual(try parse(" true "), .bool(true))
+        XCTAssertEqual(try parse("false"), .bool(false))
+        XCTAssertEqual(try parse("0"), .number(JSONNumber(text: "0")))
+        XCTAssertEqual(try parse("-12.5e+3"), .number(JSONNumber(text: "-12.5e+3")))
+        XCTAssertEqual(try parse("\"a\""), .string("a"))
+    }
+
+    func testInt64IsExactAndNonIntegersAreNotInts() throws {
+        XCTAssertEqual(try parse("9223372036854775807").numberValue?.int64, Int64.max)
+        XCTAssertNil(try parse("9223372036854775808").numberValue?.int64)
+        XCTAssertNil(try parse("1.0").numberValue?.int64)
+        XCTAssertNil(try parse("1e3").numberValue?.int64)
+        XCTAssertEqual(try parse("-1").numberValue?.int64, -1)
+    }
+
+    func testObjectsKeepOrderAndLastDuplicateWins() throws {
+        let value = try parse(#"{"b":1,"a":{"x":[1,2,{}]},"b":2}"#)
+        XCTAssertEqual(value["b"], .number(JSONNumber(text: "2")))
+        XCTAssertEqual(value.objectValue?.keys, ["b", "a"])
+        XCTAssertEqual(value["a"]?["x"]?.arrayValue?.count, 3)
+        XCTAssertNil(value["missing"])
+        XCTAssertNil(JSONValue.string("s")["key"])
+    }
+
+    func testEscapesAndUnicode() throws {
+        XCTAssertEqual(try parse(#""a\"b\\c\/d\b\f\n\r\t""#), .string("a\"b\\c/d\u{08}\u{0C}\n\r\t"))
+        XCTAssertEqual(try parse(#""\u00e9\u20AC""#), .string("é€"))
+        XCTAssertEqual(try parse(#""\ud83d\ude00""#), .string("😀"))
+        XCTAssertEqual(try parse("\"héllo 😀\""), .string("héllo 😀"))
+        // Lone surrogates become U+FFFD, as Go's decoder does.
+        XCTAssertEqual(try parse(#""\ud83dx""#), .string("\u{FFFD}x"))
+        XCTAssertEqual(try parse(#""\ude00""#), .string("\u{FFFD}"))
+        XCTAssertEqual(try parse(#""\ud83d\u0041""#), .string("\u{FFFD}A"))
+    }
+
+    func testRejectsWhatRFC8259Rejects() {
+        assertRejects("", containing: "end of input")
+        assertRejects("{", containing: "expected a string key")
+        assertRejects("[1,]", containing: "expected a value")
+        assertRejects(#"{"a":1,}"#, containing: "expected a string key")
+        assertRejects("01", containing: "leading zero")
+        assertRejects("-", containing: "expected a digit")
+        assertRejects("1.", containing: "after '.'")
+        assertRejects("1e", containing: "exponent")
+        assertRejects("+1", containing: "expected a value")
+        assertRejects("tru", containing: "expected true")
+        assertRejects("nul", containing: "expected null")
+        assertRejects("NaN", containing: "expected a value")
+        assertRejects("\"abc", containing: "unterminated string")
+        assertRejects("\"a\nb\"", containing: "control character")
+        assertRejects(#""\x""#, containing: "invalid escape")
+        assertRejects(#""\u12""#, containing: "4 hex digits")
+        assertRejects(#"{"a" 1}"#, containing: "expected ':'")
+        assertRejects(#"{"a":1 "b":2}"#, containing: "expected ',' or '}'")
+        assertRejects("[1 2]", containing: "expected ',' or ']'")
+        assertRejects("{} {}", containing: "after the JSON value")
+        assertRejects("// comment\n{}", containing: "expected a value")
+        assertRejects("{'a':1}", containing: "expected a string key")
+    }
+
+    func testRejectsInvalidUTF8() {
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xC3, 0x28, 0x22])) { error in
+            XCTAssertTrue("\(error)".contains("invalid UTF-8"))
+        }
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xED, 0xA0, 0x80, 0x22]))  // encoded surrogate
+        XCTAssertThrowsError(try JSONParser.parse([0xFF]))
+    }
+
+    func testErrorsCarryLineAndColumn() {
+        XCTAssertThrowsError(try JSONParser.parse("{\n  \"a\": 1,\n  \"b\": x\n}")) { error in
+            let error = error as! JSONParseError
+            XCTAssertEqual(error.line, 3)
+            XCTAssertEqual(error.column, 8)
+            XCTAssertEqual(error.description, "invalid JSON at line 3, column 8: unexpected 'x', expected a value")
+        }
+    }
+
+    func testDepthIsBounded() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertThrowsError(try JSONParser.parse(deep)) { error in
+            XCTAssertTrue("\(error)".contains("nesting deeper than 256"))
+        }
+        let ok = String(repeating: "[", count: 256) + String(repeating: "]", count: 256)
+        XCTAssertNoThrow(try JSONParser.parse(ok))
+        XCTAssertThrowsError(try JSONParser.parse("[[[]]]", limits: .init(maxDepth: 2)))
+        let deepObjects = String(repeating: #"{"a":"#, count: 300) + "1" + String(repeating: "}", count: 300)
+        XCTAssertThrowsError(try JSONParser.parse(deepObjects))
+    }
+
+    func testSequences() throws {
+        XCTAssertEqual(try JSONParser.parseSequence(Array("".utf8)), [])
+        XCTAssertEqual(try JSONParser.parseSequence(Array(" {\"a\":1}\n{\"a\":2}\n".utf8)).count, 2)
+        XCTAssertEqual(try JSONParser.parseSequence(Array("{}{}[]".utf8)).count, 3)
+        XCTAssertEqual(try JSONParser.parseSequence(Array("1 2".utf8)).count, 2)
+        XCTAssertThrowsError(try JSONParser.parseSequence(Array("\"a\"\"b\"".utf8)))
+        XCTAssertThrowsError(try JSONParser.parseSequence(Array("{} {".utf8)))
+    }
+}
+
+final class JSONWriterTests: XCTestCase {
+    func testEscapesAsGoDoes() {
+        let value = JSONValue.string("a\"\\\n\r\t\u{08}\u{0C}\u{01}<>&\u{2028}\u{2029}é/")
+        XCTAssertEqual(value.jsonText, #""a\"\\\n\r\t\b\f\u0001\u003c\u003e\u0026\u2028\u2029é/""#)
+    }
+
+    func testCompactInStoredOrder() {
+        let value = JSONValue.object(JSONObject([
+            "z": .number(JSONNumber(1)), "a": .array([.null, .bool(true), .string("x")]), "m": .object(JSONObject()),
+        ]))
+        XCTAssertEqual(value.jsonText, #"{"z":1,"a":[null,true,"x"],"m":{}}"#)
+    }
+
+    func testSubscriptSetterReplacesAndRemoves() {
+        var object = JSONObject(["a": .null, "b": .bool(true), "a": .bool(false)])
+        object["a"] = .string("x")
+        XCTAssertEqual(JSONValue.object(object).jsonText, #"{"b":true,"a":"x"}"#)
+        object["b"] = nil
+        XCTAssertEqual(object.keys, ["a"])
+    }
+}
+
+/// Property and mutation tests: the parser is request-path security code, so it must never crash or hang,
+/// and whatever it accepts must survive a write/read round trip unchanged.
+final class JSONFuzzTests: XCTestCase {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    func randomValue(_ rng: inout SplitMix, depth: Int = 0) -> JSONValue {
+        let pick = depth > 4 ? Int.random(in: 0..<4, using: &rng) : Int.random(in: 0..<6, using: &rng)
+        switch pick {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &rng))
+        case 2: return .number(JSONNumber(Int64.random(in: Int64.min...Int64.max, using: &rng)))
+        case 3:
+            let alphabet: [Character] = ["a", "\"", "\\", "\n", "\u{01}", "é", "😀", "<", "\u{2028}", " ", "/"]
+            return .string(String((0..<Int.random(in: 0..<12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }))
+        case 4: return .array((0..<Int.random(in: 0..<4, using: &rng)).map { _ in randomValue(&rng, depth: depth + 1) })
+        default:
+            return .object(JSONObject((0..<Int.random(in: 0..<4, using: &rng)).map { index in
+                JSONObject.Member(key: "k\(index)", value: randomValue(&rng, depth: depth + 1))
+            }))
+        }
+    }
+
+    func testRoundTrip() throws {
+        var rng = SplitMix(state: 42)
+        for _ in 0..<2_000 {
+            let value = randomValue(&rng)
+            XCTAssertEqual(try JSONParser.parse(value.serialized()), value)
+        }
+    }
+
+    func testMutatedInputsNeverCrash() {
+        var rng = SplitMix(state: 7)
+        let seed = Array(#"{"apiVersion":"admission.k8s.io/v1","request":{"uid":"u","object":{"spec":{"containers":[{"name":"a","securityContext":{"runAsUser":1000,"privileged":false}}]},"s":"\u00e9\n"}}}"#.utf8)
+        let interesting: [UInt8] = Array("{}[]\",:\\u0123456789.eE+-tfn \n\u{7F}".utf8) + [0x80, 0xC3, 0xFF, 0x00]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = interesting.randomElement(using: &rng)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(interesting.randomElement(using: &rng)!, at: index)
+                }
+                if bytes.isEmpty { bytes = [0x20] }
+            }
+            if let value = try? JSONParser.parse(bytes) {
+                accepted += 1
+                XCTAssertEqual(try? JSONParser.parse(value.serialized()), value)
+            }
+        }
+        // Some mutations keep the text valid (inside strings); most do not. Both paths must have run.
+        XCTAssertGreaterThan(accepted, 0)
+        XCTAssertLessThan(accepted, 20_000)
+    }
+}
