@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "PodSecurity", dependencies: ["StrictJSON"]),
         // Manifest files (JSON, multi-document YAML, Lists) -> JSON values, for the `check` command.
         .target(name: "Manifests", dependencies: ["StrictJSON", "CYAML"]),
+        // The `check` command's engine: manifests in, evaluated objects and reports out.
+        .target(name: "ManifestCheck", dependencies: ["Manifests", "PodSecurity", "StrictJSON"]),
         // AdmissionReview in and out: policy resolution, exemptions, modes, workloads, namespaces.
         .target(name: "AdmissionControl", dependencies: ["PodSecurity", "StrictJSON"]),
         // TLS on the system OpenSSL: contexts, server and client connections.
@@ -33,7 +35,7 @@ let package = Package(
         // The webhook application: routes, metrics, logs; wires admission to the server.
         .target(name: "WebhookApp", dependencies: ["AdmissionControl", "HTTPServer", "KubernetesClient", "PodSecurity", "StrictJSON"]),
         // The executable: flags and wiring only.
-        .executableTarget(name: "pod-security-webhook", dependencies: ["WebhookApp", "Manifests", "AdmissionControl", "PodSecurity", "StrictJSON"]),
+        .executableTarget(name: "pod-security-webhook", dependencies: ["WebhookApp", "ManifestCheck", "Manifests", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "PodSecurity", "StrictJSON"]),
         // Engine micro-benchmark: decode, evaluate, encode medians.
         .executableTarget(name: "pod-security-bench", dependencies: ["AdmissionControl", "PodSecurity", "StrictJSON"], path: "bench/Sources/pod-security-bench"),
 
