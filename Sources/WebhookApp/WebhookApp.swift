@@ -1,1 +1,0 @@
-// WebhookApp: placeholder until its work lands.
