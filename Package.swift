@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
         .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON"]),
         .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "HTTPServer", "TLS", "StrictJSON"]),
-        .testTarget(name: "CommandLineTests", dependencies: [], path: "Tests/CommandLineTests"),
+        .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook"]),
     ],
     swiftLanguageModes: [.v6]
 )
