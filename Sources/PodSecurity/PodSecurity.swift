@@ -1,1 +1,0 @@
-// PodSecurity: placeholder until its work lands.
