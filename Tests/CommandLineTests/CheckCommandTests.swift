@@ -99,7 +99,7 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertEqual(records.map { $0["kind"] as? String }, ["Deployment", "Pod"])
         XCTAssertEqual(records.map { $0["allowed"] as? Bool }, [false, true])
         XCTAssertEqual(records[1]["message"] as? String, "")
-        XCTAssertEqual(records[1]["violations"] as? [Any]?.map { $0.count }, 0)
+        XCTAssertEqual((records[1]["violations"] as? [Any])?.count, 0)
         XCTAssertEqual(records.map { $0["index"] as? Int }, [0, 2])
     }
 

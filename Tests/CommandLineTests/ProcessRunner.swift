@@ -33,21 +33,29 @@ enum WebhookBinary {
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         // Read both pipes fully before waiting, so a large output cannot block the child.
-        var stdoutData = Data(), stderrData = Data()
+        let stdoutData = PipeContents(), stderrData = PipeContents()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { stdoutData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { stdoutData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
         group.enter()
-        DispatchQueue.global().async { stderrData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { stderrData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             throw NSError(domain: "ProcessRunner", code: 1, userInfo: [NSLocalizedDescriptionKey: "timed out: \(arguments)"])
         }
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: stdoutData, as: UTF8.self),
-                             stderr: String(decoding: stderrData, as: UTF8.self))
+                             stdout: String(decoding: stdoutData.get(), as: UTF8.self),
+                             stderr: String(decoding: stderrData.get(), as: UTF8.self))
     }
+}
+
+/// What one reader thread collected from a pipe; the lock makes the hand-over to the test thread safe.
+final class PipeContents: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ newData: Data) { lock.withLock { data = newData } }
+    func get() -> Data { lock.withLock { data } }
 }
 
 /// A temporary directory removed at the end of the test.

@@ -1,1 +1,0 @@
-// Manifests: placeholder until its work lands.
