@@ -41,6 +41,11 @@ public final class NamespaceCache: Sendable {
     /// The resourceVersion the cache is current to (the last list or event), nil before the first list.
     public var resourceVersion: String? { state.withLock { $0.resourceVersion } }
 
+    /// The labels of `name` if cached, without a live GET (diagnostics and tests).
+    public func cachedLabels(_ name: String) -> [String: String]? {
+        state.withLock { $0.labels[name] }
+    }
+
     /// The number of namespaces cached.
     public var count: Int { state.withLock { $0.labels.count } }
 
