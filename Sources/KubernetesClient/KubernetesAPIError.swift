@@ -24,7 +24,7 @@ public struct KubernetesAPIError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         if let statusCode { return "Kubernetes API error \(statusCode) \(reason): \(message)" }
-        return "Kubernetes API unreachable (\(reason)): \(message)"
+        return "Kubernetes API request failed (\(reason)): \(message)"
     }
 
     static func protocolError(_ message: String) -> KubernetesAPIError {
