@@ -129,11 +129,14 @@ final class SocketStream: ByteStream {
 
     func setTimeout(seconds: Double) { Sockets.setTimeout(fd, seconds: seconds) }
 
-    func interrupt() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+    // Both under the lock, so an interrupt never reaches a descriptor number already closed and reused.
+    func interrupt() { closed.withLock { closed in if !closed { _ = shutdown(fd, Int32(SHUT_RDWR)) } } }
 
     func close() {
-        let wasClosed = closed.withLock { value in defer { value = true }; return value }
-        if !wasClosed { Glibc.close(fd) }
+        closed.withLock { closed in
+            if !closed { Glibc.close(fd) }
+            closed = true
+        }
     }
 
     deinit { close() }

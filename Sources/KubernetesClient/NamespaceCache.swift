@@ -90,6 +90,8 @@ public final class NamespaceCache: Sendable {
         var backoff = options.initialBackoffSeconds
         var needsList = true
         while !watchCancellation.isCancelled {
+            let listing = needsList
+            var watchStarted: Double?
             do {
                 if needsList {
                     let list = try client.listNamespaces()
@@ -103,17 +105,24 @@ public final class NamespaceCache: Sendable {
                     log("namespace cache: listed \(list.items.count) namespaces at resourceVersion \(list.resourceVersion)")
                     needsList = false
                 }
+                let started = monotonicSeconds()
+                watchStarted = started
                 let outcome = try watchOnce(watchCancellation)
+                if watchCancellation.isCancelled { break }
                 switch outcome {
+                case .ended where monotonicSeconds() - started < 1:
+                    // A watch the server ends at once: do not spin; back off as after an error.
+                    log("namespace cache: watch ended immediately; retrying in \(Int(backoff * 1000)) ms")
                 case .ended:
                     backoff = options.initialBackoffSeconds
+                    continue
                 case .relist:
                     needsList = true
+                    continue
                 }
-                continue
             } catch let error as KubernetesAPIError {
                 if watchCancellation.isCancelled { break }
-                if error.isGone {
+                if error.isGone && !listing {
                     log("namespace cache: resourceVersion too old (\(error.message)); listing again")
                     needsList = true
                     continue
@@ -126,6 +135,10 @@ public final class NamespaceCache: Sendable {
             } catch {
                 if watchCancellation.isCancelled { break }
                 log("namespace cache: \(error); retrying in \(Int(backoff * 1000)) ms")
+            }
+            if let watchStarted, monotonicSeconds() - watchStarted > 30 {
+                // A watch that ran a while and then dropped is not a failing server: resume promptly.
+                backoff = options.initialBackoffSeconds
             }
             // Full jitter in [backoff/2, backoff], then double up to the cap.
             let delay = backoff / 2 + Double.random(in: 0...(backoff / 2))
