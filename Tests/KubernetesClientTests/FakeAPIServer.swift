@@ -7,7 +7,17 @@ import XCTest
 protocol StandInConnection: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int   // <= 0: closed or failed
     func write(_ bytes: [UInt8]) -> Bool
+    /// True when the client has closed its end (checked without consuming data).
+    func peerClosed() -> Bool
     func close()
+}
+
+/// Whether the peer of socket `fd` has closed (readable with nothing to read).
+func socketPeerClosed(_ fd: Int32) -> Bool {
+    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    guard poll(&entry, 1, 0) == 1 else { return false }
+    var byte: UInt8 = 0
+    return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0 || (entry.revents & Int16(POLLHUP | POLLERR)) != 0
 }
 
 final class PlainStandInConnection: StandInConnection {
@@ -23,6 +33,7 @@ final class PlainStandInConnection: StandInConnection {
         }
         return true
     }
+    func peerClosed() -> Bool { socketPeerClosed(fd) }
     func close() { Glibc.shutdown(fd, Int32(SHUT_RDWR)); Glibc.close(fd) }
 }
 
@@ -76,6 +87,7 @@ final class FakeAPIServer: @unchecked Sendable {  // state behind `lock`
     private var watchScripts: [WatchScript] = []
     private var dropWatchesGeneration = 0
     private var connectionCount = 0
+    private var openWatches = 0
     var expectedToken: String? { get { locked { _expectedToken } } set { locked { _expectedToken = newValue } } }
     private var _expectedToken: String?
     var pauseWatchEvents: Bool { get { locked { _pause } } set { locked { _pause = newValue } } }
@@ -154,6 +166,8 @@ final class FakeAPIServer: @unchecked Sendable {  // state behind `lock`
     func dropWatches() { locked { dropWatchesGeneration += 1 } }
     var recordedRequests: [RecordedRequest] { locked { requests } }
     var connectionsAccepted: Int { locked { connectionCount } }
+    /// Watch streams currently open (the stand-in notices a client's close within its poll interval).
+    var openWatchCount: Int { locked { openWatches } }
     var currentResourceVersion: Int { locked { resourceVersion } }
     func watchRequests() -> [RecordedRequest] { recordedRequests.filter { $0.query["watch"] == "1" } }
 
@@ -297,6 +311,8 @@ final class FakeAPIServer: @unchecked Sendable {  // state behind `lock`
             return false
         }
         guard connection.write(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)) else { return false }
+        locked { openWatches += 1 }
+        defer { locked { openWatches -= 1 } }
         var sizes = [5, 300, 17, 1, 64].makeIterator()
         func writeChunked(_ bytes: [UInt8]) -> Bool {
             // Odd chunk sizes: events span chunk boundaries, and a large chunk holds several events.
@@ -325,7 +341,7 @@ final class FakeAPIServer: @unchecked Sendable {  // state behind `lock`
         var sent = 0
         while true {
             let (pending, stop, dropped, paused) = locked { (events.filter { $0.rv > cursor }, stopped, dropWatchesGeneration != generation, _pause) }
-            if stop || dropped { return false }  // abrupt close, no terminating chunk
+            if stop || dropped || connection.peerClosed() { return false }  // abrupt close, no terminating chunk
             if !paused && !pending.isEmpty {
                 var batch: [UInt8] = []
                 for event in pending {

@@ -141,6 +141,17 @@ final class NamespaceCacheTests: XCTestCase {
         }
     }
 
+    func testStopClosesTheWatch() throws {
+        let standIn = try StandIn.start()
+        defer { standIn.server.stop() }
+        let cache = NamespaceCache(client: standIn.client)
+        cache.start()
+        waitUntil("watching") { standIn.server.openWatchCount == 1 }
+        cache.stop()
+        waitUntil("watch closed") { standIn.server.openWatchCount == 0 }
+        XCTAssertTrue(cache.isSynced, "what was synced stays usable")
+    }
+
     func testUnreachableAPIServerIsAnError() throws {
         let standIn = try StandIn.start()
         standIn.server.stop()
