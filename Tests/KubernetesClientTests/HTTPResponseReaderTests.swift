@@ -7,9 +7,9 @@ final class ScriptedStream: ByteStream {
     init(_ pieces: [String]) { self.pieces = pieces.map { Array($0.utf8) } }
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !pieces.isEmpty else { return 0 }
-        var piece = pieces.removeFirst()
+        let piece = pieces.removeFirst()
         let count = min(piece.count, buffer.count)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: &piece, count: count))
+        piece.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         if count < piece.count { pieces.insert(Array(piece[count...]), at: 0) }
         return count
     }
