@@ -1,7 +1,5 @@
 import StrictJSON
 
-// API SKELETON: the engine work replaces the bodies here (the full Pod model and its decoding).
-
 /// A field of the wrong JSON type, or an otherwise undecodable pod: names the field path.
 public struct PodDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The field path, e.g. `spec.containers[0].securityContext.privileged`.
@@ -29,18 +27,197 @@ public struct PodMetadata: Sendable, Hashable {
     }
 }
 
-/// A pod as the checks see it: metadata and spec, decoded from JSON.
-public struct Pod: Sendable {
+/// A pod as the checks see it: metadata and spec, decoded from JSON. Only the fields some check reads are
+/// kept; the rest of the object is ignored, as the checks ignore it.
+public struct Pod: Sendable, Hashable {
     public var metadata: PodMetadata
+    public var spec: PodSpec
+
+    public init(metadata: PodMetadata = PodMetadata(), spec: PodSpec = PodSpec()) {
+        self.metadata = metadata
+        self.spec = spec
+    }
 
     /// Decodes a Pod object (`{"metadata": ..., "spec": ...}`).
     public init(decoding object: JSONValue) throws(PodDecodeError) {
+        guard case .object = object else {
+            throw PodDecodeError(path: "", message: "expected a Pod object, found \(object.kindName)")
+        }
         try self.init(metadata: object["metadata"], spec: object["spec"], path: "")
     }
 
     /// Decodes a pod from its metadata and spec, e.g. a workload's pod template. `path` prefixes field paths
     /// in errors (`spec.template` for a Deployment; empty for a Pod).
     public init(metadata: JSONValue?, spec: JSONValue?, path: String) throws(PodDecodeError) {
-        self.metadata = PodMetadata()
+        let decoder = FieldDecoder(prefix: path)
+        self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
+        self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
     }
+}
+
+/// The parts of a PodSpec the checks read.
+public struct PodSpec: Sendable, Hashable {
+    public var hostNetwork = false
+    public var hostPID = false
+    public var hostIPC = false
+    /// nil when unset; `false` puts the pod in a user namespace, which relaxes some checks from v1.35.
+    public var hostUsers: Bool?
+    public var securityContext: PodSecurityContext?
+    public var initContainers: [Container] = []
+    public var containers: [Container] = []
+    public var ephemeralContainers: [Container] = []
+    public var volumes: [Volume] = []
+    /// `spec.os.name`: `windows` exempts the pod from some restricted checks from v1.25.
+    public var osName: String?
+    public var runtimeClassName: String?
+
+    public init() {}
+
+    /// Every container in PSA's visiting order: init containers, containers, then ephemeral containers.
+    public var allContainers: [Container] { initContainers + containers + ephemeralContainers }
+
+    /// Calls `body` for every container in PSA's visiting order without building a new array.
+    @inlinable
+    public func forEachContainer(_ body: (Container) -> Void) {
+        for container in initContainers { body(container) }
+        for container in containers { body(container) }
+        for container in ephemeralContainers { body(container) }
+    }
+
+    /// PSA's `spec.os.name == "windows"`.
+    public var isWindows: Bool { osName == "windows" }
+
+    /// PSA's `relaxPolicyForUserNamespacePod`: `hostUsers` explicitly false.
+    public var isInUserNamespace: Bool { hostUsers == false }
+}
+
+/// `spec.securityContext`, the fields the checks read.
+public struct PodSecurityContext: Sendable, Hashable {
+    public var runAsNonRoot: Bool?
+    public var runAsUser: Int64?
+    public var seLinuxOptions: SELinuxOptions?
+    public var seccompProfile: SeccompProfile?
+    public var appArmorProfile: AppArmorProfile?
+    public var windowsOptions: WindowsOptions?
+    public var sysctls: [Sysctl] = []
+
+    public init() {}
+}
+
+/// A container, init container or ephemeral container: the fields the checks read.
+public struct Container: Sendable, Hashable {
+    public var name = ""
+    public var securityContext: SecurityContext?
+    public var ports: [ContainerPort] = []
+    public var livenessProbe: Probe?
+    public var readinessProbe: Probe?
+    public var startupProbe: Probe?
+    public var lifecycle: Lifecycle?
+
+    public init(name: String = "") { self.name = name }
+}
+
+/// A container's `securityContext`.
+public struct SecurityContext: Sendable, Hashable {
+    public var privileged: Bool?
+    public var allowPrivilegeEscalation: Bool?
+    public var runAsNonRoot: Bool?
+    public var runAsUser: Int64?
+    public var capabilities: Capabilities?
+    public var seLinuxOptions: SELinuxOptions?
+    public var seccompProfile: SeccompProfile?
+    public var appArmorProfile: AppArmorProfile?
+    public var windowsOptions: WindowsOptions?
+    public var procMount: String?
+
+    public init() {}
+}
+
+public struct Capabilities: Sendable, Hashable {
+    public var add: [String] = []
+    public var drop: [String] = []
+    public init(add: [String] = [], drop: [String] = []) { self.add = add; self.drop = drop }
+}
+
+public struct SELinuxOptions: Sendable, Hashable {
+    public var user = ""
+    public var role = ""
+    public var type = ""
+    public var level = ""
+    public init() {}
+}
+
+public struct SeccompProfile: Sendable, Hashable {
+    public var type = ""
+    public init(type: String = "") { self.type = type }
+}
+
+public struct AppArmorProfile: Sendable, Hashable {
+    public var type = ""
+    public init(type: String = "") { self.type = type }
+}
+
+public struct WindowsOptions: Sendable, Hashable {
+    public var hostProcess: Bool?
+    public init(hostProcess: Bool? = nil) { self.hostProcess = hostProcess }
+}
+
+public struct Sysctl: Sendable, Hashable {
+    public var name = ""
+    public var value = ""
+    public init(name: String = "", value: String = "") { self.name = name; self.value = value }
+}
+
+public struct ContainerPort: Sendable, Hashable {
+    public var hostPort: Int32 = 0
+    public var containerPort: Int32 = 0
+    public init(hostPort: Int32 = 0, containerPort: Int32 = 0) { self.hostPort = hostPort; self.containerPort = containerPort }
+}
+
+/// A probe or lifecycle handler: only the `host` fields of its `httpGet` and `tcpSocket` actions matter.
+public struct ProbeHandler: Sendable, Hashable {
+    /// `httpGet.host` when `httpGet` is set ("" when the host is unset).
+    public var httpGetHost: String?
+    /// `tcpSocket.host` when `tcpSocket` is set ("" when the host is unset).
+    public var tcpSocketHost: String?
+    public init(httpGetHost: String? = nil, tcpSocketHost: String? = nil) {
+        self.httpGetHost = httpGetHost
+        self.tcpSocketHost = tcpSocketHost
+    }
+}
+
+public typealias Probe = ProbeHandler
+
+public struct Lifecycle: Sendable, Hashable {
+    public var postStart: ProbeHandler?
+    public var preStop: ProbeHandler?
+    public init(postStart: ProbeHandler? = nil, preStop: ProbeHandler? = nil) {
+        self.postStart = postStart
+        self.preStop = preStop
+    }
+}
+
+/// A volume: its name and which sources it sets.
+public struct Volume: Sendable, Hashable {
+    public var name = ""
+    /// The volume source fields set (non-null), by their JSON names, in `VolumeSourceKind` order.
+    public var sources: [VolumeSourceKind] = []
+
+    public init(name: String = "", sources: [VolumeSourceKind] = []) {
+        self.name = name
+        self.sources = sources
+    }
+
+    /// A volume with no source is defaulted to `emptyDir` by the apiserver before admission sees it.
+    public func has(_ kind: VolumeSourceKind) -> Bool {
+        sources.isEmpty ? kind == .emptyDir : sources.contains(kind)
+    }
+}
+
+/// Every volume source of core/v1 `VolumeSource`, named as in JSON.
+public enum VolumeSourceKind: String, Sendable, Hashable, CaseIterable {
+    case hostPath, emptyDir, gcePersistentDisk, awsElasticBlockStore, gitRepo, secret, nfs, iscsi, glusterfs
+    case persistentVolumeClaim, rbd, flexVolume, cinder, cephfs, flocker, downwardAPI, fc, azureFile, configMap
+    case vsphereVolume, quobyte, azureDisk, photonPersistentDisk, projected, portworxVolume, scaleIO, storageos
+    case csi, ephemeral, image
 }

@@ -1,0 +1,40 @@
+/// Restricted, v1.22+: every container drops `ALL` and adds nothing but `NET_BIND_SERVICE`. Replaces
+/// `capabilities_baseline`. From v1.25 Windows pods are exempt.
+extension Checks {
+    static let capabilitiesRestricted = Check(id: "capabilities_restricted", level: .restricted, versions: [
+        VersionedCheck(minimumMinor: 22, overrides: ["capabilities_baseline"], evaluate: capabilitiesRestrictedV1Dot22),
+        VersionedCheck(minimumMinor: 25, overrides: ["capabilities_baseline"], evaluate: capabilitiesRestrictedV1Dot25),
+    ])
+
+    @Sendable static func capabilitiesRestrictedV1Dot22(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
+        var missingDropAll: [String] = []
+        var addingForbidden: [String] = []
+        var forbiddenCapabilities: [String] = []
+        spec.forEachContainer { container in
+            guard let capabilities = container.securityContext?.capabilities else {
+                missingDropAll.append(container.name)
+                return
+            }
+            if !capabilities.drop.contains("ALL") { missingDropAll.append(container.name) }
+            var addedForbidden = false
+            for capability in capabilities.add where capability != "NET_BIND_SERVICE" {
+                addedForbidden = true
+                forbiddenCapabilities.append(capability)
+            }
+            if addedForbidden { addingForbidden.append(container.name) }
+        }
+        var details: [String] = []
+        if !missingDropAll.isEmpty {
+            details.append("\(containersPhrase(missingDropAll)) must set securityContext.capabilities.drop=[\"ALL\"]")
+        }
+        if !addingForbidden.isEmpty {
+            details.append("\(containersPhrase(addingForbidden)) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add")
+        }
+        guard !details.isEmpty else { return nil }
+        return CheckFinding(reason: "unrestricted capabilities", detail: details.joined(separator: "; "))
+    }
+
+    @Sendable static func capabilitiesRestrictedV1Dot25(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
+        spec.isWindows ? nil : capabilitiesRestrictedV1Dot22(metadata, spec)
+    }
+}

@@ -1,0 +1,15 @@
+/// Baseline, v1.0+: no privileged containers.
+extension Checks {
+    static let privileged = Check(id: "privileged", level: .baseline, versions: [
+        VersionedCheck(minimumMinor: 0, evaluate: privilegedV1Dot0),
+    ])
+
+    @Sendable static func privilegedV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
+        var badContainers: [String] = []
+        spec.forEachContainer { container in
+            if container.securityContext?.privileged == true { badContainers.append(container.name) }
+        }
+        guard !badContainers.isEmpty else { return nil }
+        return CheckFinding(reason: "privileged", detail: "\(containersPhrase(badContainers)) must not set securityContext.privileged=true")
+    }
+}

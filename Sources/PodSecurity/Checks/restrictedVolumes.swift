@@ -1,0 +1,33 @@
+/// Restricted, v1.0+: only the volume types that need no privileges: configMap, csi, downwardAPI, emptyDir,
+/// ephemeral, image, persistentVolumeClaim, projected, secret. Replaces `hostPathVolumes`.
+extension Checks {
+    static let restrictedVolumes = Check(id: "restrictedVolumes", level: .restricted, versions: [
+        VersionedCheck(minimumMinor: 0, overrides: ["hostPathVolumes"], evaluate: restrictedVolumesV1Dot0),
+    ])
+
+    static let allowedVolumeSources: [VolumeSourceKind] = [
+        .configMap, .csi, .downwardAPI, .emptyDir, .ephemeral, .image, .persistentVolumeClaim, .projected, .secret,
+    ]
+
+    /// The restricted sources in the order upstream tests them: the first one set names the volume's type.
+    static let restrictedVolumeSources: [VolumeSourceKind] = [
+        .hostPath, .gcePersistentDisk, .awsElasticBlockStore, .gitRepo, .nfs, .iscsi, .glusterfs, .rbd, .flexVolume,
+        .cinder, .cephfs, .flocker, .fc, .azureFile, .vsphereVolume, .quobyte, .azureDisk, .photonPersistentDisk,
+        .portworxVolume, .scaleIO, .storageos,
+    ]
+
+    @Sendable static func restrictedVolumesV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
+        var badVolumes: [String] = []
+        var badTypes: [String] = []
+        for volume in spec.volumes {
+            if allowedVolumeSources.contains(where: volume.has) { continue }
+            badVolumes.append(volume.name)
+            badTypes.append(restrictedVolumeSources.first(where: volume.has)?.rawValue ?? "unknown")
+        }
+        guard !badVolumes.isEmpty else { return nil }
+        let types = sortedUnique(badTypes)
+        return CheckFinding(
+            reason: "restricted volume types",
+            detail: "\(pluralize("volume", "volumes", badVolumes.count)) \(joinQuote(badVolumes)) \(pluralize("uses", "use", badVolumes.count)) \(pluralize("restricted volume type", "restricted volume types", types.count)) \(joinQuote(types))")
+    }
+}

@@ -1,0 +1,79 @@
+// The wording helpers PSA's checks share, so that details match upstream byte for byte.
+
+/// `singular` for exactly one, `plural` otherwise (zero included), as PSA's `pluralize`.
+func pluralize(_ singular: String, _ plural: String, _ count: Int) -> String {
+    count == 1 ? singular : plural
+}
+
+/// `"a", "b"`: each item in double quotes, joined by `, `, as PSA's `joinQuote`.
+func joinQuote(_ items: [String]) -> String {
+    guard !items.isEmpty else { return "" }
+    var text = "\""
+    for (index, item) in items.enumerated() {
+        if index > 0 { text += "\", \"" }
+        text += item
+    }
+    text += "\""
+    return text
+}
+
+/// `container "a"` / `containers "a", "b"`.
+func containersPhrase(_ names: [String]) -> String {
+    "\(pluralize("container", "containers", names.count)) \(joinQuote(names))"
+}
+
+/// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.
+func sortedUnique(_ items: [String]) -> [String] {
+    var unique: [String] = []
+    var seen = Set<String>()
+    for item in items where seen.insert(item).inserted { unique.append(item) }
+    return unique.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+}
+
+/// Go's `%q` of a string (`strconv.Quote`): double-quoted, with Go's escapes for quotes, backslashes,
+/// control and non-printable characters.
+func goQuoted(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\u{07}": result += "\\a"
+        case "\u{08}": result += "\\b"
+        case "\u{0C}": result += "\\f"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case "\u{0B}": result += "\\v"
+        default:
+            let value = scalar.value
+            if value < 0x20 || value == 0x7F {
+                result += "\\x" + hex(value, width: 2)
+            } else if value < 0x80 || isGoPrintable(scalar) {
+                result.unicodeScalars.append(scalar)
+            } else if value <= 0xFFFF {
+                result += "\\u" + hex(value, width: 4)
+            } else {
+                result += "\\U" + hex(value, width: 8)
+            }
+        }
+    }
+    result += "\""
+    return result
+}
+
+/// Go's `strconv.IsPrint` for non-ASCII scalars: letters, marks, numbers, punctuation, symbols and U+0020
+/// only. Swift's general categories give the same answer.
+private func isGoPrintable(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+        return false
+    default:
+        return true
+    }
+}
+
+private func hex(_ value: UInt32, width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
+}
