@@ -1,0 +1,98 @@
+import PodSecurity
+import StrictJSON
+import XCTest
+
+final class PodDecodingTests: XCTestCase {
+    func testReadsEveryFieldTheChecksUse() throws {
+        let decoded = try pod("""
+        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b"}},
+         "spec":{"hostNetwork":true,"hostPID":true,"hostIPC":false,"hostUsers":false,"runtimeClassName":"gvisor",
+          "os":{"name":"windows"},
+          "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"sysctls":[{"name":"kernel.x","value":"1"}],
+            "seLinuxOptions":{"type":"t","user":"u","role":"r","level":"s0"},"seccompProfile":{"type":"Localhost"},
+            "appArmorProfile":{"type":"RuntimeDefault"},"windowsOptions":{"hostProcess":false}},
+          "initContainers":[{"name":"i"}],
+          "containers":[{"name":"c","ports":[{"containerPort":80,"hostPort":8080}],
+            "livenessProbe":{"httpGet":{"host":"h1","port":1}},"readinessProbe":{"tcpSocket":{"port":2}},
+            "lifecycle":{"preStop":{"httpGet":{"host":"h2"}}},
+            "securityContext":{"privileged":true,"allowPrivilegeEscalation":false,"runAsUser":0,"procMount":"Unmasked",
+              "capabilities":{"add":["NET_RAW"],"drop":["ALL"]}}}],
+          "ephemeralContainers":[{"name":"e"}],
+          "volumes":[{"name":"v","hostPath":{"path":"/"}},{"name":"w"}]}}
+        """)
+        XCTAssertEqual(decoded.metadata.name, "n")
+        XCTAssertEqual(decoded.metadata.annotations, ["a": "b"])
+        let spec = decoded.spec
+        XCTAssertTrue(spec.hostNetwork && spec.hostPID && !spec.hostIPC)
+        XCTAssertEqual(spec.hostUsers, false)
+        XCTAssertTrue(spec.isWindows)
+        XCTAssertEqual(spec.runtimeClassName, "gvisor")
+        XCTAssertEqual(spec.securityContext?.runAsUser, 1000)
+        XCTAssertEqual(spec.securityContext?.sysctls, [Sysctl(name: "kernel.x", value: "1")])
+        XCTAssertEqual(spec.securityContext?.seLinuxOptions?.role, "r")
+        XCTAssertEqual(spec.allContainers.map(\.name), ["i", "c", "e"])
+        let container = spec.containers[0]
+        XCTAssertEqual(container.ports, [ContainerPort(hostPort: 8080, containerPort: 80)])
+        XCTAssertEqual(container.livenessProbe?.httpGetHost, "h1")
+        XCTAssertEqual(container.readinessProbe?.tcpSocketHost, "")
+        XCTAssertNil(container.readinessProbe?.httpGetHost)
+        XCTAssertEqual(container.lifecycle?.preStop?.httpGetHost, "h2")
+        XCTAssertEqual(container.securityContext?.capabilities, Capabilities(add: ["NET_RAW"], drop: ["ALL"]))
+        XCTAssertEqual(container.securityContext?.procMount, "Unmasked")
+        XCTAssertEqual(spec.volumes.map(\.sources), [[.hostPath], []])
+        XCTAssertTrue(spec.volumes[1].has(.emptyDir), "a volume with no source is defaulted to emptyDir")
+    }
+
+    func testWrongTypeNamesTheFieldPath() {
+        let cases: [(String, String)] = [
+            (#"{"spec":{"containers":[{"name":"a"},{"name":"b","securityContext":{"privileged":"true"}}]}}"#,
+             "spec.containers[1].securityContext.privileged: expected boolean, found string"),
+            (#"{"spec":{"hostNetwork":1}}"#, "spec.hostNetwork: expected boolean, found number"),
+            (#"{"spec":{"containers":{}}}"#, "spec.containers: expected array, found object"),
+            (#"{"spec":{"securityContext":{"runAsUser":1.5}}}"#, "spec.securityContext.runAsUser: expected a 64-bit integer, found 1.5"),
+            (#"{"spec":{"initContainers":[{"ports":[{"hostPort":4294967296}]}]}}"#,
+             "spec.initContainers[0].ports[0].hostPort: expected a 32-bit integer, found 4294967296"),
+            (#"{"metadata":{"annotations":{"k":1}}}"#, "metadata.annotations.k: expected string, found number"),
+            (#"{"spec":{"volumes":[{"name":"v","hostPath":"/"}]}}"#, "spec.volumes[0].hostPath: expected object, found string"),
+            (#"{"spec":{"ephemeralContainers":[{"securityContext":{"capabilities":{"add":[1]}}}]}}"#,
+             "spec.ephemeralContainers[0].securityContext.capabilities.add[0]: expected string, found number"),
+            (#"[]"#, "expected a Pod object, found array"),
+        ]
+        for (json, expected) in cases {
+            XCTAssertThrowsError(try pod(json), json) { error in
+                XCTAssertEqual((error as? PodDecodeError)?.description, expected, json)
+            }
+        }
+    }
+
+    func testTemplatePathPrefixesErrors() throws {
+        let template = try JSONParser.parse(#"{"spec":{"hostPID":"yes"}}"#)
+        XCTAssertThrowsError(try Pod(metadata: nil, spec: template["spec"], path: "spec.template")) { error in
+            XCTAssertEqual((error as? PodDecodeError)?.path, "spec.template.spec.hostPID")
+        }
+    }
+
+    func testExplicitNullsAreUnset() throws {
+        let decoded = try pod("""
+        {"metadata":{"annotations":null},"spec":{"securityContext":null,"hostUsers":null,"os":null,
+          "containers":[{"name":"a","securityContext":{"runAsNonRoot":null,"capabilities":null,"seccompProfile":null}}],
+          "initContainers":null,"volumes":[{"name":"v","hostPath":null,"secret":{}}]}}
+        """)
+        XCTAssertNil(decoded.spec.securityContext)
+        XCTAssertNil(decoded.spec.hostUsers)
+        XCTAssertNil(decoded.spec.osName)
+        XCTAssertNil(decoded.spec.containers[0].securityContext?.runAsNonRoot)
+        XCTAssertNil(decoded.spec.containers[0].securityContext?.capabilities)
+        XCTAssertEqual(decoded.spec.volumes[0].sources, [.secret])
+    }
+
+    func testRepeatedKeyLastWinsAsInGo() throws {
+        let decoded = try pod(#"{"spec":{"hostPID":true,"hostPID":false}}"#)
+        XCTAssertFalse(decoded.spec.hostPID)
+    }
+
+    func testUnknownFieldsAreIgnored() throws {
+        let decoded = try pod(#"{"spec":{"futureField":{"x":[1,2]},"containers":[{"name":"a","weird":true}]}}"#)
+        XCTAssertEqual(decoded.spec.containers.map(\.name), ["a"])
+    }
+}
