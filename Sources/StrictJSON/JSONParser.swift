@@ -156,12 +156,13 @@ private struct Reader {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         position += 1  // {
-        var members: [JSONObject.Member] = []
         skipWhitespace()
         if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(JSONObject(members))
+            return .object(JSONObject([]))
         }
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(8)  // most Kubernetes objects have few members: one allocation, no regrowth
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == quote else {
@@ -180,7 +181,9 @@ private struct Reader {
             guard position < bytes.count else { throw error("unexpected end of input inside an object") }
             switch bytes[position] {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return .object(JSONObject(members))
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(JSONObject(members))
             default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
             }
         }
@@ -189,12 +192,12 @@ private struct Reader {
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         position += 1  // [
-        var elements: [JSONValue] = []
         skipWhitespace()
         if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
             position += 1
-            return .array(elements)
+            return .array([])
         }
+        var elements: [JSONValue] = []
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
@@ -202,7 +205,9 @@ private struct Reader {
             guard position < bytes.count else { throw error("unexpected end of input inside an array") }
             switch bytes[position] {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"): position += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
             default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
             }
         }
@@ -241,13 +246,24 @@ private struct Reader {
         let start = position
         position += 1  // opening quote
         let contentStart = position
-        // Fast path: no escapes. Stop at the closing quote, a backslash, or a control character.
+        // Fast path: no escapes. Skip eight bytes at a time while none of them is a quote, a backslash or a
+        // control character, noting whether any is non-ASCII; then stop exactly, byte by byte.
+        var highBits: UInt64 = 0
+        if let base = bytes.baseAddress {
+            while bytes.count - position >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                if Self.needsAttention(word) { break }
+                highBits |= word
+                position += 8
+            }
+        }
+        let scannedByWords = position - contentStart
         while position < bytes.count {
             let byte = bytes[position]
             if byte == quote {
                 let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<position])
                 position += 1
-                return try makeString(slice, at: contentStart)
+                return try makeString(slice, at: contentStart, knownASCIIPrefix: highBits & 0x8080_8080_8080_8080 == 0 ? scannedByWords : 0)
             }
             if byte == backslash { break }
             if byte < 0x20 { throw error("control character in string (must be escaped)") }
@@ -314,6 +330,19 @@ private struct Reader {
         throw error("unterminated string", at: start)
     }
 
+    /// Whether any byte of `word` is a quote, a backslash or below 0x20 (exact, with no false positives).
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(quote))
+        let backslashes = word ^ (ones &* UInt64(backslash))
+        let hasQuote = (quotes &- ones) & ~quotes & highs
+        let hasBackslash = (backslashes &- ones) & ~backslashes & highs
+        let hasControl = (word &- ones &* 0x20) & ~word & highs
+        return (hasQuote | hasBackslash | hasControl) != 0
+    }
+
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard bytes.count - position >= 4 else { throw error("invalid \\u escape: expected 4 hex digits") }
         var value: UInt32 = 0
@@ -332,10 +361,11 @@ private struct Reader {
         return value
     }
 
-    func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+    /// A String from validated bytes; the first `knownASCIIPrefix` bytes were already seen to be ASCII.
+    func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int, knownASCIIPrefix: Int = 0) throws(JSONParseError) -> String {
         // ASCII needs no validation; anything else must be well-formed UTF-8.
         var ascii = true
-        for byte in utf8 where byte >= 0x80 { ascii = false; break }
+        for byte in UnsafeBufferPointer(rebasing: utf8[knownASCIIPrefix...]) where byte >= 0x80 { ascii = false; break }
         if ascii { return String(decoding: utf8, as: UTF8.self) }
         guard let string = String(validating: utf8, as: UTF8.self) else {
             throw error("invalid UTF-8 in string", at: offset)
