@@ -106,7 +106,11 @@ public final class TLSServerContext: Sendable {
             throw TLSError.openSSL(.configuration, "cannot load the certificate \(configuration.certificateFile)")
         }
         guard SSL_CTX_use_PrivateKey_file(pointer, configuration.privateKeyFile, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError.openSSL(.configuration, "cannot load the private key \(configuration.privateKeyFile)")
+            let details = drainOpenSSLErrors()
+            let what = details.contains("mismatch")
+                ? "the private key \(configuration.privateKeyFile) does not match the certificate \(configuration.certificateFile)"
+                : "cannot load the private key \(configuration.privateKeyFile)"
+            throw TLSError(.configuration, details.isEmpty ? what : "\(what): \(details)")
         }
         guard SSL_CTX_check_private_key(pointer) == 1 else {
             throw TLSError.openSSL(.configuration,
