@@ -7,6 +7,18 @@ public final class TLSConnection {
 
     init(socket: SecureSocket) { self.socket = socket }
 
+    /// Runs the server side of the handshake, which must finish by `deadline` (kept for later reads until
+    /// changed). Closes the connection when it fails.
+    public func handshake(deadline: MonotonicInstant) throws(TLSError) {
+        socket.setDeadline(deadline)
+        do throws(TLSError) {
+            try socket.handshake(asServer: true)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
     /// Reads at most `buffer.count` decrypted bytes; returns 0 at a clean end of stream.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
         try socket.read(into: buffer)

@@ -67,16 +67,16 @@ public final class TLSServerContext: Sendable {
     /// Starts TLS on an accepted socket, taking ownership of `fd` (closed when this throws). The handshake
     /// must finish by `handshakeDeadline`; the connection keeps that deadline until told otherwise.
     public func accept(socket fd: Int32, handshakeDeadline: MonotonicInstant) throws(TLSError) -> TLSConnection {
+        let connection = try makeConnection(socket: fd)
+        try connection.handshake(deadline: handshakeDeadline)
+        return connection
+    }
+
+    /// A connection over an accepted socket with the current context, before its handshake (so the caller
+    /// can keep its `interrupter` first). Takes ownership of `fd` (closed when this throws).
+    public func makeConnection(socket fd: Int32) throws(TLSError) -> TLSConnection {
         let context = current.withLock { $0.context }
-        let socket = try SecureSocket(fd: fd, context: context.pointer)
-        socket.setDeadline(handshakeDeadline)
-        do throws(TLSError) {
-            try socket.handshake(asServer: true)
-        } catch {
-            socket.close()
-            throw error
-        }
-        return TLSConnection(socket: socket)
+        return TLSConnection(socket: try SecureSocket(fd: fd, context: context.pointer))
     }
 
     private static func stamps(_ configuration: TLSServerConfiguration) -> [FileStamp?] {
