@@ -1,0 +1,239 @@
+/// Request header fields in arrival order, looked up without regard to case.
+public struct HTTPHeaders: Sendable, Sequence {
+    public private(set) var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+
+    /// The first value of the field `name` (any case), or nil.
+    public subscript(name: String) -> String? {
+        for field in fields where Self.equalIgnoringASCIICase(field.name, name) { return field.value }
+        return nil
+    }
+
+    /// Every value of the field `name` (any case), in order.
+    public func values(for name: String) -> [String] {
+        fields.filter { Self.equalIgnoringASCIICase($0.name, name) }.map(\.value)
+    }
+
+    public var count: Int { fields.count }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    mutating func append(name: String, value: String) { fields.append((name, value)) }
+
+    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case let (x?, y?): if asciiLower(x) != asciiLower(y) { return false }
+            default: return false
+            }
+        }
+    }
+}
+
+@inline(__always) func asciiLower(_ byte: UInt8) -> UInt8 {
+    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+}
+
+/// One parsed request, body complete.
+public struct HTTPRequest: Sendable {
+    /// The method as sent (case-sensitive: "GET", "POST").
+    public let method: String
+    /// The request target as sent ("/validate?timeout=10s").
+    public let target: String
+    /// The target's path, not percent-decoded ("/validate").
+    public let path: String
+    /// The query's name/value pairs, percent-decoded ('+' as space), in order.
+    public let query: [(name: String, value: String)]
+    public let headers: HTTPHeaders
+    public let body: [UInt8]
+    /// The client's address and port ("10.0.0.1:53122", "[::1]:53122").
+    public let remoteAddress: String
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public let minorVersion: Int
+
+    public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                remoteAddress: String = "", minorVersion: Int = 1) {
+        self.method = method
+        self.target = target
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            path = String(target[..<mark])
+            query = Self.parseQuery(target[target.index(after: mark)...])
+        } else {
+            path = target
+            query = []
+        }
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.minorVersion = minorVersion
+    }
+
+    /// The first value of query parameter `name`, or nil.
+    public func queryValue(_ name: String) -> String? {
+        for item in query where item.name == name { return item.value }
+        return nil
+    }
+
+    static func parseQuery(_ text: Substring) -> [(name: String, value: String)] {
+        var items: [(name: String, value: String)] = []
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            if let equals = pair.firstIndex(of: "=") {
+                items.append((percentDecoded(pair[..<equals]), percentDecoded(pair[pair.index(after: equals)...])))
+            } else {
+                items.append((percentDecoded(pair), ""))
+            }
+        }
+        return items
+    }
+
+    /// `%XX` decoded and `+` read as space; malformed escapes are kept as they are.
+    static func percentDecoded(_ text: Substring) -> String {
+        let bytes = Array(text.utf8)
+        if !bytes.contains(UInt8(ascii: "%")) && !bytes.contains(UInt8(ascii: "+")) { return String(text) }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(0x20)
+            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
+                      let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                output.append(high << 4 | low)
+                index += 2
+            } else {
+                output.append(byte)
+            }
+            index += 1
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+@inline(__always) func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: return byte - 0x30
+    case 0x41...0x46: return byte - 0x41 + 10
+    case 0x61...0x66: return byte - 0x61 + 10
+    default: return nil
+    }
+}
+
+/// What a handler answers. The server adds Content-Length and Connection; handlers should not.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A response with a JSON body already encoded.
+    public static func json(status: Int = 200, _ body: [UInt8], headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
+    }
+
+    /// A response with a JSON body given as text.
+    public static func json(status: Int = 200, _ text: String) -> HTTPResponse {
+        json(status: status, Array(text.utf8))
+    }
+
+    /// A Kubernetes `Status` failure, the shape clients of the API expect:
+    /// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":…,"reason":…,"code":N}`.
+    public static func status(_ code: Int, message: String, reason: String? = nil) -> HTTPResponse {
+        var text = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":""#
+        appendJSONEscaped(message, to: &text)
+        text += #"","reason":""#
+        appendJSONEscaped(reason ?? statusReason(code), to: &text)
+        text += #"","code":\#(code)}"#
+        return json(status: code, text)
+    }
+
+    /// The Kubernetes `StatusReason` for an HTTP status.
+    public static func statusReason(_ code: Int) -> String {
+        switch code {
+        case 400: return "BadRequest"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "NotFound"
+        case 405: return "MethodNotAllowed"
+        case 408: return "Timeout"
+        case 409: return "Conflict"
+        case 413: return "RequestEntityTooLarge"
+        case 415: return "UnsupportedMediaType"
+        case 417: return "ExpectationFailed"
+        case 429: return "TooManyRequests"
+        case 431: return "RequestHeaderFieldsTooLarge"
+        case 500: return "InternalError"
+        case 501: return "NotImplemented"
+        case 503: return "ServiceUnavailable"
+        case 505: return "HTTPVersionNotSupported"
+        default: return code >= 500 ? "InternalError" : "BadRequest"
+        }
+    }
+}
+
+/// Appends `text` with JSON string escaping (quotes, backslash, control characters).
+func appendJSONEscaped(_ text: String, to output: inout String) {
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": output += "\\\""
+        case "\\": output += "\\\\"
+        case "\n": output += "\\n"
+        case "\r": output += "\\r"
+        case "\t": output += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: output.unicodeScalars.append(scalar)
+        }
+    }
+}
+
+/// Answers requests. Called on the connection's own thread, possibly on many threads at once.
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: HTTPRequest) -> HTTPResponse
+}
+
+/// The server's limits and timeouts.
+public struct HTTPServerConfiguration: Sendable {
+    /// An IPv4 or IPv6 address ("0.0.0.0", "::" listens on both families) or a host name to resolve.
+    public var bindAddress: String = "0.0.0.0"
+    /// 0 picks a free port (`start()` returns it).
+    public var port: Int = 8443
+    /// Larger bodies are answered 413 (by Content-Length before reading, or while reading chunks).
+    public var maxBodyBytes: Int = 3 * 1024 * 1024
+    /// Request line plus header fields; larger heads are answered 431.
+    public var maxHeaderBytes: Int = 64 * 1024
+    /// A new connection must complete its TLS handshake and first request head within this; a kept-alive
+    /// one must complete a head within this after its first byte. Otherwise: 408 and close.
+    public var headerTimeoutSeconds: Double = 10
+    /// A body must arrive within this after its head (408 and close otherwise).
+    public var bodyTimeoutSeconds: Double = 30
+    /// Writing a response must finish within this.
+    public var writeTimeoutSeconds: Double = 30
+    /// A kept-alive connection with no request for this long is closed quietly.
+    public var idleTimeoutSeconds: Double = 60
+    /// Connections beyond this are accepted and closed at once, before TLS (a 503 would need a handshake
+    /// the overloaded server cannot afford). Each connection has its own thread.
+    public var maxConnections: Int = 1024
+    /// How often (at most, checked when a connection arrives) the certificate files are looked at for a
+    /// rotation; 0 turns the check off.
+    public var certificateCheckIntervalSeconds: Double = 1
+    /// Stack size of each connection thread.
+    public var threadStackBytes: Int = 1024 * 1024
+    /// Receives one line per connection-level problem (handshake failures, accept errors). nil = silent.
+    public var log: (@Sendable (String) -> Void)?
+
+    public init(bindAddress: String = "0.0.0.0", port: Int = 8443) {
+        self.bindAddress = bindAddress
+        self.port = port
+    }
+}

@@ -1,0 +1,501 @@
+/// Why a request was refused: the status to answer and a message saying what is wrong.
+/// After any of these the connection is closed (the framing can no longer be trusted).
+public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+
+    public init(_ status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { "\(status): \(message)" }
+}
+
+/// The parser's limits.
+struct HTTPParserLimits: Sendable {
+    var maxHeaderBytes: Int
+    var maxBodyBytes: Int
+}
+
+/// A strict, incremental HTTP/1.1 request parser (security code; a pure value, no I/O).
+///
+/// Feed it the unconsumed bytes of a connection, starting at the current request; it says how many it
+/// consumed (drop them) and whether a request is complete, more bytes are needed, or the input is refused.
+/// Strict: CR LF line endings only, token methods and field names, no obs-fold, no space before the colon,
+/// origin-form targets (or `*` for OPTIONS), HTTP/1.0 and 1.1 only, Host required for 1.1, Content-Length
+/// digits only and consistent, chunked the only transfer coding, never both Content-Length and chunked.
+struct HTTPRequestParser {
+    enum Event {
+        case needMore
+        case complete(HTTPRequest, keepAlive: Bool)
+        case failure(HTTPParseError)
+    }
+
+    private enum Phase {
+        case head
+        case contentBody(remaining: Int)
+        case chunkedBody(ChunkedDecoder)
+    }
+
+    let limits: HTTPParserLimits
+    let remoteAddress: String
+    private var phase = Phase.head
+    /// How far the current head was already searched for its end (never rescanned: slow clients stay cheap).
+    private var scanned = 0
+    private var head: RequestHead?
+    private var body: [UInt8] = []
+    /// The head asked for `100 Continue` and its body has not fully arrived; cleared by `continueSent()`.
+    private(set) var wantsContinue = false
+
+    init(limits: HTTPParserLimits, remoteAddress: String = "") {
+        self.limits = limits
+        self.remoteAddress = remoteAddress
+    }
+
+    /// True while between requests with nothing of the next one seen (for idle versus header timeouts).
+    var isAtRequestStart: Bool {
+        if case .head = phase { return scanned == 0 }
+        return false
+    }
+
+    /// True while the head is still arriving.
+    var isReadingHead: Bool {
+        if case .head = phase { return true }
+        return false
+    }
+
+    mutating func continueSent() { wantsContinue = false }
+
+    /// Parses as much of `bytes` as it can. `consumed` bytes must be dropped before the next call.
+    mutating func parse(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, event: Event) {
+        var consumed = 0
+        if case .head = phase {
+            switch scanHead(bytes) {
+            case .needMore:
+                return (0, .needMore)
+            case .failure(let error):
+                return (0, .failure(error))
+            case .end(let length):
+                let parsed: RequestHead
+                switch RequestHead.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<length - 2])) {
+                case .success(let value): parsed = value
+                case .failure(let error): return (0, .failure(error))
+                }
+                consumed = length
+                scanned = 0
+                head = parsed
+                body = []
+                switch parsed.framing {
+                case .none:
+                    phase = .contentBody(remaining: 0)
+                case .contentLength(let length):
+                    if length > limits.maxBodyBytes {
+                        return (consumed, .failure(HTTPParseError(413,
+                            "request body of \(length) bytes is larger than the limit of \(limits.maxBodyBytes) bytes")))
+                    }
+                    body.reserveCapacity(length)
+                    phase = .contentBody(remaining: length)
+                case .chunked:
+                    phase = .chunkedBody(ChunkedDecoder())
+                }
+                wantsContinue = parsed.expectContinue
+            }
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+        switch phase {
+        case .head:
+            return (consumed, .needMore) // not reached: the head phase ended above
+        case .contentBody(let remaining):
+            let take = min(remaining, rest.count)
+            if take > 0 { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<take])) }
+            consumed += take
+            if take < remaining {
+                phase = .contentBody(remaining: remaining - take)
+                return (consumed, .needMore)
+            }
+        case .chunkedBody(var decoder):
+            let (used, status) = decoder.decode(rest, into: &body, maxBodyBytes: limits.maxBodyBytes,
+                                                maxTrailerBytes: limits.maxHeaderBytes)
+            consumed += used
+            switch status {
+            case .needMore:
+                phase = .chunkedBody(decoder)
+                return (consumed, .needMore)
+            case .failure(let error):
+                return (consumed, .failure(error))
+            case .done:
+                break
+            }
+        }
+        // Complete: hand the request out and start over.
+        let finished = head!
+        let request = HTTPRequest(method: finished.method, target: finished.target, headers: finished.headers,
+                                  body: body, remoteAddress: remoteAddress, minorVersion: finished.minorVersion)
+        phase = .head
+        head = nil
+        body = []
+        wantsContinue = false
+        return (consumed, .complete(request, keepAlive: finished.keepAlive))
+    }
+
+    private enum HeadScan {
+        case needMore
+        case end(Int) // length of the head including the final CR LF CR LF
+        case failure(HTTPParseError)
+    }
+
+    /// Looks for the empty line ending the head, refusing bare LF as soon as it is seen.
+    private mutating func scanHead(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
+        let limit = min(bytes.count, limits.maxHeaderBytes)
+        var index = scanned
+        while index < limit {
+            if bytes[index] == 0x0A {
+                if index == 0 || bytes[index - 1] != 0x0D {
+                    return .failure(HTTPParseError(400, "bare LF in the request head: lines must end with CR LF"))
+                }
+                if index == 1 {
+                    return .failure(HTTPParseError(400, "empty request line"))
+                }
+                if index >= 3 && bytes[index - 2] == 0x0A && bytes[index - 3] == 0x0D {
+                    return .end(index + 1)
+                }
+            }
+            index += 1
+        }
+        // Leave the last byte to be looked at again: a CR whose LF has not arrived yet.
+        scanned = max(0, limit - 1)
+        if bytes.count >= limits.maxHeaderBytes {
+            return .failure(HTTPParseError(431, "request head is larger than the limit of \(limits.maxHeaderBytes) bytes"))
+        }
+        return .needMore
+    }
+}
+
+/// How the body is delimited.
+enum BodyFraming: Equatable {
+    case none
+    case contentLength(Int)
+    case chunked
+}
+
+/// A validated request line and header section.
+struct RequestHead {
+    var method: String
+    var target: String
+    var minorVersion: Int
+    var headers: HTTPHeaders
+    var framing: BodyFraming
+    var keepAlive: Bool
+    var expectContinue: Bool
+
+    /// Parses a head: the request line and field lines, each ending CR LF (the final empty line excluded).
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<RequestHead, HTTPParseError> {
+        func refuse(_ message: String, _ status: Int = 400) -> Result<RequestHead, HTTPParseError> {
+            .failure(HTTPParseError(status, message))
+        }
+        // The request line.
+        guard let lineEnd = findCR(bytes, from: 0) else { return refuse("malformed request head") }
+        var index = 0
+        while index < lineEnd && isTokenByte(bytes[index]) { index += 1 }
+        guard index > 0, index < lineEnd, bytes[index] == 0x20 else {
+            return refuse("malformed request line: expected METHOD SP target SP HTTP-version")
+        }
+        let method = string(bytes, 0, index)
+        let targetStart = index + 1
+        index = targetStart
+        while index < lineEnd && bytes[index] > 0x20 && bytes[index] < 0x7F && bytes[index] != UInt8(ascii: "#") {
+            index += 1
+        }
+        guard index > targetStart, index < lineEnd, bytes[index] == 0x20 else {
+            return refuse("malformed request line: expected METHOD SP target SP HTTP-version")
+        }
+        let targetEnd = index
+        let firstTargetByte = bytes[targetStart]
+        let isAsterisk = targetEnd - targetStart == 1 && firstTargetByte == UInt8(ascii: "*")
+        guard firstTargetByte == UInt8(ascii: "/") || (isAsterisk && method == "OPTIONS") else {
+            return refuse("request target must be a path starting with /")
+        }
+        let target = string(bytes, targetStart, targetEnd)
+        let version = UnsafeRawBufferPointer(rebasing: bytes[(targetEnd + 1)..<lineEnd])
+        let minorVersion: Int
+        switch versionKind(version) {
+        case .http10: minorVersion = 0
+        case .http11: minorVersion = 1
+        case .otherHTTP: return refuse("HTTP version \(string(version, 0, version.count)) is not supported", 505)
+        case .invalid: return refuse("malformed request line: expected METHOD SP target SP HTTP-version")
+        }
+
+        // Field lines.
+        var headers = HTTPHeaders()
+        var contentLength: Int?
+        var contentLengthTooLarge = false
+        var transferCodings: [String] = []
+        var hostCount = 0
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var expectContinue = false
+        var lineStart = lineEnd + 2
+        while lineStart < bytes.count {
+            guard let end = findCR(bytes, from: lineStart) else { return refuse("malformed header line") }
+            let first = bytes[lineStart]
+            if first == 0x20 || first == 0x09 {
+                return refuse("obsolete line folding in the header section is not accepted")
+            }
+            var colon = lineStart
+            while colon < end && isTokenByte(bytes[colon]) { colon += 1 }
+            guard colon < end, bytes[colon] == UInt8(ascii: ":") else {
+                if colon < end && (bytes[colon] == 0x20 || bytes[colon] == 0x09) {
+                    return refuse("whitespace between a header name and its colon")
+                }
+                return refuse("malformed header line: expected name \":\" value")
+            }
+            guard colon > lineStart else { return refuse("empty header name") }
+            var valueStart = colon + 1
+            var valueEnd = end
+            while valueStart < valueEnd && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+            var position = valueStart
+            while position < valueEnd {
+                let byte = bytes[position]
+                if (byte < 0x20 && byte != 0x09) || byte == 0x7F {
+                    return refuse("control character in the value of header \(string(bytes, lineStart, colon))")
+                }
+                position += 1
+            }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            if equalsLowercase(name, "content-length") {
+                guard value.count > 0, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    return refuse("invalid Content-Length: digits only")
+                }
+                var length = 0
+                if value.count > 18 {
+                    contentLengthTooLarge = true
+                    length = Int.max
+                } else {
+                    for digit in value { length = length * 10 + Int(digit - 0x30) }
+                }
+                if let previous = contentLength, previous != length {
+                    return refuse("conflicting Content-Length headers")
+                }
+                contentLength = length
+            } else if equalsLowercase(name, "transfer-encoding") {
+                for coding in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                    let trimmed = trim(coding)
+                    guard !trimmed.isEmpty else { return refuse("empty transfer coding") }
+                    transferCodings.append(String(decoding: trimmed.map(asciiLower), as: UTF8.self))
+                }
+            } else if equalsLowercase(name, "host") {
+                hostCount += 1
+            } else if equalsLowercase(name, "connection") {
+                for option in value.split(separator: UInt8(ascii: ",")) {
+                    let trimmed = trim(option)
+                    if equalsLowercase(trimmed, "close") { connectionClose = true }
+                    if equalsLowercase(trimmed, "keep-alive") { connectionKeepAlive = true }
+                }
+            } else if equalsLowercase(name, "expect") {
+                guard equalsLowercase(value, "100-continue") else {
+                    return refuse("unsupported expectation \(string(value, 0, value.count))", 417)
+                }
+                expectContinue = true
+            }
+            headers.append(name: string(name, 0, name.count), value: string(value, 0, value.count))
+            lineStart = end + 2
+        }
+
+        if minorVersion == 1 && hostCount == 0 { return refuse("missing Host header") }
+        if hostCount > 1 { return refuse("more than one Host header") }
+        var framing = BodyFraming.none
+        if !transferCodings.isEmpty {
+            if contentLength != nil { return refuse("both Content-Length and Transfer-Encoding") }
+            if minorVersion == 0 { return refuse("Transfer-Encoding in an HTTP/1.0 request") }
+            if let unknown = transferCodings.first(where: { $0 != "chunked" }) {
+                return refuse("transfer coding \"\(unknown)\" is not supported", 501)
+            }
+            if transferCodings.count > 1 { return refuse("chunked applied more than once") }
+            framing = .chunked
+        } else if let contentLength {
+            if contentLengthTooLarge { return refuse("Content-Length is too large", 413) }
+            framing = contentLength > 0 ? .contentLength(contentLength) : .none
+        }
+        let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        return .success(RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers,
+                                    framing: framing, keepAlive: keepAlive,
+                                    expectContinue: expectContinue && framing != .none))
+    }
+
+    private enum VersionKind { case http10, http11, otherHTTP, invalid }
+
+    private static func versionKind(_ text: UnsafeRawBufferPointer) -> VersionKind {
+        let prefix: [UInt8] = Array("HTTP/".utf8)
+        guard text.count >= 6, text.prefix(5).elementsEqual(prefix) else { return .invalid }
+        let rest = text[5...]
+        guard rest.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
+              let first = rest.first, first >= 0x30 && first <= 0x39 else { return .invalid }
+        if text.count == 8 && text[5] == 0x31 && text[6] == UInt8(ascii: ".") {
+            if text[7] == 0x31 { return .http11 }
+            if text[7] == 0x30 { return .http10 }
+        }
+        return .otherHTTP
+    }
+
+    private static func findCR(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0D {
+                return bytes[index + 1] == 0x0A ? index : nil // a CR not followed by LF is malformed
+            }
+            if bytes[index] == 0x0A { return nil }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    private static func trim<C: Collection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start = bytes.index(after: start) }
+        while end > start {
+            let before = bytes.index(start, offsetBy: bytes.distance(from: start, to: end) - 1)
+            if bytes[before] == 0x20 || bytes[before] == 0x09 { end = before } else { break }
+        }
+        return bytes[start..<end]
+    }
+
+    /// Case-insensitive comparison with a lowercase ASCII literal.
+    private static func equalsLowercase<C: Collection>(_ bytes: C, _ literal: StaticString) -> Bool where C.Element == UInt8 {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        var index = 0
+        let pointer = literal.utf8Start
+        for byte in bytes {
+            if asciiLower(byte) != pointer[index] { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
+/// tchar from RFC 9110: the characters of methods and field names.
+@inline(__always) func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+         UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+         UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        return true
+    default: return false
+    }
+}
+
+/// Decodes `Transfer-Encoding: chunked` incrementally, bounding the body, extensions and trailers.
+struct ChunkedDecoder {
+    enum Status {
+        case needMore
+        case done
+        case failure(HTTPParseError)
+    }
+
+    private enum State {
+        case size, chunkExtension, sizeLF, data(remaining: Int), dataCR, dataLF
+        case trailerLineStart, trailerLine, trailerLF, finalLF
+    }
+
+    private var state = State.size
+    private var chunkSize = 0
+    private var sizeDigits = 0
+    private var extensionBytes = 0
+    private var trailerBytes = 0
+
+    private static let maxExtensionBytes = 4096
+
+    mutating func decode(_ bytes: UnsafeRawBufferPointer, into body: inout [UInt8], maxBodyBytes: Int,
+                         maxTrailerBytes: Int) -> (consumed: Int, status: Status) {
+        func fail(_ message: String, _ status: Int = 400) -> Status { .failure(HTTPParseError(status, message)) }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch state {
+            case .size:
+                if let digit = hexValue(byte) {
+                    sizeDigits += 1
+                    if sizeDigits > 15 { return (index, fail("chunk size is too large", 413)) }
+                    chunkSize = chunkSize << 4 | Int(digit)
+                } else if byte == UInt8(ascii: ";") && sizeDigits > 0 {
+                    state = .chunkExtension
+                } else if byte == 0x0D && sizeDigits > 0 {
+                    state = .sizeLF
+                } else {
+                    return (index, fail("malformed chunk size"))
+                }
+                index += 1
+            case .chunkExtension:
+                if byte == 0x0D {
+                    state = .sizeLF
+                } else if (byte < 0x20 && byte != 0x09) || byte == 0x7F {
+                    return (index, fail("control character in a chunk extension"))
+                }
+                extensionBytes += 1
+                if extensionBytes > Self.maxExtensionBytes { return (index, fail("chunk extensions are too large")) }
+                index += 1
+            case .sizeLF:
+                guard byte == 0x0A else { return (index, fail("chunk size line must end with CR LF")) }
+                index += 1
+                if chunkSize == 0 {
+                    state = .trailerLineStart
+                } else {
+                    if chunkSize > maxBodyBytes - body.count {
+                        return (index, fail("request body is larger than the limit of \(maxBodyBytes) bytes", 413))
+                    }
+                    state = .data(remaining: chunkSize)
+                }
+            case .data(let remaining):
+                let take = min(remaining, bytes.count - index)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                index += take
+                state = take == remaining ? .dataCR : .data(remaining: remaining - take)
+            case .dataCR:
+                guard byte == 0x0D else { return (index, fail("chunk data must be followed by CR LF")) }
+                state = .dataLF
+                index += 1
+            case .dataLF:
+                guard byte == 0x0A else { return (index, fail("chunk data must be followed by CR LF")) }
+                state = .size
+                chunkSize = 0
+                sizeDigits = 0
+                index += 1
+            case .trailerLineStart:
+                if byte == 0x0D {
+                    state = .finalLF
+                } else if byte == 0x0A {
+                    return (index, fail("bare LF in the chunked trailer"))
+                } else {
+                    state = .trailerLine
+                    trailerBytes += 1
+                }
+                index += 1
+            case .trailerLine:
+                if byte == 0x0D {
+                    state = .trailerLF
+                } else if byte == 0x0A || (byte < 0x20 && byte != 0x09) || byte == 0x7F {
+                    return (index, fail("malformed chunked trailer"))
+                }
+                trailerBytes += 1
+                if trailerBytes > maxTrailerBytes { return (index, fail("chunked trailer is too large", 431)) }
+                index += 1
+            case .trailerLF:
+                guard byte == 0x0A else { return (index, fail("trailer lines must end with CR LF")) }
+                state = .trailerLineStart
+                index += 1
+            case .finalLF:
+                guard byte == 0x0A else { return (index, fail("chunked body must end with CR LF")) }
+                return (index + 1, .done)
+            }
+        }
+        return (index, .needMore)
+    }
+}

@@ -1,1 +1,0 @@
-// TLS: placeholder until its work lands.
