@@ -47,6 +47,42 @@ final class KubernetesClientRequestTests: XCTestCase {
         XCTAssertEqual(standIn.server.recordedRequests.count, 1, "a fixed token is not retried")
     }
 
+    func testPlainHTTPForKubectlProxy() throws {
+        let standIn = try StandIn.start(tls: false)
+        defer { standIn.server.stop() }
+        standIn.server.setNamespace("a", labels: ["x": "y"])
+        XCTAssertEqual(try standIn.client.getNamespace("a").labels, ["x": "y"])
+    }
+
+    func testTLSServerWithAnUntrustedCertificateIsRefused() throws {
+        // The stand-in serves a certificate from certs/make-certs.sh; a client trusting another CA refuses it.
+        let other = try temporaryDirectory(self)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                             "-subj", "/CN=other-ca", "-keyout", other.appendingPathComponent("k").path,
+                             "-out", other.appendingPathComponent("ca.crt").path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let standIn = try StandIn.start { $0.certificateAuthority = .file(other.appendingPathComponent("ca.crt").path) }
+        defer { standIn.server.stop() }
+        standIn.server.setNamespace("a", labels: [:])
+        XCTAssertThrowsError(try standIn.client.getNamespace("a")) { error in
+            XCTAssertTrue("\(error)".contains("TLS"), "\(error)")
+        }
+        XCTAssertEqual(standIn.server.recordedRequests.count, 0, "no request reaches an unverified server")
+    }
+
+    func testCertificateAuthorityAsInlineData() throws {
+        let certificates = try TestCertificates.shared()
+        let pem = try Data(contentsOf: URL(fileURLWithPath: certificates.directory + "/ca.crt"))
+        let standIn = try StandIn.start { $0.certificateAuthority = .data(Array(pem)) }
+        defer { standIn.server.stop() }
+        standIn.server.setNamespace("a", labels: ["k": "v"])
+        XCTAssertEqual(try standIn.client.getNamespace("a").labels, ["k": "v"])
+    }
+
     func testKeepAliveReusesOneConnection() throws {
         let standIn = try StandIn.start()
         defer { standIn.server.stop() }
