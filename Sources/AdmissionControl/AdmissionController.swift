@@ -7,16 +7,28 @@ public final class AdmissionController: Sendable {
     public let configuration: AdmissionConfiguration
     let namespaces: any NamespaceLookup
     let podLister: any PodLister
+    /// The policy engine; tests substitute a fake that reads the pod JSON.
+    let evaluator: PodEvaluator
+
+    typealias PodEvaluator = @Sendable (_ pod: Pod, _ spec: JSONValue?, _ policy: LevelVersion) -> Evaluation
 
     /// PSA's `defaultNamespaceMaxPodsToCheck`.
     public static let namespaceMaxPodsToCheck = 3000
     /// PSA's `defaultNamespacePodCheckTimeout`.
     public static let namespacePodCheckTimeout: Duration = .seconds(1)
 
-    public init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister) {
+    public convenience init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister) {
+        self.init(configuration: configuration, namespaces: namespaces, pods: pods) { pod, _, policy in
+            PodSecurityEvaluator.evaluate(pod, at: policy)
+        }
+    }
+
+    init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister,
+         evaluator: @escaping PodEvaluator) {
         self.configuration = configuration
         self.namespaces = namespaces
         self.podLister = pods
+        self.evaluator = evaluator
     }
 
     /// Answers one review. Never throws: a body that is not a usable review gets HTTP 400 with a `Status`.
@@ -199,7 +211,7 @@ public final class AdmissionController: Sendable {
         for (index, object) in prioritized.enumerated() {
             let name = object["metadata"]?["name"]?.stringValue ?? ""
             if let pod = try? Pod(decoding: object) {
-                let result = PodSecurityEvaluator.evaluate(pod, at: enforce)
+                let result = evaluator(pod, object["spec"], enforce)
                 if !result.allowed {
                     let reason = result.violations.map(\.reason).joined(separator: ", ")
                     if var entry = counts[reason] {
@@ -324,7 +336,7 @@ public final class AdmissionController: Sendable {
             }
             if !isSignificantPodUpdate(object, oldObject) { return .allowed }
         }
-        return evaluatePod(pod, runtimeClassName: object["spec"]?["runtimeClassName"]?.stringValue,
+        return evaluatePod(pod, spec: object["spec"],
                            policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: true)
     }
 
@@ -406,7 +418,7 @@ public final class AdmissionController: Sendable {
                 PodSecurityAnnotations.error: "failed to decode object: \(error.description)",
             ])
         }
-        return evaluatePod(pod, runtimeClassName: spec?["runtimeClassName"]?.stringValue,
+        return evaluatePod(pod, spec: spec,
                            policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: false)
     }
 
@@ -480,9 +492,9 @@ public final class AdmissionController: Sendable {
     // MARK: - Evaluation
 
     /// PSA's `EvaluatePod`: enforce (pods only), audit and warn, each policy evaluated once per request.
-    func evaluatePod(_ pod: Pod, runtimeClassName: String?, policy: NamespacePolicy, policyErrors: [FieldError],
+    func evaluatePod(_ pod: Pod, spec: JSONValue?, policy: NamespacePolicy, policyErrors: [FieldError],
                      request: ReviewRequest, state: inout RequestState, enforce: Bool) -> ReviewResponse {
-        if isExemptRuntimeClass(runtimeClassName) {
+        if isExemptRuntimeClass(spec?["runtimeClassName"]?.stringValue) {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
@@ -494,7 +506,7 @@ public final class AdmissionController: Sendable {
         var cache: [LevelVersion: Evaluation] = [:]
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
             if let cached = cache[levelVersion] { return cached }
-            let result = PodSecurityEvaluator.evaluate(pod, at: levelVersion)
+            let result = evaluator(pod, spec, levelVersion)
             state.evaluations += 1
             cache[levelVersion] = result
             return result
