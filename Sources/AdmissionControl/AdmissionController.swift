@@ -40,7 +40,6 @@ public final class AdmissionController: Sendable {
             let status = JSONObject([
                 "kind": .string("Status"),
                 "apiVersion": .string("v1"),
-                "metadata": .object(JSONObject()),
                 "status": .string("Failure"),
                 "message": .string(error.message),
                 "reason": .string("BadRequest"),
