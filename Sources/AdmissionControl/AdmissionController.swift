@@ -9,6 +9,8 @@ public final class AdmissionController: Sendable {
     let podLister: any PodLister
     /// The policy engine; tests substitute a fake that reads the pod JSON.
     let evaluator: PodEvaluator
+    /// The time limit on checking existing pods when a namespace tightens (PSA: 1 s, or half the time left).
+    let podCheckTimeout: Duration
 
     typealias PodEvaluator = @Sendable (_ pod: Pod, _ spec: JSONValue?, _ policy: LevelVersion) -> Evaluation
 
@@ -24,7 +26,8 @@ public final class AdmissionController: Sendable {
     }
 
     init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister,
-         evaluator: @escaping PodEvaluator) {
+         podCheckTimeout: Duration = AdmissionController.namespacePodCheckTimeout, evaluator: @escaping PodEvaluator) {
+        self.podCheckTimeout = podCheckTimeout
         self.configuration = configuration
         self.namespaces = namespaces
         self.podLister = pods
@@ -98,6 +101,8 @@ public final class AdmissionController: Sendable {
             return .error(.badRequest("failed to decode object"), cause: error.description)
         }
         let namespaceName = object["metadata"]?["name"]?.stringValue ?? ""
+        // PSA checks the request's namespace; a review that leaves it empty for a Namespace (a create, say) names it.
+        let exemptionName = request.namespace.isEmpty ? request.name : request.namespace
         let (newPolicy, newErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
         state.policy = newPolicy
 
@@ -106,7 +111,7 @@ public final class AdmissionController: Sendable {
             if !newErrors.isEmpty {
                 return .invalid(group: request.kindGroup, kind: request.kind, name: request.name, errors: newErrors)
             }
-            if isExemptNamespace(request.namespace),
+            if isExemptNamespace(exemptionName),
                let warning = exemptNamespaceWarning(namespaceName, policy: newPolicy, labels: labels) {
                 var response = ReviewResponse.allowed
                 response.warnings.append(warning)
@@ -136,7 +141,7 @@ public final class AdmissionController: Sendable {
             if newPolicy.enforce.version == oldPolicy.enforce.version && newPolicy.enforce.level <= oldPolicy.enforce.level {
                 return .allowed
             }
-            if isExemptNamespace(request.namespace) {
+            if isExemptNamespace(exemptionName) {
                 if let warning = exemptNamespaceWarning(namespaceName, policy: newPolicy, labels: labels) {
                     var response = ReviewResponse.allowed
                     response.warnings.append(warning)
@@ -174,7 +179,7 @@ public final class AdmissionController: Sendable {
     func evaluatePodsInNamespace(_ namespace: String, enforce: LevelVersion, deadline: ContinuousClock.Instant) -> [String] {
         let clock = ContinuousClock()
         let now = clock.now
-        var timeout = Self.namespacePodCheckTimeout
+        var timeout = podCheckTimeout
         let half = (deadline - now) / 2  // never more than half the time left
         if timeout > half { timeout = half }
         let checkDeadline = now + timeout

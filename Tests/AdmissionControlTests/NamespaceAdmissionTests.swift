@@ -174,8 +174,9 @@ final class NamespaceAdmissionTests: XCTestCase {
 
     func testOnlyTheFirst3000PodsAreChecked() {
         let pods = (0..<3005).map { pod(String(format4($0)), privilegedPod()) }
-        let controller = makeController(pods: FakePods(pods: pods))
-        let result = answer(controller, namespaceReview(operation: "UPDATE", new: ["enforce": "baseline"], old: [:]))
+        // A generous time limit, so that only the count limit applies however slow the machine.
+        let controller = makeController(pods: FakePods(pods: pods), podCheckTimeout: .seconds(60))
+        let result = answer(controller, namespaceReview(operation: "UPDATE", new: ["enforce": "baseline"], old: [:]), deadline: .seconds(600))
         XCTAssertEqual(result.warnings, [
             "new PodSecurity enforce level only checked against the first 3000 of 3005 existing pods",
             #"existing pods in namespace "team" violate the new PodSecurity enforce level "baseline:latest""#,
@@ -187,8 +188,8 @@ final class NamespaceAdmissionTests: XCTestCase {
         // 3001 replicas of one ReplicaSet first in the list, then a distinct pod: the distinct pod is still checked.
         var pods = (0..<3001).map { pod(format4($0), privilegedPod(), owner: "rs-1") }
         pods.append(pod("zz-unique", plainPod()))
-        let controller = makeController(pods: FakePods(pods: pods))
-        let result = answer(controller, namespaceReview(operation: "UPDATE", new: ["enforce": "restricted"], old: [:]))
+        let controller = makeController(pods: FakePods(pods: pods), podCheckTimeout: .seconds(60))
+        let result = answer(controller, namespaceReview(operation: "UPDATE", new: ["enforce": "restricted"], old: [:]), deadline: .seconds(600))
         XCTAssertEqual(result.warnings.first, "new PodSecurity enforce level only checked against the first 3000 of 3002 existing pods")
         XCTAssertTrue(result.warnings.contains("zz-unique: " + restrictedReasons), "\(result.warnings)")
     }
@@ -203,6 +204,21 @@ final class NamespaceAdmissionTests: XCTestCase {
             #"existing pods in namespace "team" violate the new PodSecurity enforce level "baseline:latest""#,
             "p0000: privileged",
         ])
+    }
+
+    func testTheDefaultTimeLimitIsOneSecond() {
+        let pods = (0..<3).map { pod(format4($0), privilegedPod()) }
+        let controller = makeController(pods: FakePods(pods: pods, delay: .milliseconds(1050)))
+        let result = answer(controller, namespaceReview(operation: "UPDATE", new: ["enforce": "baseline"], old: [:]), deadline: .seconds(600))
+        XCTAssertEqual(result.warnings.first, "new PodSecurity enforce level only checked against the first 1 of 3 existing pods")
+    }
+
+    func testExemptionOfANamespaceCreatedWithoutRequestNamespace() {
+        let configuration = AdmissionConfiguration(exemptions: .init(namespaces: ["kube-system"]))
+        let body = review(resource: "namespaces", kind: "Namespace", operation: "CREATE", namespace: "", name: "kube-system",
+                          object: namespaceObject("kube-system", ["enforce": "baseline"]))
+        XCTAssertEqual(answer(makeController(configuration: configuration), body).warnings,
+                       [#"namespace "kube-system" is exempt from Pod Security, and the policy (enforce=baseline:latest) will be ignored"#])
     }
 
     func format4(_ index: Int) -> String {

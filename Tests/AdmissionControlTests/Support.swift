@@ -127,9 +127,10 @@ func makeController(
     configuration: AdmissionConfiguration = .standard,
     namespaces: any NamespaceLookup = FakeNamespaces(labels: ["team": [:]]),
     pods: any PodLister = NoPods(),
-    evaluations: Counter? = nil
+    evaluations: Counter? = nil,
+    podCheckTimeout: Duration = AdmissionController.namespacePodCheckTimeout
 ) -> AdmissionController {
-    AdmissionController(configuration: configuration, namespaces: namespaces, pods: pods) { pod, spec, policy in
+    AdmissionController(configuration: configuration, namespaces: namespaces, pods: pods, podCheckTimeout: podCheckTimeout) { pod, spec, policy in
         evaluations?.increment()
         if engineIsReal { return PodSecurityEvaluator.evaluate(pod, at: policy) }
         return standInEvaluate(spec: spec, policy: policy)
