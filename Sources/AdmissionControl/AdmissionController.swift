@@ -511,7 +511,6 @@ public final class AdmissionController: Sendable {
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
             if let cached = cache[levelVersion] { return cached }
             let result = evaluator(pod, spec, levelVersion)
-            state.evaluations += 1
             cache[levelVersion] = result
             return result
         }
@@ -579,8 +578,6 @@ struct RequestState {
     var metrics: [AdmissionMetricEvent] = []
     var policy: NamespacePolicy?
     var errorDetail: String?
-    /// How many times the engine ran (for tests of the per-request cache).
-    var evaluations = 0
 
     init(request: ReviewRequest) {
         switch request.operation {
