@@ -1,1 +1,0 @@
-// AdmissionControl: placeholder until its work lands.

@@ -1,0 +1,671 @@
+import PodSecurity
+import StrictJSON
+
+/// Pod Security Admission as a validating webhook: takes an `AdmissionReview`, answers it exactly as PSA's
+/// `admission.Admission.Validate` (and the webhook around it) would.
+public final class AdmissionController: Sendable {
+    public let configuration: AdmissionConfiguration
+    let namespaces: any NamespaceLookup
+    let podLister: any PodLister
+    /// The policy engine; tests substitute a fake that reads the pod JSON.
+    let evaluator: PodEvaluator
+    /// The time limit on checking existing pods when a namespace tightens (PSA: 1 s, or half the time left).
+    let podCheckTimeout: Duration
+
+    typealias PodEvaluator = @Sendable (_ pod: Pod, _ spec: JSONValue?, _ policy: LevelVersion) -> Evaluation
+
+    /// PSA's `defaultNamespaceMaxPodsToCheck`.
+    public static let namespaceMaxPodsToCheck = 3000
+    /// PSA's `defaultNamespacePodCheckTimeout`.
+    public static let namespacePodCheckTimeout: Duration = .seconds(1)
+
+    public convenience init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister) {
+        self.init(configuration: configuration, namespaces: namespaces, pods: pods) { pod, _, policy in
+            PodSecurityEvaluator.evaluate(pod, at: policy)
+        }
+    }
+
+    init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister,
+         podCheckTimeout: Duration = AdmissionController.namespacePodCheckTimeout, evaluator: @escaping PodEvaluator) {
+        self.podCheckTimeout = podCheckTimeout
+        self.configuration = configuration
+        self.namespaces = namespaces
+        self.podLister = pods
+        self.evaluator = evaluator
+    }
+
+    /// Answers one review. Never throws: a body that is not a usable review gets HTTP 400 with a `Status`.
+    public func handle(reviewBody: [UInt8], deadline: ContinuousClock.Instant) -> AdmissionOutcome {
+        let decoded: (apiVersion: String, request: ReviewRequest)
+        do {
+            decoded = try ReviewDecoder.decode(reviewBody)
+        } catch {
+            let status = JSONObject([
+                "kind": .string("Status"),
+                "apiVersion": .string("v1"),
+                "status": .string("Failure"),
+                "message": .string(error.message),
+                "reason": .string("BadRequest"),
+                "code": .number(JSONNumber(400)),
+            ])
+            return AdmissionOutcome(
+                httpStatus: 400, body: JSONValue.object(status).serialized(),
+                log: AdmissionLogRecord(decision: "error", message: error.message), metrics: [])
+        }
+        let request = decoded.request
+        var state = RequestState(request: request)
+        let response: ReviewResponse
+        if request.resourceGroup.isEmpty && request.resource == "namespaces" {
+            response = validateNamespace(request, &state, deadline: deadline)
+        } else if request.resourceGroup.isEmpty && request.resource == "pods" {
+            response = validatePod(request, &state, deadline: deadline)
+        } else {
+            response = validatePodController(request, &state, deadline: deadline)
+        }
+
+        var log = AdmissionLogRecord(
+            uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
+            operation: request.operation, userName: request.userName)
+        log.policy = state.policy.map(\.description) ?? ""
+        if response.allowed {
+            log.decision = "allow"
+            var notes: [String] = []
+            if let exempt = response.auditAnnotations[PodSecurityAnnotations.exempt] { notes.append("exempt: \(exempt)") }
+            if let error = response.auditAnnotations[PodSecurityAnnotations.error] { notes.append("error: \(error)") }
+            if let audit = response.auditAnnotations[PodSecurityAnnotations.auditViolations] { notes.append("audit: \(audit)") }
+            notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
+            log.message = notes.joined(separator: "; ")
+        } else {
+            log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
+            let message = response.status?["message"]?.stringValue ?? ""
+            if let detail = state.errorDetail { log.message = "\(message): \(detail)" } else { log.message = message }
+        }
+        return AdmissionOutcome(
+            httpStatus: 200, body: response.reviewBody(apiVersion: decoded.apiVersion, uid: request.uid),
+            log: log, metrics: state.metrics)
+    }
+
+    // MARK: - Namespaces
+
+    func validateNamespace(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
+        if !request.subresource.isEmpty { return .allowed }
+        guard let object = request.object else {
+            state.errorDetail = "request.object is missing"
+            return .error(.badRequest("failed to decode namespace"), cause: nil)
+        }
+        let labels: [String: String]
+        do {
+            labels = try namespaceLabels(object)
+        } catch {
+            state.errorDetail = error.description
+            return .error(.badRequest("failed to decode object"), cause: error.description)
+        }
+        let namespaceName = object["metadata"]?["name"]?.stringValue ?? ""
+        // PSA checks the request's namespace; a review that leaves it empty for a Namespace (a create, say) names it.
+        let exemptionName = request.namespace.isEmpty ? request.name : request.namespace
+        let (newPolicy, newErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
+        state.policy = newPolicy
+
+        switch request.operation {
+        case "CREATE":
+            if !newErrors.isEmpty {
+                return .invalid(group: request.kindGroup, kind: request.kind, name: request.name, errors: newErrors)
+            }
+            if isExemptNamespace(exemptionName),
+               let warning = exemptNamespaceWarning(namespaceName, policy: newPolicy, labels: labels) {
+                var response = ReviewResponse.allowed
+                response.warnings.append(warning)
+                return response
+            }
+            return .allowed
+
+        case "UPDATE":
+            guard let oldObject = request.oldObject else {
+                state.errorDetail = "request.oldObject is missing"
+                return .error(.badRequest("failed to decode  old namespace"), cause: nil)
+            }
+            let oldLabels: [String: String]
+            do {
+                oldLabels = try namespaceLabels(oldObject)
+            } catch {
+                state.errorDetail = error.description
+                return .error(.badRequest("failed to decode  old object"), cause: error.description)
+            }
+            let (oldPolicy, oldErrors) = NamespacePolicy.resolve(labels: oldLabels, defaults: configuration.defaults)
+            if !newErrors.isEmpty && (oldErrors.isEmpty || newErrors != oldErrors) {
+                return .invalid(group: request.kindGroup, kind: request.kind, name: request.name, errors: newErrors)
+            }
+            // No dry run when enforce is unchanged, privileged, or relaxed at the same version.
+            if newPolicy.enforce == oldPolicy.enforce { return .allowed }
+            if newPolicy.enforce.level == .privileged { return .allowed }
+            if newPolicy.enforce.version == oldPolicy.enforce.version && newPolicy.enforce.level <= oldPolicy.enforce.level {
+                return .allowed
+            }
+            if isExemptNamespace(exemptionName) {
+                if let warning = exemptNamespaceWarning(namespaceName, policy: newPolicy, labels: labels) {
+                    var response = ReviewResponse.allowed
+                    response.warnings.append(warning)
+                    return response
+                }
+                return .allowed
+            }
+            var response = ReviewResponse.allowed
+            response.warnings = evaluatePodsInNamespace(namespaceName, enforce: newPolicy.enforce, deadline: deadline)
+            return response
+
+        default:
+            return .allowed
+        }
+    }
+
+    /// PSA's `exemptNamespaceWarning`: nil for a privileged or default policy; otherwise names the modes the
+    /// labels set to something other than privileged.
+    func exemptNamespaceWarning(_ namespace: String, policy: NamespacePolicy, labels: [String: String]) -> String? {
+        if policy.isFullyPrivileged || policy.isEquivalent(to: configuration.defaults) { return nil }
+        var parts: [String] = []
+        let modes: [(String, LevelVersion, String, String)] = [
+            ("enforce", policy.enforce, PodSecurityLabels.enforce, PodSecurityLabels.enforceVersion),
+            ("audit", policy.audit, PodSecurityLabels.audit, PodSecurityLabels.auditVersion),
+            ("warn", policy.warn, PodSecurityLabels.warn, PodSecurityLabels.warnVersion),
+        ]
+        for (mode, levelVersion, levelLabel, versionLabel) in modes
+        where levelVersion.level != .privileged && (labels[levelLabel] != nil || labels[versionLabel] != nil) {
+            parts.append("\(mode)=\(levelVersion)")
+        }
+        return "namespace \(goQuoted(namespace)) is exempt from Pod Security, and the policy (\(parts.joined(separator: ", "))) will be ignored"
+    }
+
+    /// PSA's `EvaluatePodsInNamespace`: warnings for the existing pods that violate the new enforce level.
+    func evaluatePodsInNamespace(_ namespace: String, enforce: LevelVersion, deadline: ContinuousClock.Instant) -> [String] {
+        let clock = ContinuousClock()
+        let now = clock.now
+        var timeout = podCheckTimeout
+        let half = (deadline - now) / 2  // never more than half the time left
+        if timeout > half { timeout = half }
+        let checkDeadline = now + timeout
+
+        let listed: [JSONValue]
+        do {
+            listed = try podLister.pods(inNamespace: namespace, limit: Self.namespaceMaxPodsToCheck, deadline: checkDeadline)
+        } catch {
+            return ["failed to list pods while checking new PodSecurity enforce level"]
+        }
+
+        // Prioritize: exempt runtime classes dropped, one pod per controller first, the other replicas after.
+        var prioritized: [JSONValue] = []
+        var replicas: [JSONValue] = []
+        var seenControllers = Set<String>()
+        for pod in listed {
+            if isExemptRuntimeClass(pod["spec"]?["runtimeClassName"]?.stringValue) { continue }
+            guard let controller = controllerUID(of: pod) else {
+                prioritized.append(pod)
+                continue
+            }
+            if seenControllers.insert(controller).inserted { prioritized.append(pod) } else { replicas.append(pod) }
+        }
+        prioritized.append(contentsOf: replicas)
+        let totalPods = prioritized.count
+        if prioritized.count > Self.namespaceMaxPodsToCheck {
+            prioritized.removeLast(prioritized.count - Self.namespaceMaxPodsToCheck)
+        }
+
+        var checkedPods = prioritized.count
+        var distinctReasons: [String] = []
+        var counts: [String: (name: String, count: Int)] = [:]
+        for (index, object) in prioritized.enumerated() {
+            let name = object["metadata"]?["name"]?.stringValue ?? ""
+            if let pod = try? Pod(decoding: object) {
+                let result = evaluator(pod, object["spec"], enforce)
+                if !result.allowed {
+                    let reason = result.violations.map(\.reason).joined(separator: ", ")
+                    if var entry = counts[reason] {
+                        if name < entry.name { entry.name = name }
+                        entry.count += 1
+                        counts[reason] = entry
+                    } else {
+                        distinctReasons.append(reason)
+                        counts[reason] = (name, 1)
+                    }
+                }
+            }
+            if clock.now >= checkDeadline {
+                checkedPods = index + 1
+                break
+            }
+        }
+
+        var warnings: [String] = []
+        if checkedPods < totalPods {
+            warnings.append("new PodSecurity enforce level only checked against the first \(checkedPods) of \(totalPods) existing pods")
+        }
+        if !distinctReasons.isEmpty {
+            warnings.append("existing pods in namespace \(goQuoted(namespace)) violate the new PodSecurity enforce level \(goQuoted(enforce.description))")
+        }
+        var podWarnings: [String] = distinctReasons.map { reason in
+            let entry = counts[reason]!
+            switch entry.count {
+            case 1: return "\(entry.name): \(reason)"
+            case 2: return "\(entry.name) (and 1 other pod): \(reason)"
+            default: return "\(entry.name) (and \(entry.count - 1) other pods): \(reason)"
+            }
+        }
+        podWarnings.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return warnings + podWarnings
+    }
+
+    /// The uid of the owner reference with `controller: true` (metav1.GetControllerOf).
+    private func controllerUID(of pod: JSONValue) -> String? {
+        for reference in pod["metadata"]?["ownerReferences"]?.arrayValue ?? [] where reference["controller"]?.boolValue == true {
+            return reference["uid"]?.stringValue ?? ""
+        }
+        return nil
+    }
+
+    private func namespaceLabels(_ object: JSONValue) throws(ObjectDecodeError) -> [String: String] {
+        guard let namespace = object.objectValue else {
+            throw ObjectDecodeError(path: "", message: "expected a Namespace object, got \(object.kindName)")
+        }
+        if let kind = namespace["kind"]?.stringValue, kind != "Namespace" {
+            throw ObjectDecodeError(path: "kind", message: "expected Namespace, got \(goQuoted(kind))")
+        }
+        guard let metadata = namespace["metadata"], !metadata.isNull else { return [:] }
+        guard let metadataObject = metadata.objectValue else {
+            throw ObjectDecodeError(path: "metadata", message: "expected an object, got \(metadata.kindName)")
+        }
+        return try stringMap(metadataObject["labels"], path: "metadata.labels")
+    }
+
+    // MARK: - Pods
+
+    static let ignoredPodSubresources: Set<String> = ["exec", "attach", "binding", "eviction", "log", "portforward", "proxy", "status"]
+
+    func validatePod(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
+        // The in-tree plugin only handles CREATE and UPDATE; the webhook is registered for those.
+        guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
+        if Self.ignoredPodSubresources.contains(request.subresource) { return .allowed }
+        if isExemptNamespace(request.namespace) {
+            state.recordExemption()
+            return .exempt("namespace")
+        }
+        if isExemptUser(request.userName) {
+            state.recordExemption()
+            return .exempt("user")
+        }
+        let labels: [String: String]
+        do {
+            labels = try lookupLabels(request.namespace, deadline: deadline)
+        } catch {
+            state.recordError(fatal: true)
+            state.errorDetail = "\(error)"
+            return .error(.internalError("failed to lookup namespace \(goQuoted(request.namespace))"), cause: "\(error)")
+        }
+        let (policy, policyErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
+        state.policy = policy
+        if policyErrors.isEmpty && policy.isFullyPrivileged {
+            state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
+            return ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.enforcePolicy: "privileged:latest"])
+        }
+
+        guard let object = request.object else {
+            state.recordError(fatal: true)
+            state.errorDetail = "request.object is missing"
+            return .error(.badRequest("failed to decode pod"), cause: nil)
+        }
+        let pod: Pod
+        switch decodePod(object, request: request) {
+        case .success(let decoded): pod = decoded
+        case .failure(.wrongKind):
+            state.recordError(fatal: true)
+            return .error(.badRequest("failed to decode pod"), cause: nil)
+        case .failure(.undecodable(let message)):
+            state.recordError(fatal: true)
+            state.errorDetail = message
+            return .error(.badRequest("failed to decode object"), cause: message)
+        }
+        if request.operation == "UPDATE" {
+            guard let oldObject = request.oldObject else {
+                state.recordError(fatal: true)
+                state.errorDetail = "request.oldObject is missing"
+                return .error(.badRequest("failed to decode old pod"), cause: nil)
+            }
+            switch decodePod(oldObject, request: request) {
+            case .success: break
+            case .failure(.wrongKind):
+                state.recordError(fatal: true)
+                return .error(.badRequest("failed to decode old pod"), cause: nil)
+            case .failure(.undecodable(let message)):
+                state.recordError(fatal: true)
+                state.errorDetail = message
+                return .error(.badRequest("failed to decode old object"), cause: message)
+            }
+            if !isSignificantPodUpdate(object, oldObject) { return .allowed }
+        }
+        return evaluatePod(pod, spec: object["spec"],
+                           policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: true)
+    }
+
+    enum PodDecodeFailure: Error {
+        case wrongKind
+        case undecodable(String)
+    }
+
+    /// Decodes a Pod object as Go's decoder would into the request's kind: another kind is "not a pod".
+    private func decodePod(_ object: JSONValue, request: ReviewRequest) -> Result<Pod, PodDecodeFailure> {
+        guard let podObject = object.objectValue else {
+            return .failure(.undecodable("expected a Pod object, got \(object.kindName)"))
+        }
+        let kind: String
+        if let value = podObject["kind"], !value.isNull {
+            guard let text = value.stringValue else {
+                return .failure(.undecodable("kind: expected a string, got \(value.kindName)"))
+            }
+            kind = text.isEmpty ? request.kind : text
+        } else {
+            kind = request.kind
+        }
+        guard kind == "Pod" else { return .failure(.wrongKind) }
+        do {
+            return .success(try Pod(decoding: object))
+        } catch {
+            return .failure(.undecodable(error.description))
+        }
+    }
+
+    // MARK: - Workloads
+
+    func validatePodController(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
+        guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
+        if !request.subresource.isEmpty { return .allowed }
+        if isExemptNamespace(request.namespace) {
+            state.recordExemption()
+            return .exempt("namespace")
+        }
+        if isExemptUser(request.userName) {
+            state.recordExemption()
+            return .exempt("user")
+        }
+        let labels: [String: String]
+        do {
+            labels = try lookupLabels(request.namespace, deadline: deadline)
+        } catch {
+            state.recordError(fatal: true)
+            state.errorDetail = "\(error)"
+            return ReviewResponse(allowed: true, auditAnnotations: [
+                PodSecurityAnnotations.error: "failed to lookup namespace \(goQuoted(request.namespace)): \(error)",
+            ])
+        }
+        let (policy, policyErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
+        state.policy = policy
+        if policyErrors.isEmpty && policy.warn.level == .privileged && policy.audit.level == .privileged {
+            return .allowed
+        }
+        guard let object = request.object else {
+            state.recordError(fatal: true)
+            return ReviewResponse(allowed: true, auditAnnotations: [
+                PodSecurityAnnotations.error: "failed to decode object: request.object is missing",
+            ])
+        }
+        let template: WorkloadTemplate
+        do {
+            template = try extractPodTemplate(object, request: request)
+        } catch let failure {
+            state.recordError(fatal: true)
+            return ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.error: failure.annotation])
+        }
+        guard case .template(let metadata, let spec, let path) = template else { return .allowed }
+        let pod: Pod
+        do {
+            pod = try Pod(metadata: metadata, spec: spec, path: path)
+        } catch {
+            state.recordError(fatal: true)
+            return ReviewResponse(allowed: true, auditAnnotations: [
+                PodSecurityAnnotations.error: "failed to decode object: \(error.description)",
+            ])
+        }
+        return evaluatePod(pod, spec: spec,
+                           policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: false)
+    }
+
+    enum WorkloadTemplate {
+        /// The object has no pod template (a ReplicationController without one): nothing to evaluate.
+        case none
+        case template(metadata: JSONValue?, spec: JSONValue?, path: String)
+    }
+
+    enum ExtractFailure: Error {
+        case decode(String)
+        case unexpectedType(String)
+
+        var annotation: String {
+            switch self {
+            case .decode(let message): "failed to decode object: \(message)"
+            case .unexpectedType(let gvk): "failed to extract pod template: unexpected object type: \(gvk)"
+            }
+        }
+    }
+
+    /// PSA's `DefaultPodSpecExtractor.ExtractPodSpec`, over JSON: where each kind keeps its pod template.
+    func extractPodTemplate(_ object: JSONValue, request: ReviewRequest) throws(ExtractFailure) -> WorkloadTemplate {
+        guard let root = object.objectValue else {
+            throw .decode("expected an object, got \(object.kindName)")
+        }
+        var kind = request.kind
+        var group = request.kindGroup
+        var version = request.kindVersion
+        if let value = root["kind"], !value.isNull {
+            guard let text = value.stringValue else { throw .decode("kind: expected a string, got \(value.kindName)") }
+            if !text.isEmpty { kind = text }
+        }
+        if let value = root["apiVersion"], !value.isNull {
+            guard let text = value.stringValue else { throw .decode("apiVersion: expected a string, got \(value.kindName)") }
+            if !text.isEmpty { (group, version) = splitAPIVersion(text) }
+        }
+
+        func member(_ value: JSONValue?, _ key: String, _ path: String) throws(ExtractFailure) -> JSONValue? {
+            guard let value, !value.isNull else { return nil }
+            guard let object = value.objectValue else { throw .decode("\(path): expected an object, got \(value.kindName)") }
+            guard let child = object[key], !child.isNull else { return nil }
+            return child
+        }
+        func template(_ value: JSONValue?, _ path: String) throws(ExtractFailure) -> WorkloadTemplate {
+            guard let value, !value.isNull else { return .template(metadata: nil, spec: nil, path: path) }
+            guard value.objectValue != nil else { throw .decode("\(path): expected an object, got \(value.kindName)") }
+            return .template(metadata: value["metadata"], spec: value["spec"], path: path)
+        }
+
+        switch kind {
+        case "Pod":
+            return .template(metadata: root["metadata"], spec: root["spec"], path: "")
+        case "PodTemplate":
+            return try template(root["template"], "template")
+        case "ReplicationController":
+            // A pointer in Go: no template, nothing to evaluate.
+            guard let value = try member(root["spec"], "template", "spec") else { return .none }
+            return try template(value, "spec.template")
+        case "ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job":
+            return try template(try member(root["spec"], "template", "spec"), "spec.template")
+        case "CronJob":
+            let jobTemplate = try member(root["spec"], "jobTemplate", "spec")
+            let jobSpec = try member(jobTemplate, "spec", "spec.jobTemplate")
+            return try template(try member(jobSpec, "template", "spec.jobTemplate.spec"), "spec.jobTemplate.spec.template")
+        default:
+            throw .unexpectedType("\(group)/\(version), Kind=\(kind)")
+        }
+    }
+
+    // MARK: - Evaluation
+
+    /// PSA's `EvaluatePod`: enforce (pods only), audit and warn, each policy evaluated once per request.
+    func evaluatePod(_ pod: Pod, spec: JSONValue?, policy: NamespacePolicy, policyErrors: [FieldError],
+                     request: ReviewRequest, state: inout RequestState, enforce: Bool) -> ReviewResponse {
+        if isExemptRuntimeClass(spec?["runtimeClassName"]?.stringValue) {
+            state.recordExemption()
+            return .exempt("runtimeClass")
+        }
+        var annotations: [String: String] = [:]
+        if !policyErrors.isEmpty {
+            annotations[PodSecurityAnnotations.error] = "Failed to parse policy: \(aggregateDescription(policyErrors))"
+            state.recordError(fatal: false)
+        }
+        var cache: [LevelVersion: Evaluation] = [:]
+        func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
+            if let cached = cache[levelVersion] { return cached }
+            let result = evaluator(pod, spec, levelVersion)
+            cache[levelVersion] = result
+            return result
+        }
+
+        var response = ReviewResponse.allowed
+        if enforce {
+            annotations[PodSecurityAnnotations.enforcePolicy] = policy.enforce.description
+            let result = evaluate(policy.enforce)
+            if !result.allowed {
+                response = .forbidden(
+                    group: request.resourceGroup, resource: request.resource, name: request.name,
+                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(result.forbiddenReason)")
+                state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
+            } else {
+                state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
+            }
+        }
+        let auditResult = evaluate(policy.audit)
+        if !auditResult.allowed {
+            annotations[PodSecurityAnnotations.auditViolations] =
+                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(auditResult.forbiddenReason)"
+            state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
+        }
+        // No warnings on a request that is rejected anyway.
+        if response.allowed {
+            let warnResult = evaluate(policy.warn)
+            if !warnResult.allowed {
+                response.warnings.append(
+                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(warnResult.forbiddenReason)")
+                state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
+            }
+        }
+        response.auditAnnotations = annotations
+        return response
+    }
+
+    // MARK: - Helpers
+
+    private func lookupLabels(_ namespace: String, deadline: ContinuousClock.Instant) throws -> [String: String] {
+        guard let labels = try namespaces.labels(ofNamespace: namespace, deadline: deadline) else {
+            throw NamespaceNotFound(name: namespace)
+        }
+        return labels
+    }
+
+    func isExemptNamespace(_ namespace: String) -> Bool {
+        !namespace.isEmpty && configuration.exemptions.namespaces.contains(namespace)
+    }
+
+    func isExemptUser(_ userName: String) -> Bool {
+        !userName.isEmpty && configuration.exemptions.usernames.contains(userName)
+    }
+
+    func isExemptRuntimeClass(_ runtimeClass: String?) -> Bool {
+        guard let runtimeClass, !runtimeClass.isEmpty else { return false }
+        return configuration.exemptions.runtimeClasses.contains(runtimeClass)
+    }
+}
+
+/// What one request accumulates on its way: metric events, the policy resolved, error detail for the log.
+struct RequestState {
+    let operation: String
+    let resource: String
+    let subresource: String
+    var metrics: [AdmissionMetricEvent] = []
+    var policy: NamespacePolicy?
+    var errorDetail: String?
+
+    init(request: ReviewRequest) {
+        switch request.operation {
+        case "CREATE": operation = "create"
+        case "UPDATE": operation = "update"
+        default: operation = request.operation.lowercased()
+        }
+        if request.resourceGroup.isEmpty && request.resource == "pods" {
+            resource = "pod"
+        } else if request.resourceGroup.isEmpty && request.resource == "namespaces" {
+            resource = "namespace"
+        } else {
+            resource = "controller"
+        }
+        subresource = request.subresource
+    }
+
+    mutating func recordEvaluation(decision: String, _ policy: LevelVersion, mode: String) {
+        metrics.append(.evaluation(
+            decision: decision, policyLevel: policy.level.rawValue, policyVersion: Self.versionLabel(policy),
+            mode: mode, operation: operation, resource: resource, subresource: subresource))
+    }
+
+    mutating func recordExemption() {
+        metrics.append(.exemption(operation: operation, resource: resource, subresource: subresource))
+    }
+
+    mutating func recordError(fatal: Bool) {
+        metrics.append(.error(fatal: fatal, operation: operation, resource: resource, subresource: subresource))
+    }
+
+    /// `latest` for latest and for privileged (always effectively latest), `future` past the newest known version.
+    static func versionLabel(_ policy: LevelVersion) -> String {
+        if policy.version.isLatest || policy.level == .privileged { return "latest" }
+        if Version.newestKnown < policy.version { return "future" }
+        return policy.version.description
+    }
+}
+
+/// An object that does not decode: the field path and what is wrong.
+struct ObjectDecodeError: Error, CustomStringConvertible {
+    var path: String
+    var message: String
+    var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+/// A `map[string]string` field: null or absent is empty; anything but an object of strings is an error.
+func stringMap(_ value: JSONValue?, path: String) throws(ObjectDecodeError) -> [String: String] {
+    guard let value, !value.isNull else { return [:] }
+    guard let object = value.objectValue else {
+        throw ObjectDecodeError(path: path, message: "expected an object, got \(value.kindName)")
+    }
+    var result: [String: String] = [:]
+    for key in object.keys {
+        let member = object[key]!
+        if member.isNull { result[key] = ""; continue }
+        guard let text = member.stringValue else {
+            throw ObjectDecodeError(path: "\(path)[\(key)]", message: "expected a string, got \(member.kindName)")
+        }
+        result[key] = text
+    }
+    return result
+}
+
+// MARK: - Significant pod updates
+
+/// PSA's `isSignificantPodUpdate`: only image changes, container seccomp annotation changes, changed container
+/// counts and new or changed ephemeral containers are re-evaluated.
+func isSignificantPodUpdate(_ pod: JSONValue, _ oldPod: JSONValue) -> Bool {
+    let spec = pod["spec"], oldSpec = oldPod["spec"]
+    let annotations = (try? stringMap(pod["metadata"]?["annotations"], path: "")) ?? [:]
+    let oldAnnotations = (try? stringMap(oldPod["metadata"]?["annotations"], path: "")) ?? [:]
+    func list(_ spec: JSONValue?, _ key: String) -> [JSONValue] { spec?[key]?.arrayValue ?? [] }
+    func significant(_ container: JSONValue, _ old: JSONValue) -> Bool {
+        if (container["image"]?.stringValue ?? "") != (old["image"]?.stringValue ?? "") { return true }
+        let key = "container.seccomp.security.alpha.kubernetes.io/" + (container["name"]?.stringValue ?? "")
+        return annotations[key] != oldAnnotations[key]
+    }
+    let containers = list(spec, "containers"), oldContainers = list(oldSpec, "containers")
+    let initContainers = list(spec, "initContainers"), oldInitContainers = list(oldSpec, "initContainers")
+    if containers.count != oldContainers.count || initContainers.count != oldInitContainers.count { return true }
+    for (new, old) in zip(containers, oldContainers) where significant(new, old) { return true }
+    for (new, old) in zip(initContainers, oldInitContainers) where significant(new, old) { return true }
+    let oldEphemeral = list(oldSpec, "ephemeralContainers")
+    for container in list(spec, "ephemeralContainers") {
+        let name = container["name"]?.stringValue ?? ""
+        guard let old = oldEphemeral.first(where: { ($0["name"]?.stringValue ?? "") == name }) else { return true }
+        if significant(container, old) { return true }
+    }
+    return false
+}

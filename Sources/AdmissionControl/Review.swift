@@ -1,0 +1,211 @@
+import StrictJSON
+
+/// The fields of an `AdmissionReview` request that Pod Security Admission reads.
+struct ReviewRequest {
+    var uid = ""
+    var kindGroup = ""
+    var kindVersion = ""
+    var kind = ""
+    var resourceGroup = ""
+    var resourceVersion = ""
+    var resource = ""
+    /// PSA reads `requestSubResource`; `subResource` stands in when a hand-written review omits it.
+    var subresource = ""
+    var name = ""
+    var namespace = ""
+    var operation = ""
+    var userName = ""
+    /// nil when absent or null (Go's empty RawExtension).
+    var object: JSONValue?
+    var oldObject: JSONValue?
+}
+
+/// Why a body is not a usable review: the message of the 400 answer.
+struct BadReview: Error {
+    var message: String
+}
+
+enum ReviewDecoder {
+    static let apiVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+
+    /// Parses the body; returns the review's apiVersion (to answer in) and the request.
+    static func decode(_ body: [UInt8]) throws(BadReview) -> (apiVersion: String, request: ReviewRequest) {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw BadReview(message: "unable to decode the request: \(error.description)")
+        }
+        guard let review = document.objectValue else {
+            throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kindName)")
+        }
+        let apiVersion = try string(review["apiVersion"], "apiVersion") ?? ""
+        let kind = try string(review["kind"], "kind") ?? ""
+        // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
+        let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
+        let effectiveKind = kind.isEmpty ? "AdmissionReview" : kind
+        guard apiVersions.contains(effectiveVersion), effectiveKind == "AdmissionReview" else {
+            let (group, version) = splitAPIVersion(effectiveVersion)
+            throw BadReview(message: "unexpected AdmissionReview kind: \(group)/\(version), Kind=\(effectiveKind)")
+        }
+        guard let requestValue = review["request"], !requestValue.isNull else {
+            throw BadReview(message: "the AdmissionReview has no request")
+        }
+        guard let request = requestValue.objectValue else {
+            throw BadReview(message: "unable to decode the request: request: expected an object, got \(requestValue.kindName)")
+        }
+        var result = ReviewRequest()
+        result.uid = try string(request["uid"], "request.uid") ?? ""
+        if result.uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
+        if let kindObject = try object(request["kind"], "request.kind") {
+            result.kindGroup = try string(kindObject["group"], "request.kind.group") ?? ""
+            result.kindVersion = try string(kindObject["version"], "request.kind.version") ?? ""
+            result.kind = try string(kindObject["kind"], "request.kind.kind") ?? ""
+        }
+        if let resourceObject = try object(request["resource"], "request.resource") {
+            result.resourceGroup = try string(resourceObject["group"], "request.resource.group") ?? ""
+            result.resourceVersion = try string(resourceObject["version"], "request.resource.version") ?? ""
+            result.resource = try string(resourceObject["resource"], "request.resource.resource") ?? ""
+        }
+        let subResource = try string(request["subResource"], "request.subResource")
+        let requestSubResource = try string(request["requestSubResource"], "request.requestSubResource")
+        result.subresource = requestSubResource ?? subResource ?? ""
+        result.name = try string(request["name"], "request.name") ?? ""
+        result.namespace = try string(request["namespace"], "request.namespace") ?? ""
+        result.operation = try string(request["operation"], "request.operation") ?? ""
+        if let userInfo = try object(request["userInfo"], "request.userInfo") {
+            result.userName = try string(userInfo["username"], "request.userInfo.username") ?? ""
+        }
+        if let value = request["object"], !value.isNull { result.object = value }
+        if let value = request["oldObject"], !value.isNull { result.oldObject = value }
+        return (apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion, result)
+    }
+
+    private static func string(_ value: JSONValue?, _ path: String) throws(BadReview) -> String? {
+        guard let value, !value.isNull else { return nil }
+        guard let text = value.stringValue else {
+            throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(value.kindName)")
+        }
+        return text
+    }
+
+    private static func object(_ value: JSONValue?, _ path: String) throws(BadReview) -> JSONObject? {
+        guard let value, !value.isNull else { return nil }
+        guard let object = value.objectValue else {
+            throw BadReview(message: "unable to decode the request: \(path): expected an object, got \(value.kindName)")
+        }
+        return object
+    }
+}
+
+/// `group/version` → (group, version); a core `v1` has an empty group.
+func splitAPIVersion(_ apiVersion: String) -> (group: String, version: String) {
+    guard let slash = apiVersion.lastIndex(of: "/") else { return ("", apiVersion) }
+    return (String(apiVersion[..<slash]), String(apiVersion[apiVersion.index(after: slash)...]))
+}
+
+/// An admission response, before it is written in the review's version.
+struct ReviewResponse {
+    var allowed: Bool
+    var status: JSONValue? = nil
+    var auditAnnotations: [String: String] = [:]
+    var warnings: [String] = []
+    /// The status code in `status` (0 when allowed).
+    var code: Int = 0
+
+    static let allowed = ReviewResponse(allowed: true)
+
+    static func exempt(_ reason: String) -> ReviewResponse {
+        ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.exempt: reason])
+    }
+
+    /// `{"metadata":{},"status":"Failure","message":…,"reason":…,"details":…,"code":…}`, as metav1.Status encodes.
+    static func failure(message: String, reason: String, code: Int, details: JSONObject? = nil) -> ReviewResponse {
+        var status = JSONObject([
+            "metadata": .object(JSONObject()),
+            "status": .string("Failure"),
+            "message": .string(message),
+            "reason": .string(reason),
+        ])
+        if let details { status.members.append(.init(key: "details", value: .object(details))) }
+        status.members.append(.init(key: "code", value: .number(JSONNumber(code))))
+        return ReviewResponse(allowed: false, status: .object(status), code: code)
+    }
+
+    /// apimachinery's `errorResponse`: the status plus an `error` audit annotation with the cause.
+    static func error(_ status: ReviewResponse, cause: String?) -> ReviewResponse {
+        var response = status
+        let message = status.status?["message"]?.stringValue ?? ""
+        response.auditAnnotations[PodSecurityAnnotations.error] = cause.map { "\(message): \($0)" } ?? message
+        return response
+    }
+
+    static func badRequest(_ message: String) -> ReviewResponse {
+        failure(message: message, reason: "BadRequest", code: 400)
+    }
+
+    /// `apierrors.NewInternalError(err)`.
+    static func internalError(_ error: String) -> ReviewResponse {
+        let details = JSONObject(["causes": .array([.object(JSONObject(["message": .string(error)]))])])
+        return failure(message: "Internal error occurred: \(error)", reason: "InternalError", code: 500, details: details)
+    }
+
+    /// `apierrors.NewForbidden(groupResource, name, err)`.
+    static func forbidden(group: String, resource: String, name: String, error: String) -> ReviewResponse {
+        let qualified = group.isEmpty ? resource : "\(resource).\(group)"
+        let message: String
+        if qualified.isEmpty {
+            message = "forbidden: \(error)"
+        } else if name.isEmpty {
+            message = "\(qualified) is forbidden: \(error)"
+        } else {
+            message = "\(qualified) \(goQuoted(name)) is forbidden: \(error)"
+        }
+        var details = JSONObject()
+        if !name.isEmpty { details["name"] = .string(name) }
+        if !group.isEmpty { details["group"] = .string(group) }
+        if !resource.isEmpty { details["kind"] = .string(resource) }
+        return failure(message: message, reason: "Forbidden", code: 403, details: details)
+    }
+
+    /// `apierrors.NewInvalid(groupKind, name, fieldErrors)`.
+    static func invalid(group: String, kind: String, name: String, errors: [FieldError]) -> ReviewResponse {
+        let qualified = group.isEmpty ? kind : "\(kind).\(group)"
+        var details = JSONObject()
+        if !name.isEmpty { details["name"] = .string(name) }
+        if !group.isEmpty { details["group"] = .string(group) }
+        if !kind.isEmpty { details["kind"] = .string(kind) }
+        let causes: [JSONValue] = errors.map { error in
+            .object(JSONObject([
+                "reason": .string(error.kind.causeType),
+                "message": .string(error.body),
+                "field": .string(error.field),
+            ]))
+        }
+        if !causes.isEmpty { details["causes"] = .array(causes) }
+        let message = errors.isEmpty
+            ? "\(qualified) \(goQuoted(name)) is invalid"
+            : "\(qualified) \(goQuoted(name)) is invalid: \(aggregateDescription(errors))"
+        return failure(message: message, reason: "Invalid", code: 422, details: details)
+    }
+
+    /// The `AdmissionReview` answer, fields in Go's order (uid, allowed, status, auditAnnotations, warnings);
+    /// annotation keys sorted as Go encodes maps.
+    func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
+        var response = JSONObject(["uid": .string(uid), "allowed": .bool(allowed)])
+        if let status { response.members.append(.init(key: "status", value: status)) }
+        if !auditAnnotations.isEmpty {
+            let sorted = auditAnnotations.keys.sorted().map { JSONObject.Member(key: $0, value: .string(auditAnnotations[$0]!)) }
+            response.members.append(.init(key: "auditAnnotations", value: .object(JSONObject(sorted))))
+        }
+        if !warnings.isEmpty {
+            response.members.append(.init(key: "warnings", value: .array(warnings.map { .string($0) })))
+        }
+        let review = JSONObject([
+            "apiVersion": .string(apiVersion),
+            "kind": .string("AdmissionReview"),
+            "response": .object(response),
+        ])
+        return JSONValue.object(review).serialized()
+    }
+}

@@ -1,0 +1,118 @@
+@testable import AdmissionControl
+import PodSecurity
+import StrictJSON
+import XCTest
+
+final class ReviewFormatTests: XCTestCase {
+    func badRequest(_ body: String, file: StaticString = #filePath, line: UInt = #line) -> (status: Int, message: String, outcome: AdmissionOutcome) {
+        let outcome = makeController().handle(reviewBody: Array(body.utf8), deadline: .now + .seconds(5))
+        let document = (try? JSONParser.parse(outcome.body)) ?? .null
+        XCTAssertEqual(document["kind"], .string("Status"), file: file, line: line)
+        XCTAssertEqual(document["apiVersion"], .string("v1"), file: file, line: line)
+        XCTAssertEqual(document["status"], .string("Failure"), file: file, line: line)
+        XCTAssertEqual(document["reason"], .string("BadRequest"), file: file, line: line)
+        XCTAssertEqual(document["code"], .number(JSONNumber(400)), file: file, line: line)
+        XCTAssertEqual(outcome.log.decision, "error", file: file, line: line)
+        XCTAssertEqual(outcome.metrics, [], file: file, line: line)
+        return (outcome.httpStatus, document["message"]?.stringValue ?? "", outcome)
+    }
+
+    func testBadBodiesAre400WithAStatusThatSaysWhatIsWrong() {
+        let notJSON = badRequest("{nope")
+        XCTAssertEqual(notJSON.status, 400)
+        XCTAssertTrue(notJSON.message.hasPrefix("unable to decode the request: invalid JSON at line 1, column"), notJSON.message)
+
+        XCTAssertEqual(badRequest("[1,2]").message, "unable to decode the request: expected an AdmissionReview object, got array")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).message, "the AdmissionReview has no request")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":null}"#).message, "the AdmissionReview has no request")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":[]}"#).message,
+                       "unable to decode the request: request: expected an object, got array")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}}"#).message,
+                       "the AdmissionReview request has no uid")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}}"#).message,
+                       "unable to decode the request: request.uid: expected a string, got number")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{"uid":"u"}}"#).message,
+                       "unexpected AdmissionReview kind: admission.k8s.io/v1, Kind=Pod")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"v1","kind":"AdmissionReview","request":{"uid":"u"}}"#).message,
+                       "unexpected AdmissionReview kind: /v1, Kind=AdmissionReview")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","userInfo":"bob"}}"#).message,
+                       "unable to decode the request: request.userInfo: expected an object, got string")
+    }
+
+    func testBadRequestBodyIsExact() {
+        let outcome = makeController().handle(reviewBody: Array(#"{"kind":"AdmissionReview"}"#.utf8), deadline: .now + .seconds(5))
+        XCTAssertEqual(outcome.httpStatus, 400)
+        XCTAssertEqual(String(decoding: outcome.body, as: UTF8.self),
+                       #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the AdmissionReview has no request","reason":"BadRequest","code":400}"#)
+        XCTAssertEqual(outcome.log.message, "the AdmissionReview has no request")
+    }
+
+    func testMissingApiVersionAndKindDefaultToV1AsGoDecodes() {
+        let body = #"{"request":{"uid":"u-2","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"team","operation":"CREATE","object":{"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"x"}]}}}}"#
+        let result = answer(makeController(), Array(body.utf8))
+        XCTAssertEqual(result.bodyText, #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u-2","allowed":true,"auditAnnotations":{"enforce-policy":"privileged:latest"}}}"#)
+    }
+
+    func testV1beta1IsAnsweredInV1beta1() {
+        let controller = makeController(namespaces: namespaces(["enforce": "baseline"]))
+        let allowed = answer(controller, review(apiVersion: "admission.k8s.io/v1beta1", uid: "b-1", object: plainPod()))
+        XCTAssertEqual(allowed.bodyText, #"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":"b-1","allowed":true,"auditAnnotations":{"enforce-policy":"baseline:latest"}}}"#)
+
+        let denied = answer(controller, review(apiVersion: "admission.k8s.io/v1beta1", uid: "b-2", object: privilegedPod()))
+        XCTAssertEqual(denied.document["apiVersion"], .string("admission.k8s.io/v1beta1"))
+        XCTAssertEqual(denied.response["uid"], .string("b-2"))
+        XCTAssertEqual(denied.allowed, false)
+        XCTAssertEqual(denied.code, "403")
+    }
+
+    func testResponseFieldOrderFollowsGo() {
+        let controller = makeController(namespaces: namespaces(["enforce": "baseline", "audit": "baseline"]))
+        let result = answer(controller, review(object: privilegedPod()))
+        let text = result.bodyText
+        let uid = text.range(of: #""uid""#)!.lowerBound
+        let allowed = text.range(of: #""allowed""#)!.lowerBound
+        let status = text.range(of: #""status":{"#)!.lowerBound
+        let annotations = text.range(of: #""auditAnnotations""#)!.lowerBound
+        XCTAssertTrue(uid < allowed && allowed < status && status < annotations, text)
+    }
+
+    func testStringsAreEscapedAsGoEscapesThem() {
+        let controller = makeController(namespaces: namespaces(["enforce": "baseline"]))
+        let result = answer(controller, review(name: "a<b>&c", object: privilegedPod("a<b>&c")))
+        XCTAssertTrue(result.bodyText.contains(#"pods \"a\u003cb\u003e\u0026c\" is forbidden"#), result.bodyText)
+    }
+
+    func testRequestSubResourceWinsOverSubResource() {
+        let controller = makeController(namespaces: namespaces(["enforce": "baseline"]))
+        var request = JSONObject([
+            "uid": .string("u"),
+            "kind": json(#"{"group":"","version":"v1","kind":"Pod"}"#),
+            "resource": json(#"{"group":"","version":"v1","resource":"pods"}"#),
+            "subResource": .string("status"),
+            "requestSubResource": .string(""),
+        ])
+        request["namespace"] = .string("team")
+        request["operation"] = .string("UPDATE")
+        request["object"] = privilegedPod("web", extraSpec: #","nodeName":"n""#)
+        request["oldObject"] = plainPod()
+        let body = JSONValue.object(JSONObject(["apiVersion": .string("admission.k8s.io/v1"), "kind": .string("AdmissionReview"), "request": .object(request)])).serialized()
+        XCTAssertEqual(answer(controller, body).allowed, false, "PSA reads requestSubResource")
+    }
+
+    func testMetricEventLabels() {
+        let event = evaluation("deny", "restricted", "v1.30", "enforce", operation: "update", subresource: "ephemeralcontainers")
+        XCTAssertEqual(event.name, "pod_security_evaluations_total")
+        XCTAssertEqual(event.labels.map(\.name), ["decision", "policy_level", "policy_version", "mode", "request_operation", "resource", "subresource"])
+        XCTAssertEqual(event.labels.map(\.value), ["deny", "restricted", "v1.30", "enforce", "update", "pod", "ephemeralcontainers"])
+        let exemption = AdmissionMetricEvent.exemption(operation: "create", resource: "controller", subresource: "")
+        XCTAssertEqual(exemption.name, "pod_security_exemptions_total")
+        XCTAssertEqual(exemption.labels.map(\.name), ["request_operation", "resource", "subresource"])
+        let error = AdmissionMetricEvent.error(fatal: true, operation: "create", resource: "pod", subresource: "")
+        XCTAssertEqual(error.name, "pod_security_errors_total")
+        XCTAssertEqual(error.labels.map(\.name), ["fatal", "request_operation", "resource", "subresource"])
+        XCTAssertEqual(error.labels.first?.value, "true")
+        XCTAssertEqual(RequestState.versionLabel(LevelVersion(level: .privileged, version: Version(major: 1, minor: 20))), "latest")
+        XCTAssertEqual(RequestState.versionLabel(LevelVersion(level: .baseline, version: Version(major: 1, minor: 20))), "v1.20")
+        XCTAssertEqual(RequestState.versionLabel(LevelVersion(level: .baseline, version: Version(major: 1, minor: 500))), "future")
+    }
+}
