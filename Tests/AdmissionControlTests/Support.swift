@@ -66,63 +66,7 @@ final class Counter: @unchecked Sendable {
     }
 }
 
-// MARK: - The engine, real or stand-in
-
-/// Whether the PodSecurity engine is the real one (the API skeleton finds no violations at all).
-let engineIsReal: Bool = {
-    guard let pod = try? Pod(decoding: privilegedPod("probe")) else { return false }
-    return !PodSecurityEvaluator.evaluate(pod, at: LevelVersion(level: .baseline, version: .latest)).allowed
-}()
-
-/// Until the engine lands, a stand-in producing PSA's exact text for the few checks these tests' pods trip:
-/// privileged (baseline), and allowPrivilegeEscalation, capabilities, runAsNonRoot, seccompProfile (restricted).
-func standInEvaluate(spec: JSONValue?, policy: LevelVersion) -> Evaluation {
-    if policy.level == .privileged { return Evaluation(violations: []) }
-    let containers = (spec?["initContainers"]?.arrayValue ?? []) + (spec?["containers"]?.arrayValue ?? [])
-        + (spec?["ephemeralContainers"]?.arrayValue ?? [])
-    func names(_ list: [JSONValue]) -> String {
-        list.map { "\"\($0["name"]?.stringValue ?? "")\"" }.joined(separator: ", ")
-    }
-    func noun(_ list: [JSONValue]) -> String { list.count == 1 ? "container" : "containers" }
-    var violations: [Violation] = []
-    let privileged = containers.filter { $0["securityContext"]?["privileged"]?.boolValue == true }
-    let privilegedViolation = privileged.isEmpty ? nil : Violation(
-        checkID: "privileged", reason: "privileged",
-        detail: "\(noun(privileged)) \(names(privileged)) must not set securityContext.privileged=true")
-    guard policy.level == .restricted else { return Evaluation(violations: privilegedViolation.map { [$0] } ?? []) }
-
-    let escalation = containers.filter { $0["securityContext"]?["allowPrivilegeEscalation"]?.boolValue != false }
-    if !escalation.isEmpty {
-        violations.append(Violation(checkID: "allowPrivilegeEscalation", reason: "allowPrivilegeEscalation != false",
-                                    detail: "\(noun(escalation)) \(names(escalation)) must set securityContext.allowPrivilegeEscalation=false"))
-    }
-    let capabilities = containers.filter { container in
-        !(container["securityContext"]?["capabilities"]?["drop"]?.arrayValue ?? []).contains(.string("ALL"))
-    }
-    if !capabilities.isEmpty {
-        violations.append(Violation(checkID: "capabilities_restricted", reason: "unrestricted capabilities",
-                                    detail: "\(noun(capabilities)) \(names(capabilities)) must set securityContext.capabilities.drop=[\"ALL\"]"))
-    }
-    if let privilegedViolation { violations.append(privilegedViolation) }
-    let podNonRoot = spec?["securityContext"]?["runAsNonRoot"]?.boolValue == true
-    let rootContainers = containers.filter { $0["securityContext"]?["runAsNonRoot"]?.boolValue != true }
-    if !podNonRoot && !rootContainers.isEmpty {
-        violations.append(Violation(checkID: "runAsNonRoot", reason: "runAsNonRoot != true",
-                                    detail: "pod or \(noun(rootContainers)) \(names(rootContainers)) must set securityContext.runAsNonRoot=true"))
-    }
-    func seccompSet(_ value: JSONValue?) -> Bool {
-        let type = value?["seccompProfile"]?["type"]?.stringValue
-        return type == "RuntimeDefault" || type == "Localhost"
-    }
-    let noSeccomp = containers.filter { !seccompSet($0["securityContext"]) }
-    if !seccompSet(spec?["securityContext"]) && !noSeccomp.isEmpty {
-        violations.append(Violation(checkID: "seccompProfile_restricted", reason: "seccompProfile",
-                                    detail: "pod or \(noun(noSeccomp)) \(names(noSeccomp)) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""))
-    }
-    return Evaluation(violations: violations)
-}
-
-/// A controller on the real engine when it is there, else on the stand-in; `evaluations` counts engine runs.
+/// A controller on the real engine; `evaluations` counts engine runs (to test the per-request cache).
 func makeController(
     configuration: AdmissionConfiguration = .standard,
     namespaces: any NamespaceLookup = FakeNamespaces(labels: ["team": [:]]),
@@ -132,8 +76,7 @@ func makeController(
 ) -> AdmissionController {
     AdmissionController(configuration: configuration, namespaces: namespaces, pods: pods, podCheckTimeout: podCheckTimeout) { pod, spec, policy in
         evaluations?.increment()
-        if engineIsReal { return PodSecurityEvaluator.evaluate(pod, at: policy) }
-        return standInEvaluate(spec: spec, policy: policy)
+        return PodSecurityEvaluator.evaluate(pod, at: policy)
     }
 }
 
