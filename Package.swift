@@ -33,7 +33,7 @@ let package = Package(
         // A small Kubernetes API client: in-cluster config, kubeconfig, namespaces cache, pod lists.
         .target(name: "KubernetesClient", dependencies: ["TLS", "StrictJSON"]),
         // The webhook application: routes, metrics, logs; wires admission to the server.
-        .target(name: "WebhookApp", dependencies: ["AdmissionControl", "HTTPServer", "KubernetesClient", "PodSecurity", "StrictJSON"]),
+        .target(name: "WebhookApp", dependencies: ["AdmissionControl", "HTTPServer", "TLS", "KubernetesClient", "Manifests", "PodSecurity", "StrictJSON"]),
         // The executable: flags and wiring only.
         .executableTarget(name: "pod-security-webhook", dependencies: ["WebhookApp", "ManifestCheck", "Manifests", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "PodSecurity", "StrictJSON"]),
         // Engine micro-benchmark: decode, evaluate, encode medians.
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
         .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON"]),
-        .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "HTTPServer", "TLS", "StrictJSON"]),
+        .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "StrictJSON"]),
         .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,120 @@
+import AdmissionControl
+import HTTPServer
+import StrictJSON
+
+/// The webhook's routes: health, readiness, metrics, and admission on any POSTed path (the apiserver calls
+/// whatever path the webhook configuration names, as with PSA's own webhook). Knows HTTP and admission,
+/// nothing of sockets or TLS.
+public struct WebhookHandler: HTTPHandler {
+    public let admission: AdmissionController
+    public let metrics: WebhookMetrics
+    public let log: RequestLog?
+    /// True once the webhook can answer with cluster state (the namespace cache has synced).
+    public let isReady: @Sendable () -> Bool
+
+    /// The work on one review is bounded by `?timeout=` (the apiserver sends its webhook timeout), capped here.
+    public static let defaultTimeoutSeconds = 10.0
+    public static let maxTimeoutSeconds = 30.0
+
+    static let getPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/metrics"]
+
+    public init(admission: AdmissionController, metrics: WebhookMetrics, log: RequestLog?,
+                isReady: @escaping @Sendable () -> Bool = { true }) {
+        self.admission = admission
+        self.metrics = metrics
+        self.log = log
+        self.isReady = isReady
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if Self.getPaths.contains(request.path) {
+            guard request.method == "GET" || request.method == "HEAD" else {
+                return Self.problem(405, "method \(request.method) is not allowed on \(request.path); use GET", allow: "GET, HEAD")
+            }
+            switch request.path {
+            case "/metrics":
+                return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                                    body: Array(metrics.render().utf8))
+            case "/readyz":
+                return isReady() ? Self.text(200, "ok") : Self.text(503, "not ready: the namespace cache has not synced yet")
+            default:
+                return Self.text(200, "ok")
+            }
+        }
+        switch request.method {
+        case "POST":
+            return review(request)
+        case "GET", "HEAD":
+            return Self.problem(404, "no such path: \(request.path) (admission reviews are POSTed; health is at /healthz, /readyz, /livez, metrics at /metrics)")
+        default:
+            return Self.problem(405, "method \(request.method) is not allowed; admission reviews are POSTed", allow: "POST")
+        }
+    }
+
+    private func review(_ request: HTTPRequest) -> HTTPResponse {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard let contentType = request.headers["Content-Type"], Self.isJSON(contentType) else {
+            let found = request.headers["Content-Type"].map { "\"\($0)\"" } ?? "none"
+            return Self.problem(415, "Content-Type must be application/json, found \(found)")
+        }
+        var timeout = Self.defaultTimeoutSeconds
+        if let text = request.queryValue("timeout") {
+            guard let seconds = GoDuration.seconds(text), seconds > 0 else {
+                return Self.problem(400, "invalid timeout \(text.debugDescription): expected a duration such as 10s")
+            }
+            timeout = min(seconds, Self.maxTimeoutSeconds)
+        }
+        let deadline = start.advanced(by: .nanoseconds(Int64(timeout * 1e9)))
+        let outcome = admission.handle(reviewBody: request.body, deadline: deadline)
+        let elapsed = start.duration(to: clock.now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.record(outcome.metrics)
+        metrics.recordRequest(status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
+        if let log {
+            let record = outcome.log
+            log.write([
+                ("msg", .string("admission")),
+                ("uid", .string(record.uid)),
+                ("kind", .string(record.kind)),
+                ("namespace", .string(record.namespace)),
+                ("name", .string(record.name)),
+                ("operation", .string(record.operation)),
+                ("user", .string(record.userName)),
+                ("decision", .string(record.decision)),
+                ("policy", .string(record.policy)),
+                ("status", .number(JSONNumber(outcome.httpStatus))),
+                ("durationMicroseconds", .number(JSONNumber(Int(seconds * 1e6)))),
+                ("message", .string(record.message)),
+                ("remote", .string(request.remoteAddress)),
+            ])
+        }
+        return HTTPResponse(status: outcome.httpStatus, headers: [("Content-Type", "application/json")], body: outcome.body)
+    }
+
+    /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case.
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        return mediaType.trimmingSpaces.lowercased() == "application/json"
+    }
+
+    static func text(_ status: Int, _ body: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((body + "\n").utf8))
+    }
+
+    /// A Kubernetes `Status` body saying what is wrong, as the apiserver's own errors read.
+    static func problem(_ status: Int, _ message: String, allow: String? = nil) -> HTTPResponse {
+        var response = HTTPResponse.status(status, message: message)
+        if let allow { response.headers.append(("Allow", allow)) }
+        return response
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while scalars.first == " " || scalars.first == "\t" { scalars = scalars.dropFirst() }
+        while scalars.last == " " || scalars.last == "\t" { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}
