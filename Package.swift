@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
         .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON"]),
         .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "StrictJSON"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook", "TLS"]),
     ],
     swiftLanguageModes: [.v6]
 )
