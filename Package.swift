@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "AdmissionControlTests", dependencies: ["AdmissionControl", "PodSecurity", "StrictJSON"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
-        .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON"]),
+        .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON", "Manifests"]),
         .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "StrictJSON"]),
         .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook", "TLS"]),
     ],
