@@ -69,8 +69,7 @@ public struct WebhookHandler: HTTPHandler {
         let outcome = admission.handle(reviewBody: request.body, deadline: deadline)
         let elapsed = start.duration(to: clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.record(outcome.metrics)
-        metrics.recordRequest(status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
+        metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
         if let log {
             let record = outcome.log
             log.write([

@@ -23,16 +23,16 @@ public struct WebhookMetrics: Sendable {
         ])
     }
 
-    /// Records what one admission request produced.
-    public func record(_ events: [AdmissionMetricEvent]) {
+    /// Records what one admission request produced, with its status and duration, in one update.
+    public func record(_ events: [AdmissionMetricEvent], status: Int, kind: String, seconds: Double) {
+        var samples: [MetricsRegistry.Sample] = []
+        samples.reserveCapacity(events.count + 2)
         for event in events {
-            registry.increment(event.name, labels: event.labels.map { ($0.name, $0.value) })
+            samples.append(.increment(event.name, labels: event.labels.map { ($0.name, $0.value) }))
         }
-    }
-
-    public func recordRequest(status: Int, kind: String, seconds: Double) {
-        registry.increment(Self.requests, labels: [("code", String(status))])
-        registry.observe(Self.requestDuration, value: seconds, labels: [("kind", kind.isEmpty ? "unknown" : kind)])
+        samples.append(.increment(Self.requests, labels: [("code", String(status))]))
+        samples.append(.observe(Self.requestDuration, value: seconds, labels: [("kind", kind.isEmpty ? "unknown" : kind)]))
+        registry.record(samples)
     }
 
     /// The Prometheus text exposition.

@@ -1,5 +1,6 @@
 import AdmissionControl
 import Glibc
+import Synchronization
 import HTTPServer
 import KubernetesClient
 import Manifests
@@ -20,6 +21,7 @@ public final class WebhookServer: Sendable {
     private let server: HTTPServer
     private let cache: NamespaceCache?
     private let log: RequestLog
+    private let stopped = Mutex(false)
 
     /// Builds everything `options` asks for; nothing listens until `start()`.
     public init(options: ServeOptions, log: RequestLog = RequestLog()) throws(WebhookStartError) {
@@ -95,6 +97,7 @@ public final class WebhookServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), stops the cache.
     public func shutdown() {
+        guard stopped.withLock({ stopped in defer { stopped = true }; return !stopped }) else { return }
         log.write([("msg", .string("shutting down")), ("gracePeriodSeconds", .number(JSONNumber(text: String(options.shutdownGracePeriodSeconds))))])
         server.shutdown(drainSeconds: options.shutdownGracePeriodSeconds)
         server.waitUntilStopped()
