@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A strict RFC 8259 JSON reader over bytes. It is on the request path of every admission review, so it is
 /// written as security code: every byte is validated (grammar, UTF-8, control characters, escapes), nesting is
 /// bounded, and errors say where and what. It does not use Foundation: `JSONSerialization` bridges `1` to `true`,
@@ -8,8 +14,106 @@ public enum JSONParser {
         /// The deepest nesting of arrays and objects accepted. Kubernetes objects stay far below this;
         /// the bound keeps recursion (and stack use) small whatever the input.
         public var maxDepth: Int = 256
+        /// Object members with these names whose value is an object or an array are validated exactly as
+        /// everything else, then dropped instead of built: a reader that never looks at them (the webhook and
+        /// `managedFields`, `env`, `status`...) does not pay for their allocations. String-valued members are
+        /// always kept, so a label or annotation that happens to share a name is never lost.
+        public var droppedContainerMembers = DroppedMembers()
+        /// Strings the input is known to repeat (the keys of a schema): read without escapes, they come from
+        /// this table instead of being built and validated one by one.
+        public var knownStrings = StringTable()
         public init() {}
         public init(maxDepth: Int) { self.maxDepth = maxDepth }
+    }
+
+    /// A fixed set of strings, found by their bytes: open addressing on a cheap hash of length and three bytes.
+    public struct StringTable: Sendable {
+        private let storage: [UInt8]
+        private let slotStart: [Int32]
+        private let slotLength: [Int32]  // -1: empty
+        private let slotString: [String]
+        private let mask: Int
+
+        public init(_ strings: [String] = []) {
+            let unique = Array(Set(strings.filter { !$0.utf8.isEmpty && $0.utf8.count <= 64 }))
+            var capacity = 16
+            while capacity < unique.count * 4 { capacity *= 2 }
+            var storage: [UInt8] = []
+            var starts = [Int32](repeating: 0, count: capacity)
+            var lengths = [Int32](repeating: -1, count: capacity)
+            var values = [String](repeating: "", count: capacity)
+            for string in unique {
+                let bytes = Array(string.utf8)
+                var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
+                while lengths[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
+                starts[slot] = Int32(storage.count)
+                lengths[slot] = Int32(bytes.count)
+                values[slot] = string
+                storage.append(contentsOf: bytes)
+            }
+            self.storage = storage
+            self.slotStart = starts
+            self.slotLength = lengths
+            self.slotString = values
+            self.mask = capacity - 1
+            self.isEmpty = unique.isEmpty
+        }
+
+        public let isEmpty: Bool
+
+        @inline(__always)
+        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            let count = bytes.count
+            var value = count &* 0x9E37_79B1
+            value = (value ^ Int(bytes[0])) &* 0x85EB_CA6B
+            value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
+            value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
+            return value ^ (value >> 15)
+        }
+
+        /// The table's string with exactly these bytes, if any.
+        @inline(__always)
+        func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            guard !isEmpty, bytes.count > 0, bytes.count <= 64 else { return nil }
+            var slot = Self.hash(bytes) & mask
+            return storage.withUnsafeBufferPointer { stored in
+                while true {
+                    let length = Int(slotLength[slot])
+                    if length < 0 { return nil }
+                    if length == bytes.count
+                        && memcmp(stored.baseAddress! + Int(slotStart[slot]), bytes.baseAddress!, length) == 0 {
+                        return slotString[slot]
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+    }
+
+    /// A set of member names, looked up by their raw bytes without hashing (by length, then bytes).
+    public struct DroppedMembers: Sendable {
+        fileprivate let byLength: [[[UInt8]]]
+
+        public init(_ names: [String] = []) {
+            var table: [[[UInt8]]] = []
+            for name in names {
+                let bytes = Array(name.utf8)
+                while table.count <= bytes.count { table.append([]) }
+                table[bytes.count].append(bytes)
+            }
+            byLength = table
+        }
+
+        public var isEmpty: Bool { byLength.allSatisfy(\.isEmpty) }
+
+        @inline(__always)
+        fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard key.count < byLength.count else { return false }
+            for candidate in byLength[key.count] where candidate.withUnsafeBufferPointer({ $0.elementsEqual(key) }) {
+                return true
+            }
+            return false
+        }
     }
 
     /// Parses exactly one JSON value; anything but whitespace after it is an error.
@@ -93,11 +197,17 @@ private let backslash = UInt8(ascii: "\\")
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
+    let dropped: JSONParser.DroppedMembers
+    let dropsAny: Bool
+    let known: JSONParser.StringTable
     var position = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
         self.bytes = bytes
         self.maxDepth = limits.maxDepth
+        self.dropped = limits.droppedContainerMembers
+        self.dropsAny = !limits.droppedContainerMembers.isEmpty
+        self.known = limits.knownStrings
     }
 
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
@@ -168,13 +278,28 @@ private struct Reader {
             guard position < bytes.count, bytes[position] == quote else {
                 throw error("unexpected \(describeByte(at: position)), expected a string key")
             }
+            let keyStart = position + 1
             let key = try parseString()
+            let keyEnd = position - 1
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
                 throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
             }
             position += 1
             skipWhitespace()
+            if dropsAny, position < bytes.count, bytes[position] == UInt8(ascii: "{") || bytes[position] == UInt8(ascii: "["),
+               dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
+                try skipValue(depth: depth)
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1; continue
+                case UInt8(ascii: "}"):
+                    position += 1
+                    return .object(JSONObject(members))
+                default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
+                }
+            }
             let value = try parseValue(depth: depth)
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
@@ -213,7 +338,150 @@ private struct Reader {
         }
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+    // MARK: Validating without building (dropped members)
+
+    /// Checks one value against the same grammar as `parseValue` and moves past it, building nothing.
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            position += 1
+            skipWhitespace()
+            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position += 1; return }
+            while true {
+                skipWhitespace()
+                guard position < bytes.count, bytes[position] == quote else {
+                    throw error("unexpected \(describeByte(at: position)), expected a string key")
+                }
+                try skipString()
+                skipWhitespace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                    throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                }
+                position += 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "}"): position += 1; return
+                default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
+                }
+            }
+        case UInt8(ascii: "["):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            position += 1
+            skipWhitespace()
+            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input inside an array") }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "]"): position += 1; return
+                default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
+                }
+            }
+        case quote: try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        }
+    }
+
+    /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
+    /// where nothing needs a closer look.
+    mutating func skipString() throws(JSONParseError) {
+        let start = position
+        position += 1
+        var segmentStart = position
+        var seen: UInt64 = 0  // every byte of the segment OR-ed together: bit 7 set means non-ASCII
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while true {
+            if let base = bytes.baseAddress {
+                while bytes.count - position >= 8 {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                    if Self.needsAttention(word) { break }
+                    seen |= word
+                    position += 8
+                }
+            }
+            guard position < bytes.count else { throw error("unterminated string", at: start) }
+            let byte = bytes[position]
+            if byte == quote || byte == backslash {
+                if seen & highs != 0 && !isValidUTF8(UnsafeBufferPointer(rebasing: bytes[segmentStart..<position])) {
+                    throw error("invalid UTF-8 in string", at: segmentStart)
+                }
+                position += 1
+                if byte == quote { return }
+                guard position < bytes.count else { throw error("unterminated string", at: start) }
+                switch bytes[position] {
+                case quote, backslash, UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                     UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    position += 1
+                case UInt8(ascii: "u"):
+                    position += 1
+                    _ = try parseHex4()
+                default:
+                    throw error("invalid escape '\\\(Character(Unicode.Scalar(bytes[position])))' in string", at: position - 1)
+                }
+                segmentStart = position
+                seen = 0
+                continue
+            }
+            if byte < 0x20 { throw error("control character in string (must be escaped)") }
+            seen |= UInt64(byte)
+            position += 1
+        }
+    }
+
+    /// Well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), as `String(validating:)` requires.
+    func isValidUTF8(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = utf8.count
+        while index < count {
+            let lead = utf8[index]
+            if lead < 0x80 { index += 1; continue }
+            func continuation(_ offset: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+                index + offset < count && range.contains(utf8[index + offset])
+            }
+            switch lead {
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                index += 2
+            case 0xE0:
+                guard continuation(1, 0xA0...0xBF), continuation(2) else { return false }
+                index += 3
+            case 0xE1...0xEC, 0xEE...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                index += 3
+            case 0xED:
+                guard continuation(1, 0x80...0x9F), continuation(2) else { return false }
+                index += 3
+            case 0xF0:
+                guard continuation(1, 0x90...0xBF), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF1...0xF3:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF4:
+                guard continuation(1, 0x80...0x8F), continuation(2), continuation(3) else { return false }
+                index += 4
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Moves past a number, checking the JSON number grammar.
+    mutating func scanNumber() throws(JSONParseError) {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number: expected a digit", at: position) }
@@ -234,7 +502,12 @@ private struct Reader {
             guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number: expected a digit in the exponent") }
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
         }
-        // The grammar above admits ASCII only, so this cannot fail.
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = position
+        try scanNumber()
+        // The grammar admits ASCII only, so this cannot fail.
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         return JSONNumber(text: text)
     }
@@ -263,6 +536,7 @@ private struct Reader {
             if byte == quote {
                 let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<position])
                 position += 1
+                if let string = known.lookup(slice) { return string }
                 return try makeString(slice, at: contentStart, knownASCIIPrefix: highBits & 0x8080_8080_8080_8080 == 0 ? scannedByWords : 0)
             }
             if byte == backslash { break }

@@ -200,4 +200,79 @@ final class JSONFuzzTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 0)
         XCTAssertLessThan(accepted, 20_000)
     }
+
+    /// Dropping members changes what is built, never what is accepted: for mutated inputs, the parse with
+    /// dropped members succeeds exactly when the full parse does, and equals the full parse with those
+    /// (object- or array-valued) members removed.
+    func testDroppedMembersAreValidatedTheSame() {
+        var rng = SplitMix(state: 11)
+        let seed = Array(#"{"request":{"uid":"u","object":{"metadata":{"managedFields":[{"f:x":{"k":"\u00e9"}}],"labels":{"env":"prod"}},"spec":{"containers":[{"name":"a","env":[{"name":"X","value":"1e3"}],"image":"i"}]}}}}"#.utf8)
+        let interesting: [UInt8] = Array("{}[]\",:\\u0123456789.eE+-tfn \n\u{7F}".utf8) + [0x80, 0xC3, 0xFF, 0x00, 0xE0, 0xED, 0xA0]
+        var limits = JSONParser.Limits()
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(["managedFields", "env"])
+        func removingDropped(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let object):
+                return .object(JSONObject(object.members.compactMap { member in
+                    if member.key == "managedFields" || member.key == "env" {
+                        switch member.value {
+                        case .object, .array: return nil
+                        default: break
+                        }
+                    }
+                    return JSONObject.Member(key: member.key, value: removingDropped(member.value))
+                }))
+            case .array(let items): return .array(items.map(removingDropped))
+            default: return value
+            }
+        }
+        var accepted = 0
+        for iteration in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 0...3, using: &rng) where iteration > 0 {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = interesting.randomElement(using: &rng)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(interesting.randomElement(using: &rng)!, at: index)
+                }
+                if bytes.isEmpty { bytes = [0x20] }
+            }
+            let full = try? JSONParser.parse(bytes)
+            let dropped = try? JSONParser.parse(bytes, limits: limits)
+            XCTAssertEqual(full == nil, dropped == nil, String(decoding: bytes, as: UTF8.self))
+            if let full, let dropped {
+                accepted += 1
+                XCTAssertEqual(removingDropped(full), dropped)
+            }
+        }
+        XCTAssertGreaterThan(accepted, 100)
+    }
+
+    func testStringValuedMembersWithADroppedNameAreKept() throws {
+        var limits = JSONParser.Limits()
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(["env", "status"])
+        let value = try JSONParser.parse(Array(#"{"labels":{"env":"prod","status":"x"},"env":[1,2],"status":{"a":[]}}"#.utf8), limits: limits)
+        XCTAssertEqual(value.serialized(), Array(#"{"labels":{"env":"prod","status":"x"}}"#.utf8))
+        XCTAssertThrowsError(try JSONParser.parse(Array(#"{"env":[1,"\x"]}"#.utf8), limits: limits)) { error in
+            XCTAssertTrue("\(error)".contains("invalid escape"), "\(error)")
+        }
+        XCTAssertThrowsError(try JSONParser.parse(Array(#"{"env":[01]}"#.utf8), limits: limits))
+        XCTAssertThrowsError(try JSONParser.parse([UInt8](#"{"env":[""#.utf8) + [0xC3, 0x28] + Array(#""]}"#.utf8), limits: limits))
+    }
+
+    func testKnownStringsReadTheSameAsBuiltOnes() throws {
+        var limits = JSONParser.Limits()
+        limits.knownStrings = JSONParser.StringTable(["name", "image", "a", "\u{e9}t\u{e9}", "spec", "x"])
+        var rng = SplitMix(state: 5)
+        for _ in 0..<500 {
+            let value = randomValue(&rng)
+            let text = value.serialized()
+            XCTAssertEqual(try JSONParser.parse(text, limits: limits), try JSONParser.parse(text))
+        }
+        let text = Array(#"{"name":"image","\u00e9t\u00e9":"été","nam":"imag","spec":["a","x","xx"]}"#.utf8)
+        let value = try JSONParser.parse(text, limits: limits)
+        XCTAssertEqual(value, try JSONParser.parse(text))
+        XCTAssertEqual(value["\u{e9}t\u{e9}"], .string("\u{e9}t\u{e9}"))
+    }
 }

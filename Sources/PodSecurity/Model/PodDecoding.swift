@@ -3,6 +3,7 @@ import StrictJSON
 /// Decodes the JSON of a pod into the model, field by field, the way the apiserver's Go decoder reads it:
 /// absent and `null` fields are unset, a repeated key's last value wins, unknown fields are ignored, and a
 /// field of the wrong JSON type is an error naming its path. The path is only built when there is an error.
+/// Keys are matched on `(length, text)`: comparing the length first spares most string comparisons.
 struct FieldDecoder {
     private let prefix: String
 
@@ -17,10 +18,10 @@ struct FieldDecoder {
         var metadata = PodMetadata()
         guard let members = try object(value, at: path()) else { return metadata }
         for member in members {
-            switch member.key {
-            case "name": metadata.name = try string(member.value, at: path().key("name")) ?? ""
-            case "namespace": metadata.namespace = try string(member.value, at: path().key("namespace")) ?? ""
-            case "annotations":
+            switch (member.key.utf8.count, member.key) {
+            case (4, "name"): metadata.name = try string(member.value, at: path().key("name")) ?? ""
+            case (9, "namespace"): metadata.namespace = try string(member.value, at: path().key("namespace")) ?? ""
+            case (11, "annotations"):
                 func annotationsPath() -> FieldPath { path().key("annotations") }
                 guard let entries = try object(member.value, at: annotationsPath()) else {
                     metadata.annotations = [:]
@@ -45,13 +46,13 @@ struct FieldDecoder {
         guard let members = try object(value, at: path()) else { return spec }
         for member in members {
             let value = member.value
-            switch member.key {
-            case "hostNetwork": spec.hostNetwork = try bool(value, at: path().key("hostNetwork")) ?? false
-            case "hostPID": spec.hostPID = try bool(value, at: path().key("hostPID")) ?? false
-            case "hostIPC": spec.hostIPC = try bool(value, at: path().key("hostIPC")) ?? false
-            case "hostUsers": spec.hostUsers = try bool(value, at: path().key("hostUsers"))
-            case "runtimeClassName": spec.runtimeClassName = try string(value, at: path().key("runtimeClassName"))
-            case "os":
+            switch (member.key.utf8.count, member.key) {
+            case (11, "hostNetwork"): spec.hostNetwork = try bool(value, at: path().key("hostNetwork")) ?? false
+            case (7, "hostPID"): spec.hostPID = try bool(value, at: path().key("hostPID")) ?? false
+            case (7, "hostIPC"): spec.hostIPC = try bool(value, at: path().key("hostIPC")) ?? false
+            case (9, "hostUsers"): spec.hostUsers = try bool(value, at: path().key("hostUsers"))
+            case (16, "runtimeClassName"): spec.runtimeClassName = try string(value, at: path().key("runtimeClassName"))
+            case (2, "os"):
                 func osPath() -> FieldPath { path().key("os") }
                 spec.osName = nil
                 if let os = try object(value, at: osPath()) {
@@ -59,11 +60,11 @@ struct FieldDecoder {
                         spec.osName = try string(field.value, at: osPath().key("name"))
                     }
                 }
-            case "securityContext": spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
-            case "containers": spec.containers = try containers(value, at: path().key("containers"))
-            case "initContainers": spec.initContainers = try containers(value, at: path().key("initContainers"))
-            case "ephemeralContainers": spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
-            case "volumes": spec.volumes = try volumes(value, at: path().key("volumes"))
+            case (15, "securityContext"): spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
+            case (10, "containers"): spec.containers = try containers(value, at: path().key("containers"))
+            case (14, "initContainers"): spec.initContainers = try containers(value, at: path().key("initContainers"))
+            case (19, "ephemeralContainers"): spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
+            case (7, "volumes"): spec.volumes = try volumes(value, at: path().key("volumes"))
             default: continue
             }
         }
@@ -75,16 +76,16 @@ struct FieldDecoder {
         var context = PodSecurityContext()
         for member in members {
             let value = member.value
-            switch member.key {
-            case "runAsNonRoot": context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
-            case "runAsUser": context.runAsUser = try int64(value, at: path().key("runAsUser"))
-            case "seLinuxOptions": context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
-            case "seccompProfile":
+            switch (member.key.utf8.count, member.key) {
+            case (12, "runAsNonRoot"): context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
+            case (9, "runAsUser"): context.runAsUser = try int64(value, at: path().key("runAsUser"))
+            case (14, "seLinuxOptions"): context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
+            case (14, "seccompProfile"):
                 context.seccompProfile = try typeOnly(value, at: path().key("seccompProfile")).map { SeccompProfile(type: $0) }
-            case "appArmorProfile":
+            case (15, "appArmorProfile"):
                 context.appArmorProfile = try typeOnly(value, at: path().key("appArmorProfile")).map { AppArmorProfile(type: $0) }
-            case "windowsOptions": context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
-            case "sysctls":
+            case (14, "windowsOptions"): context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
+            case (7, "sysctls"):
                 func sysctlsPath() -> FieldPath { path().key("sysctls") }
                 var sysctls: [Sysctl] = []
                 if let items = try array(value, at: sysctlsPath()) {
@@ -94,9 +95,9 @@ struct FieldDecoder {
                         var sysctl = Sysctl()
                         if let fields = try object(item, at: itemPath()) {
                             for field in fields {
-                                switch field.key {
-                                case "name": sysctl.name = try string(field.value, at: itemPath().key("name")) ?? ""
-                                case "value": sysctl.value = try string(field.value, at: itemPath().key("value")) ?? ""
+                                switch (field.key.utf8.count, field.key) {
+                                case (4, "name"): sysctl.name = try string(field.value, at: itemPath().key("name")) ?? ""
+                                case (5, "value"): sysctl.value = try string(field.value, at: itemPath().key("value")) ?? ""
                                 default: continue
                                 }
                             }
@@ -128,14 +129,14 @@ struct FieldDecoder {
         guard let members = try object(value, at: path()) else { return container }
         for member in members {
             let value = member.value
-            switch member.key {
-            case "name": container.name = try string(value, at: path().key("name")) ?? ""
-            case "securityContext": container.securityContext = try securityContext(value, at: path().key("securityContext"))
-            case "ports": container.ports = try ports(value, at: path().key("ports"))
-            case "livenessProbe": container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
-            case "readinessProbe": container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
-            case "startupProbe": container.startupProbe = try handler(value, at: path().key("startupProbe"))
-            case "lifecycle":
+            switch (member.key.utf8.count, member.key) {
+            case (4, "name"): container.name = try string(value, at: path().key("name")) ?? ""
+            case (15, "securityContext"): container.securityContext = try securityContext(value, at: path().key("securityContext"))
+            case (5, "ports"): container.ports = try ports(value, at: path().key("ports"))
+            case (13, "livenessProbe"): container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
+            case (14, "readinessProbe"): container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
+            case (12, "startupProbe"): container.startupProbe = try handler(value, at: path().key("startupProbe"))
+            case (9, "lifecycle"):
                 func lifecyclePath() -> FieldPath { path().key("lifecycle") }
                 guard let fields = try object(value, at: lifecyclePath()) else {
                     container.lifecycle = nil
@@ -143,9 +144,9 @@ struct FieldDecoder {
                 }
                 var lifecycle = Lifecycle()
                 for field in fields {
-                    switch field.key {
-                    case "postStart": lifecycle.postStart = try handler(field.value, at: lifecyclePath().key("postStart"))
-                    case "preStop": lifecycle.preStop = try handler(field.value, at: lifecyclePath().key("preStop"))
+                    switch (field.key.utf8.count, field.key) {
+                    case (9, "postStart"): lifecycle.postStart = try handler(field.value, at: lifecyclePath().key("postStart"))
+                    case (7, "preStop"): lifecycle.preStop = try handler(field.value, at: lifecyclePath().key("preStop"))
                     default: continue
                     }
                 }
@@ -161,14 +162,14 @@ struct FieldDecoder {
         var context = SecurityContext()
         for member in members {
             let value = member.value
-            switch member.key {
-            case "privileged": context.privileged = try bool(value, at: path().key("privileged"))
-            case "allowPrivilegeEscalation":
+            switch (member.key.utf8.count, member.key) {
+            case (10, "privileged"): context.privileged = try bool(value, at: path().key("privileged"))
+            case (24, "allowPrivilegeEscalation"):
                 context.allowPrivilegeEscalation = try bool(value, at: path().key("allowPrivilegeEscalation"))
-            case "runAsNonRoot": context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
-            case "runAsUser": context.runAsUser = try int64(value, at: path().key("runAsUser"))
-            case "procMount": context.procMount = try string(value, at: path().key("procMount"))
-            case "capabilities":
+            case (12, "runAsNonRoot"): context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
+            case (9, "runAsUser"): context.runAsUser = try int64(value, at: path().key("runAsUser"))
+            case (9, "procMount"): context.procMount = try string(value, at: path().key("procMount"))
+            case (12, "capabilities"):
                 func capabilitiesPath() -> FieldPath { path().key("capabilities") }
                 guard let fields = try object(value, at: capabilitiesPath()) else {
                     context.capabilities = nil
@@ -176,19 +177,19 @@ struct FieldDecoder {
                 }
                 var capabilities = Capabilities()
                 for field in fields {
-                    switch field.key {
-                    case "add": capabilities.add = try strings(field.value, at: capabilitiesPath().key("add"))
-                    case "drop": capabilities.drop = try strings(field.value, at: capabilitiesPath().key("drop"))
+                    switch (field.key.utf8.count, field.key) {
+                    case (3, "add"): capabilities.add = try strings(field.value, at: capabilitiesPath().key("add"))
+                    case (4, "drop"): capabilities.drop = try strings(field.value, at: capabilitiesPath().key("drop"))
                     default: continue
                     }
                 }
                 context.capabilities = capabilities
-            case "seLinuxOptions": context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
-            case "seccompProfile":
+            case (14, "seLinuxOptions"): context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
+            case (14, "seccompProfile"):
                 context.seccompProfile = try typeOnly(value, at: path().key("seccompProfile")).map { SeccompProfile(type: $0) }
-            case "appArmorProfile":
+            case (15, "appArmorProfile"):
                 context.appArmorProfile = try typeOnly(value, at: path().key("appArmorProfile")).map { AppArmorProfile(type: $0) }
-            case "windowsOptions": context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
+            case (14, "windowsOptions"): context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
             default: continue
             }
         }
@@ -204,9 +205,9 @@ struct FieldDecoder {
             var port = ContainerPort()
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
-                    switch field.key {
-                    case "hostPort": port.hostPort = try int32(field.value, at: itemPath().key("hostPort")) ?? 0
-                    case "containerPort": port.containerPort = try int32(field.value, at: itemPath().key("containerPort")) ?? 0
+                    switch (field.key.utf8.count, field.key) {
+                    case (8, "hostPort"): port.hostPort = try int32(field.value, at: itemPath().key("hostPort")) ?? 0
+                    case (13, "containerPort"): port.containerPort = try int32(field.value, at: itemPath().key("containerPort")) ?? 0
                     default: continue
                     }
                 }
@@ -221,9 +222,9 @@ struct FieldDecoder {
         guard let members = try object(value, at: path()) else { return nil }
         var handler = ProbeHandler()
         for member in members {
-            switch member.key {
-            case "httpGet": handler.httpGetHost = try actionHost(member.value, at: path().key("httpGet"))
-            case "tcpSocket": handler.tcpSocketHost = try actionHost(member.value, at: path().key("tcpSocket"))
+            switch (member.key.utf8.count, member.key) {
+            case (7, "httpGet"): handler.httpGetHost = try actionHost(member.value, at: path().key("httpGet"))
+            case (9, "tcpSocket"): handler.tcpSocketHost = try actionHost(member.value, at: path().key("tcpSocket"))
             default: continue
             }
         }
@@ -245,11 +246,11 @@ struct FieldDecoder {
         guard let members = try object(value, at: path()) else { return nil }
         var options = SELinuxOptions()
         for member in members {
-            switch member.key {
-            case "user": options.user = try string(member.value, at: path().key("user")) ?? ""
-            case "role": options.role = try string(member.value, at: path().key("role")) ?? ""
-            case "type": options.type = try string(member.value, at: path().key("type")) ?? ""
-            case "level": options.level = try string(member.value, at: path().key("level")) ?? ""
+            switch (member.key.utf8.count, member.key) {
+            case (4, "user"): options.user = try string(member.value, at: path().key("user")) ?? ""
+            case (4, "role"): options.role = try string(member.value, at: path().key("role")) ?? ""
+            case (4, "type"): options.type = try string(member.value, at: path().key("type")) ?? ""
+            case (5, "level"): options.level = try string(member.value, at: path().key("level")) ?? ""
             default: continue
             }
         }
