@@ -163,6 +163,7 @@ struct HTTPConnectionLoop {
             return
         }
         guard linger else { return }
+        connection.shutdownWrite()
         connection.setDeadline(.now().advanced(bySeconds: 1))
         var discarded = 0
         while discarded < 4 * 1024 * 1024 {

@@ -136,11 +136,21 @@ final class SecureSocket {
     /// The negotiated protocol ("TLSv1.3", "TLSv1.2").
     var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
+    /// Sends close_notify and ends the sending direction; reads still work (to drain what the peer sends).
+    func shutdownWrite() {
+        guard !isClosed, SSL_is_init_finished(ssl) == 1 else { return }
+        ctls_set_deadline(ssl, ctls_monotonic_ns() + 200_000_000)
+        drainOpenSSLErrors()
+        _ = SSL_shutdown(ssl)
+        drainOpenSSLErrors()
+        descriptor.shutdownWrite()
+    }
+
     /// Sends close_notify (bounded by a short deadline), frees the session and closes the socket.
     func close() {
         if isClosed { return }
         isClosed = true
-        if SSL_is_init_finished(ssl) == 1 {
+        if SSL_is_init_finished(ssl) == 1 && (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0 {
             ctls_set_deadline(ssl, ctls_monotonic_ns() + 200_000_000)
             drainOpenSSLErrors()
             _ = SSL_shutdown(ssl)
