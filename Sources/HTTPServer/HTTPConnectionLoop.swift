@@ -147,6 +147,8 @@ struct HTTPConnectionLoop {
         } catch {
             return false
         }
+        // A pipelined request already buffered has begun: its head gets a full header timeout from now.
+        headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds)
         return keepOpen
     }
 

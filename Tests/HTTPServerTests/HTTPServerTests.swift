@@ -538,3 +538,42 @@ final class Locked<Value>: @unchecked Sendable {
         return body(&value)
     }
 }
+
+/// Throughput with keep-alive: `clients` connections each sending small POSTs as fast as answers come.
+/// Runs briefly in every test run; HTTP_SERVER_BENCH=seconds runs it longer (use a release build).
+final class HTTPServerThroughputTests: XCTestCase {
+    func testKeepAliveThroughput() throws {
+        let seconds = Double(ProcessInfo.processInfo.environment["HTTP_SERVER_BENCH"] ?? "") ?? 0.5
+        let (server, port) = try startServer()
+        defer { server.shutdown(drainSeconds: 1) }
+        let clients = 16
+        let body = String(repeating: "x", count: 1024)
+        let request = Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        let completed = Locked(0)
+        let failures = Locked(0)
+        let group = DispatchGroup()
+        let deadline = Date().addingTimeInterval(seconds)
+        for _ in 0..<clients {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let client = try? TestClient(port: port) else { failures.withLock { $0 += 1 }; return }
+                defer { client.close() }
+                var count = 0
+                while Date() < deadline {
+                    guard (try? client.send(request)) != nil, client.readResponse()?.body.count == 1024 else {
+                        failures.withLock { $0 += 1 }
+                        break
+                    }
+                    count += 1
+                }
+                completed.withLock { $0 += count }
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + seconds + 30), .success)
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+        let total = completed.withLock { $0 }
+        XCTAssertGreaterThan(total, 0)
+        print("throughput: \(total) requests in \(seconds) s = \(Int(Double(total) / seconds)) requests/s with \(clients) connections (client in the same process)")
+    }
+}
