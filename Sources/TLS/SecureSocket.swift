@@ -58,7 +58,7 @@ final class SecureSocket {
     /// Runs the handshake as server or client.
     func handshake(asServer: Bool) throws(TLSError) {
         armDeadline()
-        drainOpenSSLErrors()
+        clearOpenSSLErrors()
         let result = asServer ? SSL_accept(ssl) : SSL_connect(ssl)
         if result == 1 { return }
         throw failure(result, doing: "TLS handshake", kind: .handshake)
@@ -69,7 +69,7 @@ final class SecureSocket {
         guard !isClosed else { throw TLSError(.connection, "read on a closed connection") }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         armDeadline()
-        drainOpenSSLErrors()
+        clearOpenSSLErrors()
         let count = SSL_read(ssl, base, Int32(min(buffer.count, Int(Int32.max))))
         if count > 0 { return Int(count) }
         let code = SSL_get_error(ssl, count)
@@ -86,7 +86,7 @@ final class SecureSocket {
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, 1 << 30)
             armDeadline()
-            drainOpenSSLErrors()
+            clearOpenSSLErrors()
             let count = SSL_write(ssl, base + offset, Int32(chunk))
             if count <= 0 { throw failure(count, doing: "TLS write", kind: .connection) }
             offset += Int(count)
