@@ -499,6 +499,77 @@ final class HTTPServerTests: XCTestCase {
         assertServerHealthy()
     }
 
+    func testMutualTLSOnlyLetsTheCAsClientsIn() throws {
+        let tls = try TLSServerContext(configuration: TLSServerConfiguration(
+            certificateFile: TestCertificates.path("tls.crt"), privateKeyFile: TestCertificates.path("tls.key"),
+            clientCAFile: TestCertificates.path("ca.crt")))
+        let (server, port) = try startServer(tls: tls)
+        self.server = server
+        self.port = port
+        var good = TLSClientConfiguration(caFile: TestCertificates.path("ca.crt"))
+        good.clientCertificateFile = TestCertificates.path("client.crt")
+        good.clientKeyFile = TestCertificates.path("client.key")
+        var other = good
+        other.clientCertificateFile = TestCertificates.path("other-client.crt")
+        other.clientKeyFile = TestCertificates.path("other-client.key")
+        for (configuration, allowed) in [(good, true), (TLSClientConfiguration(caFile: TestCertificates.path("ca.crt")), false),
+                                         (other, false), (good, true)] {
+            var status: Int?
+            if let client = try? TestClient(port: port, configuration: configuration) {
+                try? client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                status = client.readResponse()?.status
+                client.close()
+            }
+            XCTAssertEqual(status, allowed ? 200 : nil)
+        }
+    }
+
+    func testServerPicksUpRotatedCertificate() throws {
+        let serving = FileManager.default.temporaryDirectory.appendingPathComponent("serving-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: serving, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: serving) }
+        for name in ["tls.crt", "tls.key"] {
+            try FileManager.default.copyItem(atPath: TestCertificates.path(name), toPath: "\(serving)/\(name)")
+        }
+        let tls = try TLSServerContext(configuration: TLSServerConfiguration(
+            certificateFile: "\(serving)/tls.crt", privateKeyFile: "\(serving)/tls.key"))
+        let logged = Locked<[String]>([])
+        let (server, port) = try startServer({ configuration in
+            configuration.certificateCheckIntervalSeconds = 0.05
+            configuration.log = { line in logged.withLock { $0.append(line) } }
+        }, tls: tls)
+        self.server = server
+        self.port = port
+        let insecure = TLSClientConfiguration(insecureSkipVerify: true)
+        let before = try TestClient(port: port, configuration: insecure)
+        let oldSerial = before.connection.peerCertificateSerial
+        before.close()
+
+        // A new certificate (another CA's run of the script), swapped in under the same names.
+        let rotated = FileManager.default.temporaryDirectory.appendingPathComponent("rotated-\(UUID().uuidString)").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("certs/make-certs.sh").path, rotated]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: rotated) }
+        for name in ["tls.key", "tls.crt"] {
+            try FileManager.default.copyItem(atPath: "\(rotated)/\(name)", toPath: "\(serving)/\(name).new")
+            XCTAssertEqual(rename("\(serving)/\(name).new", "\(serving)/\(name)"), 0)
+        }
+        usleep(100_000)
+        // The check runs when a connection arrives: this one may still get the old certificate.
+        (try? TestClient(port: port, configuration: insecure))?.close()
+        let after = try TestClient(port: port, configuration: TLSClientConfiguration(caFile: "\(rotated)/ca.crt"))
+        XCTAssertNotEqual(after.connection.peerCertificateSerial, oldSerial)
+        try after.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(after.readResponse()?.status, 200)
+        after.close()
+        XCTAssertTrue(logged.withLock { $0 }.contains("TLS certificate reloaded"), "\(logged.withLock { $0 })")
+    }
+
     func testNonTLSClientIsDropped() throws {
         try start()
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

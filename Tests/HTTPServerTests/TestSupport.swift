@@ -66,10 +66,10 @@ final class TestClient {
     let connection: TLSClientConnection
     private var pending: [UInt8] = []
 
-    init(port: Int, host: String = "127.0.0.1", timeout: Double = 10) throws {
-        connection = try TLSClientConnection.connect(
-            host: host, port: port, configuration: TLSClientConfiguration(caFile: TestCertificates.path("ca.crt")),
-            timeoutSeconds: timeout)
+    init(port: Int, host: String = "127.0.0.1", timeout: Double = 10,
+         configuration: TLSClientConfiguration = TLSClientConfiguration(caFile: TestCertificates.path("ca.crt"))) throws {
+        connection = try TLSClientConnection.connect(host: host, port: port, configuration: configuration,
+                                                     timeoutSeconds: timeout)
     }
 
     func send(_ text: String) throws { try connection.write(Array(text.utf8)) }
@@ -139,10 +139,10 @@ final class TestClient {
 
 /// A server on loopback with the test handler and the given limits.
 func startServer(_ adjust: (inout HTTPServerConfiguration) -> Void = { _ in },
-                 handler: any HTTPHandler = TestHandler()) throws -> (HTTPServer, Int) {
+                 handler: any HTTPHandler = TestHandler(), tls: TLSServerContext? = nil) throws -> (HTTPServer, Int) {
     var configuration = HTTPServerConfiguration(bindAddress: "127.0.0.1", port: 0)
     adjust(&configuration)
-    let tls = try TLSServerContext(configuration: TLSServerConfiguration(
+    let tls = try tls ?? TLSServerContext(configuration: TLSServerConfiguration(
         certificateFile: TestCertificates.path("tls.crt"), privateKeyFile: TestCertificates.path("tls.key")))
     let server = HTTPServer(configuration: configuration, tls: tls, handler: handler)
     let port = try server.start()
