@@ -231,10 +231,12 @@ final class HTTPServerTests: XCTestCase {
 
     func testIPv6DualStackBind() throws {
         try start { $0.bindAddress = "::" }
-        for host in ["127.0.0.1", "::1", "localhost"] {
+        for (host, remote) in [("127.0.0.1", "127.0.0.1:"), ("::1", "[::1]:"), ("localhost", "")] {
             let client = try TestClient(port: port, host: host)
-            try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            XCTAssertEqual(client.readResponse()?.text, "ok", host)
+            try client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = client.readResponse()
+            XCTAssertEqual(response?.status, 200, host)
+            XCTAssertTrue(response?.header("X-Remote")?.hasPrefix(remote) ?? false, "\(String(describing: response?.header("X-Remote")))")
             client.close()
         }
     }
