@@ -37,6 +37,12 @@ new_ca() { # name subject
 # Signs a leaf: name ca subject extensions-text
 new_leaf() {
     new_key "$1.key"
+    # Re-sign when the certificate is missing, does not verify against its CA (the CA was remade),
+    # or does not match its key.
+    if [ -s "$1.crt" ] && { ! openssl verify -CAfile "$2.crt" "$1.crt" >/dev/null 2>&1 ||
+        [ "$(openssl x509 -in "$1.crt" -noout -pubkey)" != "$(openssl pkey -in "$1.key" -pubout)" ]; }; then
+        rm -f "$1.crt"
+    fi
     if [ ! -s "$1.crt" ]; then
         printf '%s\n' "$4" > "$1.ext"
         openssl req -new -key "$1.key" -subj "$3" -out "$1.csr"

@@ -147,6 +147,8 @@ struct HTTPConnectionLoop {
         } catch {
             return false
         }
+        // A pipelined request already buffered has begun: its head gets a full header timeout from now.
+        headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds)
         return keepOpen
     }
 
@@ -163,6 +165,7 @@ struct HTTPConnectionLoop {
             return
         }
         guard linger else { return }
+        connection.shutdownWrite()
         connection.setDeadline(.now().advanced(bySeconds: 1))
         var discarded = 0
         while discarded < 4 * 1024 * 1024 {

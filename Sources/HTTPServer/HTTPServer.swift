@@ -270,7 +270,11 @@ public final class HTTPServer: Sendable {
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                     var raw = v6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
-                    return "[\(string(text))]:\(UInt16(bigEndian: v6.pointee.sin6_port))"
+                    let host = string(text)
+                    let port = UInt16(bigEndian: v6.pointee.sin6_port)
+                    // An IPv4 client of a dual-stack listener: show it as the IPv4 address it is.
+                    if host.hasPrefix("::ffff:") && host.contains(".") { return "\(host.dropFirst(7)):\(port)" }
+                    return "[\(host)]:\(port)"
                 }
             }
             return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in

@@ -58,7 +58,7 @@ final class SecureSocket {
     /// Runs the handshake as server or client.
     func handshake(asServer: Bool) throws(TLSError) {
         armDeadline()
-        drainOpenSSLErrors()
+        clearOpenSSLErrors()
         let result = asServer ? SSL_accept(ssl) : SSL_connect(ssl)
         if result == 1 { return }
         throw failure(result, doing: "TLS handshake", kind: .handshake)
@@ -69,7 +69,7 @@ final class SecureSocket {
         guard !isClosed else { throw TLSError(.connection, "read on a closed connection") }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         armDeadline()
-        drainOpenSSLErrors()
+        clearOpenSSLErrors()
         let count = SSL_read(ssl, base, Int32(min(buffer.count, Int(Int32.max))))
         if count > 0 { return Int(count) }
         let code = SSL_get_error(ssl, count)
@@ -86,7 +86,7 @@ final class SecureSocket {
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, 1 << 30)
             armDeadline()
-            drainOpenSSLErrors()
+            clearOpenSSLErrors()
             let count = SSL_write(ssl, base + offset, Int32(chunk))
             if count <= 0 { throw failure(count, doing: "TLS write", kind: .connection) }
             offset += Int(count)
@@ -136,11 +136,21 @@ final class SecureSocket {
     /// The negotiated protocol ("TLSv1.3", "TLSv1.2").
     var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
+    /// Sends close_notify and ends the sending direction; reads still work (to drain what the peer sends).
+    func shutdownWrite() {
+        guard !isClosed, SSL_is_init_finished(ssl) == 1 else { return }
+        ctls_set_deadline(ssl, ctls_monotonic_ns() + 200_000_000)
+        drainOpenSSLErrors()
+        _ = SSL_shutdown(ssl)
+        drainOpenSSLErrors()
+        descriptor.shutdownWrite()
+    }
+
     /// Sends close_notify (bounded by a short deadline), frees the session and closes the socket.
     func close() {
         if isClosed { return }
         isClosed = true
-        if SSL_is_init_finished(ssl) == 1 {
+        if SSL_is_init_finished(ssl) == 1 && (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0 {
             ctls_set_deadline(ssl, ctls_monotonic_ns() + 200_000_000)
             drainOpenSSLErrors()
             _ = SSL_shutdown(ssl)

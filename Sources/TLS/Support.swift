@@ -61,6 +61,11 @@ final class SocketDescriptor: Sendable {
         closed.withLock { closed in if !closed { _ = shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 
+    /// shutdown(2) the sending direction: the peer reads end of stream; we can still read.
+    func shutdownWrite() {
+        closed.withLock { closed in if !closed { _ = shutdown(fd, Int32(SHUT_WR)) } }
+    }
+
     /// close(2), once.
     func close() {
         closed.withLock { closed in

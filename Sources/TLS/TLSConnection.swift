@@ -45,6 +45,10 @@ public final class TLSConnection {
     /// A handle other threads may keep to interrupt this connection.
     public var interrupter: TLSInterrupter { TLSInterrupter(descriptor: socket.descriptor) }
 
+    /// Sends close_notify and shuts the sending direction: the peer sees end of stream at once, while
+    /// reads still work (to drain a request before closing, so the peer is not reset before it reads).
+    public func shutdownWrite() { socket.shutdownWrite() }
+
     /// Sends close_notify, frees the session, closes the socket. Idempotent.
     public func close() { socket.close() }
 

@@ -1,3 +1,4 @@
+import COpenSSL
 import CTLSShim
 
 /// A TLS failure: configuration (files, cipher names), handshake, timeout, I/O. The message includes
@@ -31,6 +32,10 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         return TLSError(kind, details.isEmpty ? what : "\(what): \(details)")
     }
 }
+
+/// Empties this thread's OpenSSL error queue before a call whose failure we will explain (cheap when empty).
+@inline(__always)
+func clearOpenSSLErrors() { ERR_clear_error() }
 
 /// Empties this thread's OpenSSL error queue (it is per thread), returning its text.
 @discardableResult

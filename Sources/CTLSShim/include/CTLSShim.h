@@ -8,7 +8,7 @@
 /// Sets the protocol floor / ceiling (SSL_CTX_set_min/max_proto_version are macros). 0 = no bound.
 int ctls_ctx_set_min_proto(SSL_CTX *ctx, int version);
 int ctls_ctx_set_max_proto(SSL_CTX *ctx, int version);
-/// Options every context of ours gets: AUTO_RETRY, no renegotiation, no compression, server cipher
+/// Options every context of ours gets: AUTO_RETRY, read-ahead, no renegotiation, no compression, server cipher
 /// preference, a missing close_notify read as a clean end of stream.
 void ctls_ctx_apply_defaults(SSL_CTX *ctx);
 /// SNI for a client connection (SSL_set_tlsext_host_name is a macro).
