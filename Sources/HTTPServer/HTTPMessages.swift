@@ -229,6 +229,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var certificateCheckIntervalSeconds: Double = 1
     /// Stack size of each connection thread.
     public var threadStackBytes: Int = 1024 * 1024
+    /// When not empty, only peers inside one of these networks are served; others are closed right after
+    /// `accept`, before any TLS work (the webhook guarding itself: only the apiserver's addresses get in).
+    public var allowedSources: [CIDR] = []
     /// Receives one line per connection-level problem (handshake failures, accept errors). nil = silent.
     public var log: (@Sendable (String) -> Void)?
 

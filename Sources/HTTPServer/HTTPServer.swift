@@ -134,6 +134,12 @@ public final class HTTPServer: Sendable {
             }
             let acceptedAt = MonotonicInstant.now()
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC) // accept4 is not visible from Swift's Glibc
+            guard withUnsafePointer(to: &address, { configuration.admits($0) }) else {
+                // Outside --allowed-source-cidrs: closed before TLS, and said once per connection.
+                configuration.log?("connection from \(Self.describe(&address)) refused: not in the allowed source networks")
+                _ = closeDescriptor(fd)
+                continue
+            }
             let id = state.withLock { state -> Int? in
                 guard state.phase == .running, state.connections.count < configuration.maxConnections else { return nil }
                 let id = state.nextConnectionID

@@ -69,6 +69,12 @@ public final class WebhookServer: Sendable {
                                      isReady: { readinessCache?.isSynced ?? true })
         var serverConfiguration = HTTPServerConfiguration(bindAddress: options.bindAddress, port: options.securePort)
         serverConfiguration.maxConnections = options.maxConnections
+        for text in options.allowedSourceCIDRs {
+            guard let network = CIDR(parsing: text) else {
+                throw WebhookStartError("--allowed-source-cidrs: \(text.debugDescription) is not an IPv4 or IPv6 CIDR (such as 10.0.0.0/8)")
+            }
+            serverConfiguration.allowedSources.append(network)
+        }
         serverConfiguration.log = { line in log.write([("msg", .string(line))]) }
         server = HTTPServer(configuration: serverConfiguration, tls: tls, handler: handler)
 
@@ -79,6 +85,7 @@ public final class WebhookServer: Sendable {
             ("bindAddress", .string(options.bindAddress)),
             ("port", .number(JSONNumber(options.securePort))),
             ("mTLS", .bool(options.clientCAFile != nil)),
+            ("allowedSourceCIDRs", .array(options.allowedSourceCIDRs.map { .string($0) })),
         ])
     }
 

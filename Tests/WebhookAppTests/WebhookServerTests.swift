@@ -236,6 +236,17 @@ final class WebhookServerTests: XCTestCase {
         XCTAssertEqual(try good.request("GET", "/healthz", contentType: nil).status, 200)
     }
 
+    func testSourceAllowList() throws {
+        let closed = try startWebhook { $0.allowedSourceCIDRs = ["10.0.0.0/8", "fd00::/8"] }
+        XCTAssertThrowsError(try TestClient(port: closed).request("GET", "/healthz", contentType: nil),
+                             "a loopback client outside the allowed networks is closed before TLS")
+        let open = try startWebhook { $0.allowedSourceCIDRs = ["10.0.0.0/8", "127.0.0.0/8"] }
+        assertStillServing(open)
+        XCTAssertThrowsError(try startWebhook { $0.allowedSourceCIDRs = ["10.0.0.0/33"] }) { error in
+            XCTAssertTrue("\(error)".contains("--allowed-source-cidrs"), "\(error)")
+        }
+    }
+
     func testTLS11IsRefused() throws {
         let port = try startWebhook()
         XCTAssertThrowsError(try TestClient(port: port, rawProtocolRange: 0x0302...0x0302).request("GET", "/healthz", contentType: nil))
