@@ -39,6 +39,8 @@ enum ReviewDecoder {
             "env", "envFrom", "resources", "volumeMounts", "volumeDevices", "args", "command", "resizePolicy",
             "tolerations", "affinity", "topologySpreadConstraints", "nodeSelector", "selector", "readinessGates",
             "dnsConfig", "hostAliases", "imagePullSecrets", "resourceClaims", "schedulingGates", "overhead",
+            // inside volume sources and probes: only the source's presence and the probes' hosts matter
+            "sources", "items", "exec", "grpc", "httpHeaders", "volumeClaimTemplate", "fieldRef", "resourceFieldRef",
         ])
         limits.knownStrings = JSONParser.StringTable(kubernetesVocabulary)
         return limits

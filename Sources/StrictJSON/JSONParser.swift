@@ -525,7 +525,14 @@ private struct Reader {
         if let base = bytes.baseAddress {
             while bytes.count - position >= 8 {
                 let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                if Self.needsAttention(word) { break }
+                let attention = Self.attentionMask(word)
+                if attention != 0 {
+                    // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                    let skip = attention.trailingZeroBitCount >> 3
+                    highBits |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                    position += skip
+                    break
+                }
                 highBits |= word
                 position += 8
             }
@@ -602,6 +609,20 @@ private struct Reader {
             }
         }
         throw error("unterminated string", at: start)
+    }
+
+    /// High bits flag the bytes of `word` that are a quote, a backslash or below 0x20. The lowest flag is
+    /// always exact (borrows only run upward), so its position is the first such byte; zero means none.
+    @inline(__always)
+    static func attentionMask(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(quote))
+        let backslashes = word ^ (ones &* UInt64(backslash))
+        let hasQuote = (quotes &- ones) & ~quotes & highs
+        let hasBackslash = (backslashes &- ones) & ~backslashes & highs
+        let hasControl = (word &- ones &* 0x20) & ~word & highs
+        return hasQuote | hasBackslash | hasControl
     }
 
     /// Whether any byte of `word` is a quote, a backslash or below 0x20 (exact, with no false positives).
