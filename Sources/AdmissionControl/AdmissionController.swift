@@ -498,7 +498,7 @@ public final class AdmissionController: Sendable {
     /// PSA's `EvaluatePod`: enforce (pods only), audit and warn, each policy evaluated once per request.
     func evaluatePod(_ pod: Pod, spec: JSONValue?, policy: NamespacePolicy, policyErrors: [FieldError],
                      request: ReviewRequest, state: inout RequestState, enforce: Bool) -> ReviewResponse {
-        if isExemptRuntimeClass(spec?["runtimeClassName"]?.stringValue) {
+        if isExemptRuntimeClass(pod.spec.runtimeClassName) {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
