@@ -66,6 +66,7 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(get.header("X-Query-Timeout"), "10s")
         XCTAssertEqual(get.header("X-Header-Test"), "hello")
         XCTAssertTrue(get.header("X-Remote")?.hasPrefix("127.0.0.1:") ?? false)
+        XCTAssertEqual(get.header("X-Client"), "-", "no mTLS, no client subject")
         XCTAssertEqual(get.header("Content-Length"), "0")
         XCTAssertNil(get.header("Connection"))
 
@@ -516,13 +517,14 @@ final class HTTPServerTests: XCTestCase {
         other.clientKeyFile = TestCertificates.path("other-client.key")
         for (configuration, allowed) in [(good, true), (TLSClientConfiguration(caFile: TestCertificates.path("ca.crt")), false),
                                          (other, false), (good, true)] {
-            var status: Int?
+            var response: TestResponse?
             if let client = try? TestClient(port: port, configuration: configuration) {
-                try? client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                status = client.readResponse()?.status
+                try? client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+                response = client.readResponse()
                 client.close()
             }
-            XCTAssertEqual(status, allowed ? 200 : nil)
+            XCTAssertEqual(response?.status, allowed ? 200 : nil)
+            if allowed { XCTAssertEqual(response?.header("X-Client"), "CN=kube-apiserver-webhook-client") }
         }
     }
 
