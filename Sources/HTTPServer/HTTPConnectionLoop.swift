@@ -30,7 +30,9 @@ struct HTTPConnectionLoop {
         configuration = server.configuration
         parser = HTTPRequestParser(limits: HTTPParserLimits(maxHeaderBytes: configuration.maxHeaderBytes,
                                                             maxBodyBytes: configuration.maxBodyBytes),
-                                   remoteAddress: remoteAddress)
+                                   remoteAddress: remoteAddress,
+                                   clientCertificateSubject: server.tls.configuration.clientCAFile == nil
+                                       ? nil : connection.peerCertificateSubject)
         buffer = [UInt8](repeating: 0, count: Self.readChunk)
         // The first request's head must arrive within the header timeout of the connection's arrival.
         headDeadline = acceptedAt.advanced(bySeconds: configuration.headerTimeoutSeconds)

@@ -54,9 +54,12 @@ public struct HTTPRequest: Sendable {
     public let remoteAddress: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     public let minorVersion: Int
+    /// The subject (RFC 2253) of the client's verified certificate, when the server requires one (mTLS).
+    public let clientCertificateSubject: String?
 
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
-                remoteAddress: String = "", minorVersion: Int = 1) {
+                remoteAddress: String = "", minorVersion: Int = 1, clientCertificateSubject: String? = nil) {
+        self.clientCertificateSubject = clientCertificateSubject
         self.method = method
         self.target = target
         if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {

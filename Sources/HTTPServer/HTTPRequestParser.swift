@@ -40,6 +40,7 @@ struct HTTPRequestParser {
 
     let limits: HTTPParserLimits
     let remoteAddress: String
+    let clientCertificateSubject: String?
     private var phase = Phase.head
     /// How far the current head was already searched for its end (never rescanned: slow clients stay cheap).
     private var scanned = 0
@@ -48,9 +49,10 @@ struct HTTPRequestParser {
     /// The head asked for `100 Continue` and its body has not fully arrived; cleared by `continueSent()`.
     private(set) var wantsContinue = false
 
-    init(limits: HTTPParserLimits, remoteAddress: String = "") {
+    init(limits: HTTPParserLimits, remoteAddress: String = "", clientCertificateSubject: String? = nil) {
         self.limits = limits
         self.remoteAddress = remoteAddress
+        self.clientCertificateSubject = clientCertificateSubject
     }
 
     /// True while between requests with nothing of the next one seen (for idle versus header timeouts).
@@ -131,7 +133,8 @@ struct HTTPRequestParser {
         // Complete: hand the request out and start over.
         let finished = head!
         let request = HTTPRequest(method: finished.method, target: finished.target, headers: finished.headers,
-                                  body: body, remoteAddress: remoteAddress, minorVersion: finished.minorVersion)
+                                  body: body, remoteAddress: remoteAddress, minorVersion: finished.minorVersion,
+                                  clientCertificateSubject: clientCertificateSubject)
         phase = .head
         head = nil
         body = []

@@ -66,6 +66,7 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(get.header("X-Query-Timeout"), "10s")
         XCTAssertEqual(get.header("X-Header-Test"), "hello")
         XCTAssertTrue(get.header("X-Remote")?.hasPrefix("127.0.0.1:") ?? false)
+        XCTAssertEqual(get.header("X-Client"), "-", "no mTLS, no client subject")
         XCTAssertEqual(get.header("Content-Length"), "0")
         XCTAssertNil(get.header("Connection"))
 
@@ -516,13 +517,14 @@ final class HTTPServerTests: XCTestCase {
         other.clientKeyFile = TestCertificates.path("other-client.key")
         for (configuration, allowed) in [(good, true), (TLSClientConfiguration(caFile: TestCertificates.path("ca.crt")), false),
                                          (other, false), (good, true)] {
-            var status: Int?
+            var response: TestResponse?
             if let client = try? TestClient(port: port, configuration: configuration) {
-                try? client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                status = client.readResponse()?.status
+                try? client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+                response = client.readResponse()
                 client.close()
             }
-            XCTAssertEqual(status, allowed ? 200 : nil)
+            XCTAssertEqual(response?.status, allowed ? 200 : nil)
+            if allowed { XCTAssertEqual(response?.header("X-Client"), "CN=kube-apiserver-webhook-client") }
         }
     }
 
@@ -648,5 +650,62 @@ final class HTTPServerThroughputTests: XCTestCase {
         let total = completed.withLock { $0 }
         XCTAssertGreaterThan(total, 0)
         print("throughput: \(total) requests in \(seconds) s = \(Int(Double(total) / seconds)) requests/s with \(clients) connections (client in the same process)")
+    }
+}
+
+/// Another HTTP/1.1 client than ours: curl, as a process.
+final class HTTPServerCurlTests: XCTestCase {
+    /// Runs curl; returns its exit status, standard output (the body) and standard error (the verbose log).
+    func runCurl(_ arguments: [String]) throws -> (status: Int32, output: String, log: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "--silent", "--show-error", "--http1.1", "--max-time", "20",
+                             "--cacert", TestCertificates.path("ca.crt")] + arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: log)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self),
+                String(decoding: try Data(contentsOf: log), as: UTF8.self))
+    }
+
+    func testCurlKeepAliveAndExpectContinue() throws {
+        let (server, port) = try startServer()
+        defer { server.shutdown(drainSeconds: 1) }
+        let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("body-\(UUID().uuidString)")
+        let body = String(repeating: "0123456789abcdef", count: 128 * 1024) // 2 MiB: curl sends Expect: 100-continue
+        try Data(body.utf8).write(to: bodyFile)
+        defer { try? FileManager.default.removeItem(at: bodyFile) }
+
+        // Two URLs in one curl run reuse one connection; the verbose log says so.
+        let reuse = try runCurl(["--verbose", "https://localhost:\(port)/", "https://localhost:\(port)/json"])
+        XCTAssertEqual(reuse.status, 0, reuse.log)
+        XCTAssertEqual(reuse.output, #"ok{"ok":true}"#)
+        XCTAssertTrue(reuse.log.lowercased().contains("re-using existing connection")
+                      || reuse.log.lowercased().contains("reusing existing connection"), reuse.log)
+
+        let post = try runCurl(["--verbose", "--data-binary", "@\(bodyFile.path)", "-H", "Content-Type: application/octet-stream",
+                                "https://127.0.0.1:\(port)/echo?timeout=5s"])
+        XCTAssertEqual(post.status, 0, post.log)
+        XCTAssertTrue(post.log.contains("HTTP/1.1 100 Continue"), post.log)
+        XCTAssertTrue(post.log.contains("X-Query-Timeout: 5s"), post.log)
+        XCTAssertTrue(post.output == body, "the 2 MiB body came back changed")
+
+        let chunked = try runCurl(["-H", "Transfer-Encoding: chunked", "--data-binary", "hello chunks",
+                                   "https://127.0.0.1:\(port)/echo"])
+        XCTAssertEqual(chunked.output, "hello chunks")
+
+        let tooBig = try runCurl(["--data-binary", "@\(bodyFile.path)", "-H", "Expect:",
+                                  "-H", "Content-Length: \(4 * 1024 * 1024)", "https://127.0.0.1:\(port)/echo",
+                                  "--write-out", "\\n%{http_code}"])
+        XCTAssertTrue(tooBig.output.hasSuffix("413") || tooBig.output.contains("RequestEntityTooLarge"), tooBig.output)
     }
 }

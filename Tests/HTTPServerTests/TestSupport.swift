@@ -35,6 +35,7 @@ struct TestHandler: HTTPHandler {
                 ("X-Query-Timeout", request.queryValue("timeout") ?? "-"),
                 ("X-Header-Test", request.headers["x-test"] ?? "-"),
                 ("X-Remote", request.remoteAddress),
+                ("X-Client", request.clientCertificateSubject ?? "-"),
             ], body: request.body)
         case "/slow":
             usleep(300_000)
