@@ -2,43 +2,82 @@
 /// Strings are escaped as Go's encoding/json escapes them (including `<`, `>`, `&`, U+2028, U+2029), so our
 /// bytes match what a Go webhook would send.
 public enum JSONWriter {
-    /// Appends `string` as a quoted, escaped JSON string.
+    /// Appends `string` as a quoted, escaped JSON string. Runs of bytes that need no escape are copied whole.
     public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        var utf8 = string.utf8.makeIterator()
-        // U+2028 and U+2029 are E2 80 A8 / E2 80 A9: track the two previous bytes to catch them.
-        var previous1: UInt8 = 0
-        var previous2: UInt8 = 0
-        while let byte = utf8.next() {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: output.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x00..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-                appendUnicodeEscape(UInt16(byte), to: &output)
-            case 0xA8 where previous2 == 0xE2 && previous1 == 0x80, 0xA9 where previous2 == 0xE2 && previous1 == 0x80:
-                output.removeLast(2)
-                appendUnicodeEscape(byte == 0xA8 ? 0x2028 : 0x2029, to: &output)
-            default:
-                output.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            output.reserveCapacity(output.count + bytes.count + 2)
+            output.append(UInt8(ascii: "\""))
+            var runStart = 0
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                let action = escapeAction[Int(byte)]
+                if action == 0 {
+                    index += 1
+                    continue
+                }
+                // U+2028 and U+2029 (E2 80 A8 / E2 80 A9) are escaped too; other E2 sequences are copied.
+                if action == 3 {
+                    guard index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 else {
+                        index += 1
+                        continue
+                    }
+                }
+                if runStart < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+                switch action {
+                case 1:
+                    output.append(0x5C)
+                    output.append(shortEscape[Int(byte)])
+                    index += 1
+                case 2:
+                    appendUnicodeEscape(UInt16(byte), to: &output)
+                    index += 1
+                default:
+                    appendUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: &output)
+                    index += 3
+                }
+                runStart = index
             }
-            previous2 = previous1
-            previous1 = byte
+            if runStart < count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
+            output.append(UInt8(ascii: "\""))
         }
-        output.append(UInt8(ascii: "\""))
+    }
+
+    /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
+    private static let escapeAction: [UInt8] = (0..<256).map { byte -> UInt8 in
+        switch byte {
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: return 1
+        case 0x00..<0x20, 0x3C, 0x3E, 0x26: return 2
+        case 0xE2: return 3
+        default: return 0
+        }
+    }
+
+    /// The letter after the backslash for the two-character escapes.
+    private static let shortEscape: [UInt8] = (0..<256).map { byte -> UInt8 in
+        switch byte {
+        case 0x22: return 0x22
+        case 0x5C: return 0x5C
+        case 0x0A: return UInt8(ascii: "n")
+        case 0x0D: return UInt8(ascii: "r")
+        case 0x09: return UInt8(ascii: "t")
+        case 0x08: return UInt8(ascii: "b")
+        case 0x0C: return UInt8(ascii: "f")
+        default: return 0
+        }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func appendUnicodeEscape(_ value: UInt16, to output: inout [UInt8]) {
-        output.append(contentsOf: [0x5C, UInt8(ascii: "u")])
-        for shift in stride(from: 12, through: 0, by: -4) {
-            output.append(hexDigits[Int((value >> UInt16(shift)) & 0xF)])
-        }
+        output.append(0x5C)
+        output.append(UInt8(ascii: "u"))
+        output.append(hexDigits[Int((value >> 12) & 0xF)])
+        output.append(hexDigits[Int((value >> 8) & 0xF)])
+        output.append(hexDigits[Int((value >> 4) & 0xF)])
+        output.append(hexDigits[Int(value & 0xF)])
     }
 
     /// Appends the compact serialization of `value`.

@@ -120,6 +120,14 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(value.jsonText, #""a\"\\\n\r\t\b\f\u0001\u003c\u003e\u0026\u2028\u2029é/""#)
     }
 
+    func testEscapingKeepsOtherMultiByteCharacters() {
+        // E2-led characters other than U+2028/9 stay as they are; escapes sit between plain runs.
+        let value = JSONValue.string("€…\u{2028}x\u{2027}\u{202A}\"end")
+        XCTAssertEqual(value.jsonText, "\"€…\\u2028x\u{2027}\u{202A}\\\"end\"")
+        XCTAssertEqual(try JSONParser.parse(value.serialized()), value)
+        XCTAssertEqual(JSONValue.string("").jsonText, "\"\"")
+    }
+
     func testCompactInStoredOrder() {
         let value = JSONValue.object(JSONObject([
             "z": .number(JSONNumber(1)), "a": .array([.null, .bool(true), .string("x")]), "m": .object(JSONObject()),
