@@ -153,36 +153,5 @@ func aggregateDescription(_ errors: [FieldError]) -> String {
     return "[" + messages.joined(separator: ", ") + "]"
 }
 
-/// Quotes `text` as Go's `%q` (strconv.Quote) does for the strings PSA prints.
-func goQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\u{07}": out += "\\a"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{0B}": out += "\\v"
-        default:
-            let value = scalar.value
-            if value < 0x20 || value == 0x7F {
-                out += "\\x" + hex(value, width: 2)
-            } else if (0x80..<0xA0).contains(value) || value == 0xAD || value == 0x2028 || value == 0x2029
-                || (0xFFF9...0xFFFB).contains(value) || value == 0xFEFF {
-                out += value < 0x10000 ? "\\u" + hex(value, width: 4) : "\\U" + hex(value, width: 8)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-private func hex(_ value: UInt32, width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, width - digits.count)) + digits
-}
+/// Go's `%q`, as PSA's messages quote names (one implementation, in PodSecurity).
+func goQuoted(_ text: String) -> String { GoSyntax.quoted(text) }

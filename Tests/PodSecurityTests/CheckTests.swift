@@ -219,3 +219,14 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(reasons(try pod(#"{}"#), .restricted), "")
     }
 }
+
+final class GoSyntaxTests: XCTestCase {
+    func testQuotesAsGoStrconvQuote() {
+        XCTAssertEqual(GoSyntax.quoted("web-1"), #""web-1""#)
+        XCTAssertEqual(GoSyntax.quoted("a\"b\\c"), #""a\"b\\c""#)
+        XCTAssertEqual(GoSyntax.quoted("tab\there\n"), #""tab\there\n""#)
+        XCTAssertEqual(GoSyntax.quoted("\u{01}\u{7F}"), #""\x01\x7f""#)
+        XCTAssertEqual(GoSyntax.quoted("été"), "\"été\"")
+        XCTAssertEqual(GoSyntax.quoted("\u{2028}\u{AD}"), #""\u2028\u00ad""#)
+    }
+}

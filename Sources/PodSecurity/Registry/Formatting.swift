@@ -31,8 +31,14 @@ func sortedUnique(_ items: [String]) -> [String] {
 }
 
 /// Go's `%q` of a string (`strconv.Quote`): double-quoted, with Go's escapes for quotes, backslashes,
-/// control and non-printable characters.
+/// control and non-printable characters. Shared with the admission layer, whose messages quote names as PSA's do.
+public enum GoSyntax {
+    public static func quoted(_ text: String) -> String { goQuoted(text) }
+}
+
 func goQuoted(_ text: String) -> String {
+    // Printable ASCII without quotes or backslashes (nearly every name) is quoted as it is.
+    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + text + "\"" }
     var result = "\""
     for scalar in text.unicodeScalars {
         switch scalar {
