@@ -72,7 +72,7 @@ public struct WebhookHandler: HTTPHandler {
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
         if let log {
             let record = outcome.log
-            log.write([
+            log.writeBuffered([
                 ("msg", .string("admission")),
                 ("uid", .string(record.uid)),
                 ("kind", .string(record.kind)),
