@@ -20,13 +20,16 @@ struct HTTPConnectionLoop {
     private var bodyDeadline: MonotonicInstant?
     private var isFirstRequest = true
     private var isBusy = false
+    private let busyFlag: HTTPServer.BusyFlag
 
     private static let readChunk = 16 * 1024
 
-    init(server: HTTPServer, connection: TLSConnection, id: Int, remoteAddress: String, acceptedAt: MonotonicInstant) {
+    init(server: HTTPServer, connection: TLSConnection, id: Int, busyFlag: HTTPServer.BusyFlag, remoteAddress: String,
+         acceptedAt: MonotonicInstant) {
         self.server = server
         self.connection = connection
         self.id = id
+        self.busyFlag = busyFlag
         configuration = server.configuration
         parser = HTTPRequestParser(limits: HTTPParserLimits(maxHeaderBytes: configuration.maxHeaderBytes,
                                                             maxBodyBytes: configuration.maxBodyBytes),
@@ -77,7 +80,7 @@ struct HTTPConnectionLoop {
             if !isFirstRequest {
                 if isBusy {
                     isBusy = false
-                    if !server.setBusy(false, id: id) { return false } // draining: close idle connections
+                    if !server.setBusy(false, flag: busyFlag) { return false } // draining: close idle connections
                 }
                 deadline = .now().advanced(bySeconds: configuration.idleTimeoutSeconds)
             } else {
@@ -123,7 +126,7 @@ struct HTTPConnectionLoop {
             if !isFirstRequest { headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds) }
             if !isBusy {
                 isBusy = true
-                _ = server.setBusy(true, id: id) // in flight now: a shutdown lets it finish
+                _ = server.setBusy(true, flag: busyFlag) // in flight now: a shutdown lets it finish
             }
         }
         end += count
@@ -134,12 +137,12 @@ struct HTTPConnectionLoop {
     private mutating func respond(to request: HTTPRequest, keepAlive: Bool) -> Bool {
         if !isBusy {
             isBusy = true
-            _ = server.setBusy(true, id: id)
+            _ = server.setBusy(true, flag: busyFlag)
         }
         bodyDeadline = nil
         isFirstRequest = false
         let response = server.handler.handle(request)
-        let running = server.state.withLock { $0.phase == .running }
+        let running = server.accepting.load(ordering: .relaxed)
         let keepOpen = keepAlive && running
         HTTPResponseWriter.serialize(response, headOnly: request.method == "HEAD", keepAlive: keepOpen,
                                      minorVersion: request.minorVersion, into: &output)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import TLS
 
 /// Why the server could not start.
@@ -21,6 +22,8 @@ public final class HTTPServer: Sendable {
     let tls: TLSServerContext
     let handler: any HTTPHandler
     let state = Guarded(ServerState())
+    /// `state.phase == .running`, readable on every request without the lock (which all connections share).
+    let accepting = Atomic<Bool>(false)
 
     struct ServerState {
         enum Phase { case created, running, draining, stopped }
@@ -35,8 +38,12 @@ public final class HTTPServer: Sendable {
     struct ConnectionSlot {
         /// Set once the TLS session exists; shuts the socket down from another thread, safely.
         var interrupter: TLSInterrupter?
-        /// A request is being read, handled or answered.
-        var busy = false
+        /// A request is being read, handled or answered: set by the connection's thread without the lock.
+        let busy = BusyFlag()
+    }
+
+    final class BusyFlag: Sendable {
+        let value = Atomic<Bool>(false)
     }
 
     public init(configuration: HTTPServerConfiguration, tls: TLSServerContext, handler: any HTTPHandler) {
@@ -61,6 +68,7 @@ public final class HTTPServer: Sendable {
             state.listenFD = fd
             state.acceptThreadRunning = true
         }
+        accepting.store(true, ordering: .sequentiallyConsistent)
         guard startThread(stackBytes: 256 * 1024, { [self] in acceptLoop(fd) }) else {
             _ = closeDescriptor(fd)
             state.withLock(signal: true) { state in
@@ -83,6 +91,7 @@ public final class HTTPServer: Sendable {
                 return nil
             case .running:
                 state.phase = .draining
+                accepting.store(false, ordering: .sequentiallyConsistent)
                 return state.listenFD
             case .draining, .stopped:
                 return nil
@@ -96,7 +105,10 @@ public final class HTTPServer: Sendable {
         _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
         _ = state.wait { !$0.acceptThreadRunning }
 
-        let idle = state.withLock { state in state.connections.values.filter { !$0.busy }.compactMap(\.interrupter) }
+        // A connection going idle checks `accepting` after clearing its flag, so one this misses closes itself.
+        let idle = state.withLock { state in
+            state.connections.values.filter { !$0.busy.value.load(ordering: .sequentiallyConsistent) }.compactMap(\.interrupter)
+        }
         idle.forEach { $0.interrupt() }
         if !state.wait(timeoutSeconds: drainSeconds, until: { $0.connections.isEmpty }) {
             let all = state.withLock { state in state.connections.values.compactMap(\.interrupter) }
@@ -189,9 +201,9 @@ public final class HTTPServer: Sendable {
             configuration.log?("TLS setup failed for \(remoteAddress): \(error)")
             return
         }
-        let running = state.withLock { state -> Bool in
+        let (running, busyFlag) = state.withLock { state -> (Bool, BusyFlag) in
             state.connections[id]?.interrupter = connection.interrupter
-            return state.phase == .running
+            return (state.phase == .running, state.connections[id]?.busy ?? BusyFlag())
         }
         guard running else {
             connection.close()
@@ -203,18 +215,16 @@ public final class HTTPServer: Sendable {
             configuration.log?("TLS handshake failed for \(remoteAddress): \(error)")
             return
         }
-        var loop = HTTPConnectionLoop(server: self, connection: connection, id: id, remoteAddress: remoteAddress,
-                                      acceptedAt: acceptedAt)
+        var loop = HTTPConnectionLoop(server: self, connection: connection, id: id, busyFlag: busyFlag,
+                                      remoteAddress: remoteAddress, acceptedAt: acceptedAt)
         loop.run()
         connection.close()
     }
 
     /// Marks a connection busy or idle; returns whether the server is still running (not draining).
-    func setBusy(_ busy: Bool, id: Int) -> Bool {
-        state.withLock { state in
-            state.connections[id]?.busy = busy
-            return state.phase == .running
-        }
+    func setBusy(_ busy: Bool, flag: BusyFlag) -> Bool {
+        flag.value.store(busy, ordering: .sequentiallyConsistent)
+        return accepting.load(ordering: .sequentiallyConsistent)
     }
 
     // MARK: Sockets
