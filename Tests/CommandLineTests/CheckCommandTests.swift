@@ -78,6 +78,16 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(baseline.stdout.contains("PASS"), baseline.stdout)
     }
 
+    /// The webhook guards itself: its own Deployment in deploy/ meets restricted at every version's newest.
+    func testOwnDeploymentPassesRestricted() throws {
+        let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/deployment.yaml").path
+        let result = try WebhookBinary.run(["check", "-o", "json", deploy])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(result.stdoutLines.count, 1)
+        XCTAssertTrue(result.stdout.contains(#""kind":"Deployment""#) && result.stdout.contains(#""allowed":true"#), result.stdout)
+    }
+
     func testVersionAsAskedAppearsInTheMessage() throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("deploy.yaml", deployment)
