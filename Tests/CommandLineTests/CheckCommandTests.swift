@@ -78,7 +78,7 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(baseline.stdout.contains("PASS"), baseline.stdout)
     }
 
-    /// The webhook guards itself: its own Deployment in deploy/ meets restricted at every version's newest.
+    /// The webhook guards itself: its own Deployment in deploy/ meets restricted:latest.
     func testOwnDeploymentPassesRestricted() throws {
         let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/deployment.yaml").path
