@@ -283,14 +283,7 @@ public final class AdmissionController: Sendable {
         // The in-tree plugin only handles CREATE and UPDATE; the webhook is registered for those.
         guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
         if Self.ignoredPodSubresources.contains(request.subresource) { return .allowed }
-        if isExemptNamespace(request.namespace) {
-            state.recordExemption()
-            return .exempt("namespace")
-        }
-        if isExemptUser(request.userName) {
-            state.recordExemption()
-            return .exempt("user")
-        }
+        if let exempt = exemption(of: request, &state) { return exempt }
         let labels: [String: String]
         do {
             labels = try lookupLabels(request.namespace, deadline: deadline)
@@ -371,11 +364,8 @@ public final class AdmissionController: Sendable {
         }
     }
 
-    // MARK: - Workloads
-
-    func validatePodController(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
-        guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
-        if !request.subresource.isEmpty { return .allowed }
+    /// PSA's exemptions by namespace and by user, decided before anything else is read.
+    private func exemption(of request: ReviewRequest, _ state: inout RequestState) -> ReviewResponse? {
         if isExemptNamespace(request.namespace) {
             state.recordExemption()
             return .exempt("namespace")
@@ -384,6 +374,15 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("user")
         }
+        return nil
+    }
+
+    // MARK: - Workloads
+
+    func validatePodController(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
+        guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
+        if !request.subresource.isEmpty { return .allowed }
+        if let exempt = exemption(of: request, &state) { return exempt }
         let labels: [String: String]
         do {
             labels = try lookupLabels(request.namespace, deadline: deadline)

@@ -627,16 +627,7 @@ private struct Reader {
 
     /// Whether any byte of `word` is a quote, a backslash or below 0x20 (exact, with no false positives).
     @inline(__always)
-    static func needsAttention(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* UInt64(quote))
-        let backslashes = word ^ (ones &* UInt64(backslash))
-        let hasQuote = (quotes &- ones) & ~quotes & highs
-        let hasBackslash = (backslashes &- ones) & ~backslashes & highs
-        let hasControl = (word &- ones &* 0x20) & ~word & highs
-        return (hasQuote | hasBackslash | hasControl) != 0
-    }
+    static func needsAttention(_ word: UInt64) -> Bool { attentionMask(word) != 0 }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard bytes.count - position >= 4 else { throw error("invalid \\u escape: expected 4 hex digits") }
