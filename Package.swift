@@ -29,7 +29,7 @@ let package = Package(
         // TLS on the system OpenSSL: contexts, server and client connections.
         .target(name: "TLS", dependencies: ["CTLSShim", "COpenSSL"]),
         // HTTP/1.1 over TLS: parser, writer, connection loop, limits. Knows nothing of pods.
-        .target(name: "HTTPServer", dependencies: ["TLS"]),
+        .target(name: "HTTPServer", dependencies: ["TLS", "StrictJSON"]),
         // A small Kubernetes API client: in-cluster config, kubeconfig, namespaces cache, pod lists.
         .target(name: "KubernetesClient", dependencies: ["TLS", "StrictJSON"]),
         // The webhook application: routes, metrics, logs; wires admission to the server.

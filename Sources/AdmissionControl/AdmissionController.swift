@@ -120,6 +120,7 @@ public final class AdmissionController: Sendable {
             return .allowed
 
         case "UPDATE":
+            // The double spaces in these two messages are upstream's, kept so that messages match PSA's.
             guard let oldObject = request.oldObject else {
                 state.errorDetail = "request.oldObject is missing"
                 return .error(.badRequest("failed to decode  old namespace"), cause: nil)

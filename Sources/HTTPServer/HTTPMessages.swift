@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// Request header fields in arrival order, looked up without regard to case.
 public struct HTTPHeaders: Sendable, Sequence {
     public private(set) var fields: [(name: String, value: String)]
@@ -151,12 +153,16 @@ public struct HTTPResponse: Sendable {
     /// A Kubernetes `Status` failure, the shape clients of the API expect:
     /// `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":…,"reason":…,"code":N}`.
     public static func status(_ code: Int, message: String, reason: String? = nil) -> HTTPResponse {
-        var text = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":""#
-        appendJSONEscaped(message, to: &text)
-        text += #"","reason":""#
-        appendJSONEscaped(reason ?? statusReason(code), to: &text)
-        text += #"","code":\#(code)}"#
-        return json(status: code, text)
+        let status = JSONValue.object(JSONObject([
+            .init(key: "kind", value: .string("Status")),
+            .init(key: "apiVersion", value: .string("v1")),
+            .init(key: "metadata", value: .object(JSONObject())),
+            .init(key: "status", value: .string("Failure")),
+            .init(key: "message", value: .string(message)),
+            .init(key: "reason", value: .string(reason ?? statusReason(code))),
+            .init(key: "code", value: .number(JSONNumber(code))),
+        ]))
+        return json(status: code, status.serialized())
     }
 
     /// The Kubernetes `StatusReason` for an HTTP status.
@@ -179,23 +185,6 @@ public struct HTTPResponse: Sendable {
         case 503: return "ServiceUnavailable"
         case 505: return "HTTPVersionNotSupported"
         default: return code >= 500 ? "InternalError" : "BadRequest"
-        }
-    }
-}
-
-/// Appends `text` with JSON string escaping (quotes, backslash, control characters).
-func appendJSONEscaped(_ text: String, to output: inout String) {
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": output += "\\\""
-        case "\\": output += "\\\\"
-        case "\n": output += "\\n"
-        case "\r": output += "\\r"
-        case "\t": output += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: output.unicodeScalars.append(scalar)
         }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TLS
 
 /// A connected, bidirectional byte stream: a TLS connection to the API server, or a plain TCP socket for an
 /// `http://` server (kubectl proxy). The HTTP logic is written against this, so it is testable on its own.
@@ -30,60 +31,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Socket helpers shared by the plain TCP stream (and usable on a TLS connection's descriptor).
+/// Socket helpers for the plain TCP stream.
 enum Sockets {
-    /// A TCP connection to `host:port`, within `timeoutSeconds`, trying every resolved address.
-    static func connect(host: String, port: Int, timeoutSeconds: Double) throws(TransportError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        if status != 0 || list == nil {
-            throw TransportError("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(list) }
-        var lastError = "no address"
-        var entry = list
-        while let address = entry?.pointee {
-            entry = address.ai_next
-            let fd = socket(address.ai_family, address.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), address.ai_protocol)
-            if fd < 0 { lastError = String(cString: strerror(errno)); continue }
-            let flags = fcntl(fd, F_GETFL)
-            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            var result = Glibc.connect(fd, address.ai_addr, address.ai_addrlen)
-            if result != 0 && errno == EINPROGRESS {
-                var pollEntry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let ready = poll(&pollEntry, 1, Int32(max(1, timeoutSeconds * 1000)))
-                if ready == 1 {
-                    var socketError: Int32 = 0
-                    var length = socklen_t(MemoryLayout<Int32>.size)
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
-                    result = socketError == 0 ? 0 : -1
-                    if socketError != 0 { lastError = String(cString: strerror(socketError)) }
-                } else {
-                    lastError = ready == 0 ? "connect timed out" : String(cString: strerror(errno))
-                    result = -1
-                }
-            } else if result != 0 {
-                lastError = String(cString: strerror(errno))
-            }
-            if result == 0 {
-                _ = fcntl(fd, F_SETFL, flags)
-                var one: Int32 = 1
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                setTimeout(fd, seconds: timeoutSeconds)
-                return fd
-            }
-            Glibc.close(fd)
-        }
-        throw TransportError("cannot connect to \(host):\(port): \(lastError)")
-    }
-
     /// Sets the receive and send timeouts of a socket.
     static func setTimeout(_ fd: Int32, seconds: Double) {
         let clamped = max(0.001, seconds)
@@ -101,7 +50,13 @@ final class SocketStream: ByteStream {
     init(fd: Int32) { self.fd = fd }
 
     static func connect(host: String, port: Int, timeoutSeconds: Double) throws -> SocketStream {
-        SocketStream(fd: try Sockets.connect(host: host, port: port, timeoutSeconds: timeoutSeconds))
+        do {
+            let fd = try TCPConnector.connect(host: host, port: port, deadline: .now().advanced(bySeconds: timeoutSeconds))
+            Sockets.setTimeout(fd, seconds: timeoutSeconds)
+            return SocketStream(fd: fd)
+        } catch {
+            throw TransportError(error.message)
+        }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

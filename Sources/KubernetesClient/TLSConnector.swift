@@ -39,8 +39,7 @@ func makeDefaultConnector(_ configuration: KubernetesClientConfiguration) throws
         let settings = tls
         let connector: ByteStreamConnector = { timeout in
             do {
-                return TLSByteStream(try TLSClientConnection.connect(host: host, port: port, configuration: settings,
-                                                                     timeoutSeconds: timeout))
+                return try TLSClientConnection.connect(host: host, port: port, configuration: settings, timeoutSeconds: timeout)
             } catch {
                 throw TransportError("TLS connection to \(host):\(port) failed: \(error)")
             }
@@ -49,21 +48,5 @@ func makeDefaultConnector(_ configuration: KubernetesClientConfiguration) throws
     }
 }
 
-/// A TLS client connection as the client's byte stream.
-final class TLSByteStream: ByteStream {
-    private let connection: TLSClientConnection
-
-    init(_ connection: TLSClientConnection) { self.connection = connection }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        do { return try connection.read(into: buffer) } catch { throw TransportError("\(error)") }
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        do { try connection.write(bytes) } catch { throw TransportError("\(error)") }
-    }
-
-    func setTimeout(seconds: Double) { connection.setTimeout(seconds: seconds) }
-    func interrupt() { connection.interrupt() }
-    func close() { connection.close() }
-}
+/// A TLS client connection already has the byte stream's shape (read, write, timeouts, interrupt, close).
+extension TLSClientConnection: ByteStream {}

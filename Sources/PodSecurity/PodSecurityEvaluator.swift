@@ -22,6 +22,4 @@ public enum PodSecurityEvaluator {
         CheckRegistry.standard.entries(for: policy).map(\.checkID)
     }
 
-    /// The newest version with registered behaviour: what `latest` evaluates as.
-    public static var newestVersion: Version { Version(major: 1, minor: CheckRegistry.standard.newestMinor) }
 }

@@ -180,15 +180,17 @@ public final class TLSClientConnection {
     public var protocolVersion: String { socket.protocolVersion }
 }
 
-/// TCP connect with a deadline, trying every address the name resolves to.
-enum TCPConnector {
+/// TCP connect with a deadline, trying every address the name resolves to (the TLS client's, and the
+/// Kubernetes client's for plain `http://`).
+public enum TCPConnector {
     static func isIPAddress(_ text: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
-    static func connect(host: String, port: Int, deadline: MonotonicInstant) throws(TLSError) -> Int32 {
+    /// A connected, blocking, close-on-exec socket with TCP_NODELAY.
+    public static func connect(host: String, port: Int, deadline: MonotonicInstant) throws(TLSError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)

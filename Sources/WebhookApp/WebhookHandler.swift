@@ -91,10 +91,16 @@ public struct WebhookHandler: HTTPHandler {
         return HTTPResponse(status: outcome.httpStatus, headers: [("Content-Type", "application/json")], body: outcome.body)
     }
 
-    /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case.
+    /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case; read in place.
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-        return mediaType.trimmingSpaces.lowercased() == "application/json"
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        func lowercased(_ byte: UInt8) -> UInt8 { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte }
+        let expected = "application/json".utf8
+        let mediaType = contentType.utf8.drop(while: isSpace)
+        guard mediaType.count >= expected.count,
+              zip(mediaType, expected).allSatisfy({ lowercased($0) == $1 }) else { return false }
+        let rest = mediaType.dropFirst(expected.count).drop(while: isSpace)
+        return rest.isEmpty || rest.first == UInt8(ascii: ";")
     }
 
     static func text(_ status: Int, _ body: String) -> HTTPResponse {
@@ -106,14 +112,5 @@ public struct WebhookHandler: HTTPHandler {
         var response = HTTPResponse.status(status, message: message)
         if let allow { response.headers.append(("Allow", allow)) }
         return response
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while scalars.first == " " || scalars.first == "\t" { scalars = scalars.dropFirst() }
-        while scalars.last == " " || scalars.last == "\t" { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }

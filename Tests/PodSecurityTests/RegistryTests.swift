@@ -3,7 +3,7 @@ import XCTest
 
 final class RegistryTests: XCTestCase {
     func testLatestIsTheNewestRegisteredVersion() {
-        XCTAssertEqual(PodSecurityEvaluator.newestVersion, Version(major: 1, minor: 37))
+        XCTAssertEqual(Version.newestKnown, Version(major: 1, minor: 37))
         XCTAssertEqual(PodSecurityEvaluator.checkIDs(at: policy(.restricted, "latest")),
                        PodSecurityEvaluator.checkIDs(at: policy(.restricted, "v1.37")))
     }

@@ -1,5 +1,5 @@
 import Foundation
-import WebhookApp
+@testable import WebhookApp
 import XCTest
 
 final class MetricsRegistryTests: XCTestCase {
@@ -31,5 +31,16 @@ final class MetricsRegistryTests: XCTestCase {
         let registry = MetricsRegistry(families: [.init(name: "c_total", help: "h", kind: .counter)])
         registry.increment("c_total", labels: [("v", "a\"b\\c\nd")])
         XCTAssertTrue(registry.render().contains(#"c_total{v="a\"b\\c\nd"} 1"#))
+    }
+}
+
+final class ContentTypeTests: XCTestCase {
+    func testJSONMediaTypeWithParametersAndCase() {
+        for accepted in ["application/json", "Application/JSON", " application/json ; charset=utf-8", "application/json;v=1"] {
+            XCTAssertTrue(WebhookHandler.isJSON(accepted), accepted)
+        }
+        for refused in ["", "text/plain", "application/jsonx", "application/json-patch+json", "application\u{0F}json", "application/jso"] {
+            XCTAssertFalse(WebhookHandler.isJSON(refused), refused)
+        }
     }
 }
