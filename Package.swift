@@ -13,6 +13,8 @@ let package = Package(
         // System C libraries, reached through module maps.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // epoll and eventfd, which Swift's Glibc module does not export, for the server's event loops.
+        .target(name: "CEventPoll"),
         // What Swift cannot call directly in OpenSSL (macros, callbacks).
         .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
 
@@ -28,8 +30,8 @@ let package = Package(
         .target(name: "AdmissionControl", dependencies: ["PodSecurity", "StrictJSON"]),
         // TLS on the system OpenSSL: contexts, server and client connections.
         .target(name: "TLS", dependencies: ["CTLSShim", "COpenSSL"]),
-        // HTTP/1.1 over TLS: parser, writer, connection loop, limits. Knows nothing of pods.
-        .target(name: "HTTPServer", dependencies: ["TLS", "StrictJSON"]),
+        // HTTP/1.1 over TLS: parser, writer, event loops, limits. Knows nothing of pods.
+        .target(name: "HTTPServer", dependencies: ["TLS", "StrictJSON", "CEventPoll"]),
         // A small Kubernetes API client: in-cluster config, kubeconfig, namespaces cache, pod lists.
         .target(name: "KubernetesClient", dependencies: ["TLS", "StrictJSON"]),
         // The webhook application: routes, metrics, logs; wires admission to the server.

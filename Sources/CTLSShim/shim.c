@@ -32,6 +32,7 @@ int64_t ctls_monotonic_ns(void) {
 
 typedef struct {
     int fd;
+    int nonblocking; // an event loop waits for readiness itself: never poll here
     int timed_out;
     int last_errno;
     int64_t deadline_ns;
@@ -65,6 +66,11 @@ static int socket_io(BIO *bio, char *data, int length, int writing) {
         if (count >= 0) return (int)count;
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) { s->last_errno = errno; return -1; }
+        if (s->nonblocking) {
+            // SSL_get_error then says WANT_READ/WANT_WRITE, and the caller waits for the socket.
+            if (writing) BIO_set_retry_write(bio); else BIO_set_retry_read(bio);
+            return -1;
+        }
         int ready = wait_ready(s, writing ? POLLOUT : POLLIN);
         if (ready < 0) { s->last_errno = errno; return -1; }
         if (ready == 0) {
@@ -137,6 +143,13 @@ static ctls_socket *socket_of(const SSL *ssl) {
 void ctls_set_deadline(SSL *ssl, int64_t deadline_ns) {
     ctls_socket *s = socket_of(ssl);
     if (s != NULL) s->deadline_ns = deadline_ns;
+}
+
+void ctls_set_nonblocking(SSL *ssl) {
+    ctls_socket *s = socket_of(ssl);
+    if (s != NULL) s->nonblocking = 1;
+    // Partial writes: SSL_write returns what it could send; a moving buffer: a retry may pass another pointer.
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
 
 int ctls_timed_out(SSL *ssl) {

@@ -189,9 +189,22 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Answers requests. Called on the connection's own thread, possibly on many threads at once.
+/// Answers requests, possibly on many threads at once.
+///
+/// The server's event loops serve many connections each, so they must never block: they first ask
+/// `respondWithoutBlocking(to:)`, and only when that declines (nil) run `handle(_:)` on a thread of its own.
+/// A handler whose answers are pure computation answers in the first; one that may wait (on a network
+/// call, a lock held across I/O, a sleep) declines there, at least for the requests that may wait.
 public protocol HTTPHandler: Sendable {
+    /// The answer; may block. Runs on a thread of its own.
     func handle(_ request: HTTPRequest) -> HTTPResponse
+    /// The answer if it can be given without blocking, on the event loop itself (the fast path); nil sends
+    /// the request to `handle(_:)`. The default declines every request.
+    func respondWithoutBlocking(to request: HTTPRequest) -> HTTPResponse?
+}
+
+extension HTTPHandler {
+    public func respondWithoutBlocking(to request: HTTPRequest) -> HTTPResponse? { nil }
 }
 
 /// The server's limits and timeouts.
@@ -214,12 +227,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// A kept-alive connection with no request for this long is closed quietly.
     public var idleTimeoutSeconds: Double = 60
     /// Connections beyond this are accepted and closed at once, before TLS (a 503 would need a handshake
-    /// the overloaded server cannot afford). Each connection has its own thread.
+    /// the overloaded server cannot afford).
     public var maxConnections: Int = 1024
+    /// Threads running event loops, each serving its share of the connections (handed out in turn). The
+    /// default is one per processor the server may run on.
+    public var eventLoopCount: Int = HTTPServerConfiguration.processorCount
     /// How often (at most, checked when a connection arrives) the certificate files are looked at for a
     /// rotation; 0 turns the check off.
     public var certificateCheckIntervalSeconds: Double = 1
-    /// Stack size of each connection thread.
+    /// Stack size of each thread running a handler's blocking path.
     public var threadStackBytes: Int = 1024 * 1024
     /// When not empty, only peers inside one of these networks are served; others are closed right after
     /// `accept`, before any TLS work (the webhook guarding itself: only the apiserver's addresses get in).

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import CEventPoll
 import TLS
 
 /// Why the server could not start.
@@ -15,35 +15,23 @@ public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
 
 /// HTTP/1.1 over TLS with keep-alive, strict parsing and limits. Knows nothing of what it serves.
 ///
-/// Threads: one accept thread, and one thread per connection (up to `maxConnections`) running blocking
-/// OpenSSL calls with deadlines. Dispatch's pool is never blocked (it starves on 2 cores).
+/// Threads: one accept thread, handing connections in turn to `eventLoopCount` event-loop threads (epoll,
+/// non-blocking OpenSSL), which read, parse, answer and write without blocking; a handler's blocking path
+/// runs on a thread of its own per request. Dispatch's pool is never used (it starves on 2 cores).
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     let tls: TLSServerContext
     let handler: any HTTPHandler
     let state = Guarded(ServerState())
-    /// `state.phase == .running`, readable on every request without the lock (which all connections share).
-    let accepting = Atomic<Bool>(false)
 
     struct ServerState {
         enum Phase { case created, running, draining, stopped }
         var phase = Phase.created
         var listenFD: Int32 = -1
         var acceptThreadRunning = false
-        var nextConnectionID = 0
-        var connections: [Int: ConnectionSlot] = [:]
-    }
-
-    /// What shutdown needs to know of a connection.
-    struct ConnectionSlot {
-        /// Set once the TLS session exists; shuts the socket down from another thread, safely.
-        var interrupter: TLSInterrupter?
-        /// A request is being read, handled or answered: set by the connection's thread without the lock.
-        let busy = BusyFlag()
-    }
-
-    final class BusyFlag: Sendable {
-        let value = Atomic<Bool>(false)
+        var connectionCount = 0
+        var mailboxes: [EventLoopMailbox] = []
+        var loopsRunning = 0
     }
 
     public init(configuration: HTTPServerConfiguration, tls: TLSServerContext, handler: any HTTPHandler) {
@@ -53,9 +41,9 @@ public final class HTTPServer: Sendable {
     }
 
     /// Connections open now (handshaking, idle or busy).
-    public var connectionCount: Int { state.withLock { $0.connections.count } }
+    public var connectionCount: Int { state.withLock { $0.connectionCount } }
 
-    /// Binds, listens and starts accepting; returns the bound port (useful with port 0).
+    /// Binds, listens, starts the event loops and accepting; returns the bound port (useful with port 0).
     /// Also ignores SIGPIPE process-wide: a client vanishing mid-response must not kill the server
     /// (the TLS layer writes with MSG_NOSIGNAL too; this covers anything else).
     public func start() throws(HTTPServerError) -> Int {
@@ -63,18 +51,40 @@ public final class HTTPServer: Sendable {
         let ready = state.withLock { $0.phase == .created }
         guard ready else { throw HTTPServerError("the server was already started") }
         let (fd, port) = try Self.listen(address: configuration.bindAddress, port: configuration.port)
+        var mailboxes: [EventLoopMailbox] = []
+        do throws(HTTPServerError) {
+            for _ in 0..<max(1, configuration.eventLoopCount) {
+                let mailbox = try EventLoopMailbox()
+                let epollFD = try EventLoop.makeEpoll(watching: mailbox)
+                mailboxes.append(mailbox)
+                state.withLock { $0.loopsRunning += 1 }
+                let started = startThread(stackBytes: 512 * 1024) { [self] in
+                    EventLoop(server: self, mailbox: mailbox, epollFD: epollFD).run()
+                    state.withLock(signal: true) { $0.loopsRunning -= 1 }
+                }
+                guard started else {
+                    state.withLock { $0.loopsRunning -= 1 }
+                    _ = closeDescriptor(epollFD)
+                    throw HTTPServerError("cannot start an event loop thread")
+                }
+            }
+        } catch {
+            mailboxes.forEach { $0.post(.stop) }
+            _ = closeDescriptor(fd)
+            state.withLock(signal: true) { $0.phase = .stopped }
+            throw error
+        }
         state.withLock(signal: true) { state in
             state.phase = .running
             state.listenFD = fd
             state.acceptThreadRunning = true
+            state.mailboxes = mailboxes
         }
-        accepting.store(true, ordering: .sequentiallyConsistent)
-        guard startThread(stackBytes: 256 * 1024, { [self] in acceptLoop(fd) }) else {
+        let loopMailboxes = mailboxes
+        guard startThread(stackBytes: 256 * 1024, { [self] in acceptLoop(fd, mailboxes: loopMailboxes) }) else {
             _ = closeDescriptor(fd)
-            state.withLock(signal: true) { state in
-                state.phase = .stopped
-                state.acceptThreadRunning = false
-            }
+            state.withLock(signal: true) { $0.acceptThreadRunning = false }
+            stopLoops()
             throw HTTPServerError("cannot start the accept thread")
         }
         return port
@@ -91,7 +101,6 @@ public final class HTTPServer: Sendable {
                 return nil
             case .running:
                 state.phase = .draining
-                accepting.store(false, ordering: .sequentiallyConsistent)
                 return state.listenFD
             case .draining, .stopped:
                 return nil
@@ -105,18 +114,15 @@ public final class HTTPServer: Sendable {
         _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
         _ = state.wait { !$0.acceptThreadRunning }
 
-        // A connection going idle checks `accepting` after clearing its flag, so one this misses closes itself.
-        let idle = state.withLock { state in
-            state.connections.values.filter { !$0.busy.value.load(ordering: .sequentiallyConsistent) }.compactMap(\.interrupter)
+        let mailboxes = state.withLock { $0.mailboxes }
+        mailboxes.forEach { $0.post(.drain) }
+        if !state.wait(timeoutSeconds: drainSeconds, until: { $0.connectionCount == 0 }) {
+            let open = connectionCount
+            configuration.log?("shutdown: cutting \(open) connections still open after \(drainSeconds) s")
+            mailboxes.forEach { $0.post(.cut) }
+            _ = state.wait(timeoutSeconds: 1) { $0.connectionCount == 0 }
         }
-        idle.forEach { $0.interrupt() }
-        if !state.wait(timeoutSeconds: drainSeconds, until: { $0.connections.isEmpty }) {
-            let all = state.withLock { state in state.connections.values.compactMap(\.interrupter) }
-            configuration.log?("shutdown: cutting \(all.count) connections still open after \(drainSeconds) s")
-            all.forEach { $0.interrupt() }
-            _ = state.wait(timeoutSeconds: 1) { $0.connections.isEmpty }
-        }
-        state.withLock(signal: true) { $0.phase = .stopped }
+        stopLoops()
     }
 
     /// Blocks until `shutdown` has finished.
@@ -124,18 +130,28 @@ public final class HTTPServer: Sendable {
         _ = state.wait { $0.phase == .stopped }
     }
 
+    private func stopLoops() {
+        let mailboxes = state.withLock { $0.mailboxes }
+        mailboxes.forEach { $0.post(.stop) }
+        // Loops never block, so they stop at once; the bound only guards against a handler that broke that rule.
+        _ = state.wait(timeoutSeconds: 5) { $0.loopsRunning == 0 }
+        state.withLock(signal: true) { $0.phase = .stopped }
+    }
+
+    /// A connection has closed (called by its event loop).
+    func connectionClosed() {
+        state.withLock(signal: true) { $0.connectionCount -= 1 }
+    }
+
     // MARK: Accepting
 
-    private func acceptLoop(_ listenFD: Int32) {
+    private func acceptLoop(_ listenFD: Int32, mailboxes: [EventLoopMailbox]) {
         var lastCertificateCheck = MonotonicInstant.now()
+        var nextLoop = 0
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    accept(listenFD, $0, &length)
-                }
-            }
+            let fd = cep_accept(listenFD, &address, &length)
             if fd < 0 {
                 let code = errno
                 if state.withLock({ $0.phase != .running }) { break }
@@ -145,28 +161,24 @@ public final class HTTPServer: Sendable {
                 continue
             }
             let acceptedAt = MonotonicInstant.now()
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC) // accept4 is not visible from Swift's Glibc
             guard withUnsafePointer(to: &address, { configuration.admits($0) }) else {
                 // Outside --allowed-source-cidrs: closed before TLS, and said once per connection.
                 configuration.log?("connection from \(Self.describe(&address)) refused: not in the allowed source networks")
                 _ = closeDescriptor(fd)
                 continue
             }
-            let id = state.withLock { state -> Int? in
-                guard state.phase == .running, state.connections.count < configuration.maxConnections else { return nil }
-                let id = state.nextConnectionID
-                state.nextConnectionID += 1
-                state.connections[id] = ConnectionSlot()
-                return id
+            let admitted = state.withLock { state -> Bool in
+                guard state.phase == .running, state.connectionCount < configuration.maxConnections else { return false }
+                state.connectionCount += 1
+                return true
             }
-            guard let id else {
+            guard admitted else {
                 // Over the cap (or stopping): closed before TLS, the cheapest refusal there is.
                 _ = closeDescriptor(fd)
                 continue
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let remote = Self.describe(&address)
             if configuration.certificateCheckIntervalSeconds > 0
                 && lastCertificateCheck.seconds(to: acceptedAt) >= configuration.certificateCheckIntervalSeconds {
                 lastCertificateCheck = acceptedAt
@@ -176,13 +188,11 @@ public final class HTTPServer: Sendable {
                     configuration.log?("TLS certificate reload failed, still serving the previous one: \(error)")
                 }
             }
-            let started = startThread(stackBytes: configuration.threadStackBytes) { [self] in
-                serveConnection(fd: fd, id: id, remoteAddress: remote, acceptedAt: acceptedAt)
-            }
-            if !started {
-                configuration.log?("cannot start a connection thread")
+            let mailbox = mailboxes[nextLoop]
+            nextLoop = (nextLoop + 1) % mailboxes.count
+            if !mailbox.post(.adopt(fd: fd, remoteAddress: Self.describe(&address), acceptedAt: acceptedAt)) {
                 _ = closeDescriptor(fd)
-                state.withLock(signal: true) { _ = $0.connections.removeValue(forKey: id) }
+                connectionClosed()
             }
         }
         _ = closeDescriptor(listenFD)
@@ -190,41 +200,6 @@ public final class HTTPServer: Sendable {
             state.acceptThreadRunning = false
             state.listenFD = -1
         }
-    }
-
-    private func serveConnection(fd: Int32, id: Int, remoteAddress: String, acceptedAt: MonotonicInstant) {
-        defer { state.withLock(signal: true) { _ = $0.connections.removeValue(forKey: id) } }
-        let connection: TLSConnection
-        do {
-            connection = try tls.makeConnection(socket: fd)
-        } catch {
-            configuration.log?("TLS setup failed for \(remoteAddress): \(error)")
-            return
-        }
-        let (running, busyFlag) = state.withLock { state -> (Bool, BusyFlag) in
-            state.connections[id]?.interrupter = connection.interrupter
-            return (state.phase == .running, state.connections[id]?.busy ?? BusyFlag())
-        }
-        guard running else {
-            connection.close()
-            return
-        }
-        do {
-            try connection.handshake(deadline: acceptedAt.advanced(bySeconds: configuration.headerTimeoutSeconds))
-        } catch {
-            configuration.log?("TLS handshake failed for \(remoteAddress): \(error)")
-            return
-        }
-        var loop = HTTPConnectionLoop(server: self, connection: connection, id: id, busyFlag: busyFlag,
-                                      remoteAddress: remoteAddress, acceptedAt: acceptedAt)
-        loop.run()
-        connection.close()
-    }
-
-    /// Marks a connection busy or idle; returns whether the server is still running (not draining).
-    func setBusy(_ busy: Bool, flag: BusyFlag) -> Bool {
-        flag.value.store(busy, ordering: .sequentiallyConsistent)
-        return accepting.load(ordering: .sequentiallyConsistent)
     }
 
     // MARK: Sockets
@@ -307,3 +282,8 @@ let closeDescriptor = Glibc.close
 #else
 let closeDescriptor = Darwin.close
 #endif
+
+extension HTTPServerConfiguration {
+    /// Processors this process may run on (its CPU affinity, which a container's cpuset narrows).
+    public static var processorCount: Int { max(1, Int(cep_processor_count())) }
+}

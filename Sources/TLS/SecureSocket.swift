@@ -93,6 +93,58 @@ final class SecureSocket {
         }
     }
 
+    // MARK: Non-blocking use (an event loop waits for the socket; nothing here polls)
+
+    func makeNonBlocking() { ctls_set_nonblocking(ssl) }
+
+    /// What a non-blocking call needs before it can go on, from SSL_get_error; nil when it is a real failure.
+    private func wait(after result: Int32) -> TLSWait? {
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ:
+            clearOpenSSLErrors()
+            return .readable
+        case SSL_ERROR_WANT_WRITE:
+            clearOpenSSLErrors()
+            return .writable
+        default:
+            return nil
+        }
+    }
+
+    /// One step of the server handshake: nil when it is done, else what the socket must become first.
+    func handshakeStep() throws(TLSError) -> TLSWait? {
+        clearOpenSSLErrors()
+        let result = SSL_accept(ssl)
+        if result == 1 { return nil }
+        if let wait = wait(after: result) { return wait }
+        throw failure(result, doing: "TLS handshake", kind: .handshake)
+    }
+
+    /// Reads what is available without blocking.
+    func readAvailable(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> TLSReadResult {
+        guard !isClosed else { throw TLSError(.connection, "read on a closed connection") }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return .bytes(0) }
+        clearOpenSSLErrors()
+        let count = SSL_read(ssl, base, Int32(min(buffer.count, Int(Int32.max))))
+        if count > 0 { return .bytes(Int(count)) }
+        if let wait = wait(after: count) { return .wait(wait) }
+        let code = SSL_get_error(ssl, count)
+        if code == SSL_ERROR_ZERO_RETURN { return .endOfStream }
+        if code == SSL_ERROR_SYSCALL && ctls_last_errno(ssl) == 0 && ERR_peek_error() == 0 { return .endOfStream }
+        throw failure(count, doing: "TLS read", kind: .connection)
+    }
+
+    /// Writes what the socket takes now: the count written (maybe less than asked), or what to wait for.
+    func writeAvailable(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> TLSWriteResult {
+        guard !isClosed else { throw TLSError(.connection, "write on a closed connection") }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return .wrote(0) }
+        clearOpenSSLErrors()
+        let count = SSL_write(ssl, base, Int32(min(bytes.count, 1 << 30)))
+        if count > 0 { return .wrote(Int(count)) }
+        if let wait = wait(after: count) { return .wait(wait) }
+        throw failure(count, doing: "TLS write", kind: .connection)
+    }
+
     /// The error for a failed SSL call returning `result`; drains the error queue.
     private func failure(_ result: Int32, doing what: String, kind: TLSError.Kind) -> TLSError {
         let code = SSL_get_error(ssl, result)

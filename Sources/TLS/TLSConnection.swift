@@ -62,6 +62,51 @@ public final class TLSConnection {
     public var fileDescriptor: Int32 { socket.descriptor.fd }
 }
 
+/// What a non-blocking TLS operation waits for before it can make progress.
+public enum TLSWait: Sendable, Equatable {
+    case readable
+    case writable
+}
+
+/// The outcome of a non-blocking read.
+public enum TLSReadResult: Sendable, Equatable {
+    /// Decrypted bytes were read into the buffer.
+    case bytes(Int)
+    /// The peer closed the stream cleanly.
+    case endOfStream
+    /// Nothing to read yet: wait for the socket, then call again.
+    case wait(TLSWait)
+}
+
+/// The outcome of a non-blocking write.
+public enum TLSWriteResult: Sendable, Equatable {
+    /// This many bytes (at least one) were taken; write the rest later.
+    case wrote(Int)
+    /// Nothing was taken: wait for the socket, then call again with the same bytes.
+    case wait(TLSWait)
+}
+
+extension TLSConnection {
+    /// Switches the connection to non-blocking use by an event loop: the calls below never wait, and
+    /// deadlines are the loop's business. The blocking calls must not be used afterwards.
+    public func makeNonBlocking() { socket.makeNonBlocking() }
+
+    /// Advances the server handshake as far as the socket allows: nil when it is complete, else what to wait
+    /// for. Throws on a failed handshake (the connection is then unusable; close it).
+    public func handshakeStep() throws(TLSError) -> TLSWait? { try socket.handshakeStep() }
+
+    /// Reads decrypted bytes that are available now. Data can sit decrypted inside the TLS session where the
+    /// socket shows nothing: call until it says `.wait` before waiting on the socket.
+    public func readAvailable(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> TLSReadResult {
+        try socket.readAvailable(into: buffer)
+    }
+
+    /// Writes as much of `bytes` as the socket takes now.
+    public func writeAvailable(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> TLSWriteResult {
+        try socket.writeAvailable(bytes)
+    }
+}
+
 /// Unblocks a connection from another thread by shutting its socket down; safe after the connection closed.
 public struct TLSInterrupter: Sendable {
     let descriptor: SocketDescriptor

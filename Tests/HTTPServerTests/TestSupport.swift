@@ -24,7 +24,13 @@ enum TestCertificates {
 }
 
 /// Answers by path: /echo (body back, request facts in headers), /slow (300 ms), anything else 200 "ok".
+/// /slow blocks, so it declines the event loop's fast path and runs on a thread of its own; the rest answer
+/// on the loop.
 struct TestHandler: HTTPHandler {
+    func respondWithoutBlocking(to request: HTTPRequest) -> HTTPResponse? {
+        request.path.hasPrefix("/slow") ? nil : handle(request)
+    }
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch request.path {
         case "/echo":

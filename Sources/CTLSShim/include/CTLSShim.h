@@ -19,6 +19,9 @@ int ctls_set_host_name(SSL *ssl, const char *name);
 int ctls_attach_socket(SSL *ssl, int fd);
 /// Absolute CLOCK_MONOTONIC deadline in nanoseconds for later reads and writes; 0 = none.
 void ctls_set_deadline(SSL *ssl, int64_t deadline_ns);
+/// Non-blocking mode for an event loop: reads and writes that would block return at once (SSL_get_error says
+/// WANT_READ/WANT_WRITE) instead of polling to the deadline; SSL_write may write part of its buffer.
+void ctls_set_nonblocking(SSL *ssl);
 /// 1 when the last read or write stopped at the deadline.
 int ctls_timed_out(SSL *ssl);
 /// The errno of the last failed socket call on this connection (0 if none).
