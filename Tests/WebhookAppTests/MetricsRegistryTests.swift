@@ -1,4 +1,5 @@
 import Foundation
+import AdmissionControl
 @testable import WebhookApp
 import XCTest
 
@@ -43,4 +44,83 @@ final class ContentTypeTests: XCTestCase {
             XCTAssertFalse(WebhookHandler.isJSON(refused), refused)
         }
     }
+}
+
+final class WebhookMetricsExpositionTests: XCTestCase {
+    /// The whole exposition after a fixed set of records, pinned byte for byte (family order, series order,
+    /// label order, escaping, bucket bounds, sums).
+    func testExpositionIsPinned() {
+        let metrics = WebhookMetrics()
+        let allow = AdmissionMetricEvent.evaluation(decision: "allow", policyLevel: "restricted", policyVersion: "latest", mode: "enforce",
+                                                    operation: "create", resource: "pod", subresource: "")
+        let odd = AdmissionMetricEvent.evaluation(decision: "deny", policyLevel: "baseline", policyVersion: "v1.30", mode: "warn",
+                                                  operation: "update", resource: "controller", subresource: "a\"b\\c\nd")
+        metrics.record([allow, odd], status: 200, kind: "Pod", seconds: 0.00005)
+        metrics.record([allow], status: 200, kind: "Pod", seconds: 0.003)
+        metrics.record([.exemption(operation: "create", resource: "pod", subresource: "ephemeralcontainers")], status: 200, kind: "Pod", seconds: 2)
+        metrics.record([.error(fatal: true, operation: "create", resource: "pod", subresource: ""),
+                        .error(fatal: false, operation: "create", resource: "pod", subresource: "")], status: 500, kind: "", seconds: 100)
+        metrics.record([], status: 400, kind: "", seconds: 0.25)
+        XCTAssertEqual(metrics.render(), Self.expected)
+    }
+
+    static let expected = #"""
+        # HELP pod_security_evaluations_total Number of policy evaluations that occurred, not counting ignored or exempt requests.
+        # TYPE pod_security_evaluations_total counter
+        pod_security_evaluations_total{decision="allow",policy_level="restricted",policy_version="latest",mode="enforce",request_operation="create",resource="pod",subresource=""} 2
+        pod_security_evaluations_total{decision="deny",policy_level="baseline",policy_version="v1.30",mode="warn",request_operation="update",resource="controller",subresource="a\"b\\c\nd"} 1
+        # HELP pod_security_exemptions_total Number of exempt requests, not counting ignored or out of scope requests.
+        # TYPE pod_security_exemptions_total counter
+        pod_security_exemptions_total{request_operation="create",resource="pod",subresource="ephemeralcontainers"} 1
+        # HELP pod_security_errors_total Number of errors preventing normal evaluation. Non-fatal errors may result in the latest restricted profile being used for evaluation.
+        # TYPE pod_security_errors_total counter
+        pod_security_errors_total{fatal="false",request_operation="create",resource="pod",subresource=""} 1
+        pod_security_errors_total{fatal="true",request_operation="create",resource="pod",subresource=""} 1
+        # HELP pod_security_webhook_requests_total Admission requests answered, by HTTP status code.
+        # TYPE pod_security_webhook_requests_total counter
+        pod_security_webhook_requests_total{code="200"} 3
+        pod_security_webhook_requests_total{code="400"} 1
+        pod_security_webhook_requests_total{code="500"} 1
+        # HELP pod_security_webhook_request_duration_seconds Time from a complete request body to its response, in seconds, by kind of request.
+        # TYPE pod_security_webhook_request_duration_seconds histogram
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.0001"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.00025"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.0005"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.001"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.0025"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.005"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.01"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.025"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.05"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.1"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.25"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="0.5"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="1"} 2
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="2.5"} 3
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="5"} 3
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="10"} 3
+        pod_security_webhook_request_duration_seconds_bucket{kind="Pod",le="+Inf"} 3
+        pod_security_webhook_request_duration_seconds_sum{kind="Pod"} 2.00305
+        pod_security_webhook_request_duration_seconds_count{kind="Pod"} 3
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.0001"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.00025"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.0005"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.001"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.0025"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.005"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.01"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.025"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.05"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.1"} 0
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.25"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="0.5"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="1"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="2.5"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="5"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="10"} 1
+        pod_security_webhook_request_duration_seconds_bucket{kind="unknown",le="+Inf"} 2
+        pod_security_webhook_request_duration_seconds_sum{kind="unknown"} 100.25
+        pod_security_webhook_request_duration_seconds_count{kind="unknown"} 2
+
+        """#
 }
