@@ -64,6 +64,37 @@ final class WebhookMetricsExpositionTests: XCTestCase {
         XCTAssertEqual(metrics.render(), Self.expected)
     }
 
+    /// Label values partly come from requests, so the cache stops growing at its capacity; series past it
+    /// are still counted.
+    func testSeriesCacheIsBoundedAndOverflowStillCounts() {
+        let metrics = WebhookMetrics()
+        let distinct = WebhookMetrics.seriesCacheCapacity + 50
+        for round in 0..<2 {
+            for index in 0..<distinct {
+                metrics.record([.exemption(operation: "create", resource: "pod", subresource: "sub\(index)")],
+                               status: 200 + round, kind: "Pod", seconds: 0.001)
+            }
+        }
+        XCTAssertLessThanOrEqual(metrics.cachedSeriesCount, WebhookMetrics.seriesCacheCapacity, "one thread fills one shard")
+        for index in [0, WebhookMetrics.seriesCacheCapacity - 1, distinct - 1] {
+            XCTAssertEqual(metrics.registry.counterValue("pod_security_exemptions_total", labels: [
+                ("request_operation", "create"), ("resource", "pod"), ("subresource", "sub\(index)"),
+            ]), 2, "subresource sub\(index)")
+        }
+        let text = metrics.render()
+        XCTAssertTrue(text.contains("pod_security_webhook_requests_total{code=\"200\"} \(distinct)\n"), text)
+        XCTAssertTrue(text.contains("pod_security_webhook_request_duration_seconds_count{kind=\"Pod\"} \(2 * distinct)\n"), text)
+    }
+
+    /// A series registered (here by a lookup) but never counted is not shown, as before registration existed;
+    /// one counted by 0 is.
+    func testSeriesShowOnceCounted() {
+        let registry = MetricsRegistry(families: [.init(name: "c_total", help: "h", kind: .counter)])
+        XCTAssertEqual(registry.counterValue("c_total", labels: [("v", "looked-up")]), 0)
+        registry.increment("c_total", labels: [("v", "zero")], by: 0)
+        XCTAssertEqual(registry.render(), "# HELP c_total h\n# TYPE c_total counter\nc_total{v=\"zero\"} 0\n")
+    }
+
     static let expected = #"""
         # HELP pod_security_evaluations_total Number of policy evaluations that occurred, not counting ignored or exempt requests.
         # TYPE pod_security_evaluations_total counter
