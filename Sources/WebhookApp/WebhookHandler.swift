@@ -72,21 +72,21 @@ public struct WebhookHandler: HTTPHandler {
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
         if let log {
             let record = outcome.log
-            log.writeBuffered([
-                ("msg", .string("admission")),
-                ("uid", .string(record.uid)),
-                ("kind", .string(record.kind)),
-                ("namespace", .string(record.namespace)),
-                ("name", .string(record.name)),
-                ("operation", .string(record.operation)),
-                ("user", .string(record.userName)),
-                ("decision", .string(record.decision)),
-                ("policy", .string(record.policy)),
-                ("status", .number(JSONNumber(outcome.httpStatus))),
-                ("durationMicroseconds", .number(JSONNumber(Int(seconds * 1e6)))),
-                ("message", .string(record.message)),
-                ("remote", .string(request.remoteAddress)),
-            ])
+            var line = RequestLog.Line()
+            line.append("msg", "admission")
+            line.append("uid", record.uid)
+            line.append("kind", record.kind)
+            line.append("namespace", record.namespace)
+            line.append("name", record.name)
+            line.append("operation", record.operation)
+            line.append("user", record.userName)
+            line.append("decision", record.decision)
+            line.append("policy", record.policy)
+            line.append("status", outcome.httpStatus)
+            line.append("durationMicroseconds", Int(seconds * 1e6))
+            line.append("message", record.message)
+            line.append("remote", request.remoteAddress)
+            log.writeBuffered(line)
         }
         return HTTPResponse(status: outcome.httpStatus, headers: [("Content-Type", "application/json")], body: outcome.body)
     }
