@@ -36,17 +36,19 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
 
     /// Queues one line; it is written within `flushIntervalSeconds`.
     public func writeBuffered(_ fields: [(String, JSONValue)]) {
-        writeBuffered(Self.line(fields))
+        enqueue(Self.line(fields))
     }
 
     /// Queues one line built field by field (no JSON tree); it is written within `flushIntervalSeconds`.
     public func writeBuffered(_ line: Line) {
-        writeBuffered(line.finished())
+        enqueue(line.bytes, closed: false)
     }
 
-    private func writeBuffered(_ line: [UInt8]) {
+    /// Appends `line` to what is pending; an open line (a `Line`'s bytes) is closed here, sparing its copy.
+    private func enqueue(_ line: [UInt8], closed: Bool = true) {
         pthread_mutex_lock(&mutex)
         pending.append(contentsOf: line)
+        if !closed { pending.append(contentsOf: Line.end) }
         var full: [UInt8]? = nil
         if pending.count >= 64 * 1024 {
             full = pending
@@ -126,7 +128,9 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
     /// One log line's bytes, written as they come: the same bytes as the JSON object `{"time": ..., fields...}`
     /// written by `JSONWriter` (its string escaping, compact), without building the object first.
     public struct Line {
-        private var bytes: [UInt8] = []
+        /// The line so far, open: `{"time":"...","key":value`.
+        fileprivate private(set) var bytes: [UInt8] = []
+        fileprivate static let end: [UInt8] = [UInt8(ascii: "}"), 0x0A]
 
         /// A line whose `time` is now.
         public init() {
@@ -168,10 +172,7 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
 
         /// The line's bytes, closed and ended with a newline.
         func finished() -> [UInt8] {
-            var bytes = bytes
-            bytes.append(UInt8(ascii: "}"))
-            bytes.append(0x0A)
-            return bytes
+            bytes + Self.end
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import AdmissionControl
+import HTTPServer
 @testable import WebhookApp
 import XCTest
 
@@ -37,12 +38,24 @@ final class MetricsRegistryTests: XCTestCase {
 
 final class ContentTypeTests: XCTestCase {
     func testJSONMediaTypeWithParametersAndCase() {
-        for accepted in ["application/json", "Application/JSON", " application/json ; charset=utf-8", "application/json;v=1"] {
+        for accepted in ["application/json", "Application/JSON", " application/json ; charset=utf-8", "application/json;v=1",
+                         "\tapplication/json\t", "APPLICATION/JSON;"] {
             XCTAssertTrue(WebhookHandler.isJSON(accepted), accepted)
         }
-        for refused in ["", "text/plain", "application/jsonx", "application/json-patch+json", "application\u{0F}json", "application/jso"] {
+        for refused in ["", "text/plain", "application/jsonx", "application/json-patch+json", "application\u{0F}json", "application/jso",
+                        "application/json x", " ", "applicationXjson", "application/jsoN\u{301}", "é", "application/json\u{A0}"] {
             XCTAssertFalse(WebhookHandler.isJSON(refused), refused)
         }
+    }
+
+    /// Found as `HTTPHeaders` finds it: the first field so named, in any letter case.
+    func testContentTypeFieldLookup() {
+        func request(_ fields: [(name: String, value: String)]) -> HTTPRequest {
+            HTTPRequest(method: "POST", target: "/validate", headers: HTTPHeaders(fields))
+        }
+        XCTAssertEqual(WebhookHandler.contentType(of: request([("Host", "x"), ("CONTENT-type", "a"), ("Content-Type", "b")])), "a")
+        XCTAssertNil(WebhookHandler.contentType(of: request([("Content-Typf", "a"), ("Content_Type", "b"), ("Content-Types", "c")])))
+        XCTAssertNil(WebhookHandler.contentType(of: request([])))
     }
 }
 
