@@ -5,10 +5,13 @@ import StrictJSON
 /// concurrent requests never interleave. Lifecycle lines (`write`) go out at once; per-request lines
 /// (`writeBuffered`) are collected and written together at most `flushIntervalSeconds` later (or at 64 KiB),
 /// as klog does: one `write` per request cost the server about 15% of its throughput.
-public final class RequestLog: @unchecked Sendable {  // `pending` is only touched under `mutex`
+public final class RequestLog: @unchecked Sendable {  // `pending` is only touched under `mutex`, the descriptor written under `writeMutex`
     private let descriptor: Int32
     private let flushIntervalSeconds: Double
     private var mutex = pthread_mutex_t()
+    /// Taken before `mutex` is released by whoever took the pending bytes, so batches are written in the
+    /// order they were taken while other threads go on queueing lines during the write.
+    private var writeMutex = pthread_mutex_t()
     private var pending: [UInt8] = []
     private var flusherStarted = false
 
@@ -16,11 +19,13 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         self.descriptor = descriptor
         self.flushIntervalSeconds = flushIntervalSeconds
         pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(&writeMutex, nil)
     }
 
     deinit {
         flush()
         pthread_mutex_destroy(&mutex)
+        pthread_mutex_destroy(&writeMutex)
     }
 
     /// Writes `fields` (in order) as one JSON line, with a `time` field first, now (after anything pending).
@@ -28,10 +33,7 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         let line = Self.line(fields)
         pthread_mutex_lock(&mutex)
         pending.append(contentsOf: line)
-        let bytes = pending
-        pending.removeAll(keepingCapacity: true)
-        writeAll(bytes)  // under the lock, so that lines keep their order
-        pthread_mutex_unlock(&mutex)
+        writePendingAndUnlock()
     }
 
     /// Queues one line; it is written within `flushIntervalSeconds`.
@@ -49,26 +51,36 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         pthread_mutex_lock(&mutex)
         pending.append(contentsOf: line)
         if !closed { pending.append(contentsOf: Line.end) }
-        var full: [UInt8]? = nil
-        if pending.count >= 64 * 1024 {
-            full = pending
-            pending.removeAll(keepingCapacity: true)
-            writeAll(full!)
-        }
         let startFlusher = !flusherStarted
         flusherStarted = true
-        pthread_mutex_unlock(&mutex)
+        if pending.count >= 64 * 1024 {
+            writePendingAndUnlock()
+        } else {
+            pthread_mutex_unlock(&mutex)
+        }
         if startFlusher { startFlushThread() }
     }
 
     /// Writes everything pending.
     public func flush() {
         pthread_mutex_lock(&mutex)
-        if !pending.isEmpty {
-            writeAll(pending)
-            pending.removeAll(keepingCapacity: true)
+        writePendingAndUnlock()
+    }
+
+    /// Takes the pending bytes and writes them, holding `mutex` (locked by the caller) only until the
+    /// write's turn is secured, not during the write.
+    private func writePendingAndUnlock() {
+        guard !pending.isEmpty else {
+            pthread_mutex_unlock(&mutex)
+            return
         }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(pending.capacity)
+        swap(&bytes, &pending)
+        pthread_mutex_lock(&writeMutex)
         pthread_mutex_unlock(&mutex)
+        writeAll(bytes)
+        pthread_mutex_unlock(&writeMutex)
     }
 
     /// A thread that flushes every interval while the log exists.
@@ -147,13 +159,13 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
             bytes.append(UInt8(ascii: "\""))
         }
 
-        public mutating func append(_ key: String, _ value: String) {
+        public mutating func append(_ key: StaticString, _ value: String) {
             appendKey(key)
             JSONWriter.appendQuoted(value, to: &bytes)
         }
 
         /// An integer, as `JSONNumber(value)` writes it.
-        public mutating func append(_ key: String, _ value: Int) {
+        public mutating func append(_ key: StaticString, _ value: Int) {
             appendKey(key)
             if value < 0 { bytes.append(UInt8(ascii: "-")) }
             RequestLog.appendDecimal(value.magnitude, minimumDigits: 1, to: &bytes)
@@ -167,6 +179,21 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         private mutating func appendKey(_ key: String) {
             bytes.append(UInt8(ascii: ","))
             JSONWriter.appendQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// A literal key is copied as it is: it must be one JSONWriter would not escape (checked in debug builds).
+        private mutating func appendKey(_ key: StaticString) {
+            let text = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            assert({
+                var quoted: [UInt8] = []
+                JSONWriter.appendQuoted(key.description, to: &quoted)
+                return quoted == [UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")]
+            }(), "log key \(key) needs escaping")
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: text)
+            bytes.append(UInt8(ascii: "\""))
             bytes.append(UInt8(ascii: ":"))
         }
 

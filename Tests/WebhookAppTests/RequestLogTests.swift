@@ -49,15 +49,17 @@ final class RequestLogTests: XCTestCase {
         let integers = [0, 7, -1, 403, Int.max, Int.min]
         var line = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 123_456_789)
         var members = [JSONObject.Member(key: "time", value: .string("2023-11-14T22:13:20.123Z"))]
-        for (index, string) in strings.enumerated() {
-            line.append("s\(index)", string)
-            members.append(.init(key: "s\(index)", value: .string(string)))
+        let keys: [StaticString] = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]
+        for (key, string) in zip(keys, strings) {
+            line.append(key, string)
+            members.append(.init(key: key.description, value: .string(string)))
         }
-        for (index, integer) in integers.enumerated() {
-            line.append("n\(index)", integer)
-            members.append(.init(key: "n\(index)", value: .number(JSONNumber(integer))))
+        for (key, integer) in zip(keys, integers) {
+            line.append(key, integer)
+            members.append(.init(key: key.description, value: .number(JSONNumber(integer))))
         }
-        line.append("k\"ey\n", "v")
+        XCTAssertEqual(members.count, 1 + strings.count + integers.count)
+        line.append("k\"ey\n", .string("v"))
         members.append(.init(key: "k\"ey\n", value: .string("v")))
         line.append("tree", .array([.bool(true), .null, .string("\u{2028}")]))
         members.append(.init(key: "tree", value: .array([.bool(true), .null, .string("\u{2028}")])))
