@@ -1,6 +1,9 @@
 /// Parses Go's `time.Duration` text, the format of the apiserver's `?timeout=` query parameter
 /// (`10s`, `1m30s`, `500ms`, `1.5s`). Returns seconds, or nil for anything malformed or negative.
 public enum GoDuration {
+    /// Go's units and their length in seconds (both spellings of micro).
+    private static let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+
     public static func seconds(_ text: String) -> Double? {
         var bytes = Substring(text).utf8[...]
         guard !bytes.isEmpty else { return nil }
@@ -17,9 +20,8 @@ public enum GoDuration {
             }
             guard !number.isEmpty, number != ".", let value = Double(number) else { return nil }
             // A unit: the longest match among Go's units.
-            let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
             var matched: (length: Int, scale: Double)? = nil
-            for (unit, scale) in units where bytes.starts(with: unit.utf8) {
+            for (unit, scale) in Self.units where bytes.starts(with: unit.utf8) {
                 if matched == nil || unit.utf8.count > matched!.length { matched = (unit.utf8.count, scale) }
             }
             guard let unit = matched else { return nil }

@@ -4,8 +4,10 @@ import Glibc
 ///
 /// Every request records a few samples, from many connection threads at once, so the registry is sharded:
 /// a thread updates the shard its thread ID picks, under that shard's plain (non-PI) mutex, once per batch,
-/// and `render()` adds the shards up. Label sets are rendered to their exposition text outside any lock.
-public final class MetricsRegistry: @unchecked Sendable {  // shard state is only touched under its mutex
+/// and `render()` adds the shards up. A label set is rendered to its exposition text once, when its series
+/// is registered; after that a hot path records by `Series` (array indexes, no strings), and callers that
+/// see the same label sets again keep their series in a `SeriesCache`.
+public final class MetricsRegistry: @unchecked Sendable {  // shard state under its mutex, the series table under `seriesMutex`
     /// A metric family's declaration: its name, help text and type.
     public struct Family: Sendable {
         public enum Kind: String, Sendable { case counter, histogram }
@@ -23,6 +25,14 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state is onl
         }
     }
 
+    /// One family with one label set, registered: what a hot path records by.
+    public struct Series: Sendable, Hashable {
+        /// The family's position in the registry's declaration.
+        let family: Int
+        /// The series' position in every shard's value arrays.
+        let slot: Int
+    }
+
     /// One update, its labels already rendered (`{a="x",b="y"}`).
     public enum Sample: Sendable {
         case increment(name: String, labels: String, by: UInt64)
@@ -37,30 +47,64 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state is onl
         }
     }
 
-    private final class HistogramSeries {
+    /// A histogram's counts per bucket, not cumulative (the value's first bucket only; the last one is +Inf);
+    /// `render()` accumulates them.
+    fileprivate struct HistogramValues {
         var bucketCounts: [UInt64]
-        var count: UInt64 = 0
         var sum: Double = 0
-        init(buckets: Int) { bucketCounts = Array(repeating: 0, count: buckets) }
+        init(buckets: Int) { bucketCounts = Array(repeating: 0, count: buckets + 1) }
     }
 
-    private final class Shard {
+    /// One thread group's values, indexed by `Series.slot`; slots it has not seen yet are past the end.
+    fileprivate final class Shard {
         var mutex = pthread_mutex_t()
-        /// family name -> rendered label set -> value
-        var counters: [String: [String: UInt64]] = [:]
-        var histograms: [String: [String: HistogramSeries]] = [:]
+        /// nil: never counted in this shard (a series is shown once counted, even by 0).
+        var counts: [UInt64?] = []
+        var histograms: [HistogramValues?] = []
         init() { pthread_mutex_init(&mutex, nil) }
         deinit { pthread_mutex_destroy(&mutex) }
-        func withLock<T>(_ body: () -> T) -> T {
-            pthread_mutex_lock(&mutex)
-            defer { pthread_mutex_unlock(&mutex) }
-            return body()
+    }
+
+    /// Updates to this thread's shard, valid only inside the `record(_:)` call that passed it.
+    public struct Recorder {
+        fileprivate let shard: Shard
+        fileprivate let buckets: [[Double]]
+
+        /// Adds `amount` to the counter `series`.
+        public func increment(_ series: Series, by amount: UInt64 = 1) {
+            if series.slot >= shard.counts.count {
+                shard.counts.append(contentsOf: repeatElement(nil, count: series.slot + 1 - shard.counts.count))
+            }
+            shard.counts[series.slot] = (shard.counts[series.slot] ?? 0) &+ amount
+        }
+
+        /// Records one observation of `value` in the histogram `series`.
+        public func observe(_ series: Series, value: Double) {
+            if series.slot >= shard.histograms.count {
+                shard.histograms.append(contentsOf: repeatElement(nil, count: series.slot + 1 - shard.histograms.count))
+            }
+            let bounds = buckets[series.family]
+            if shard.histograms[series.slot] == nil { shard.histograms[series.slot] = HistogramValues(buckets: bounds.count) }
+            var bucket = 0
+            while bucket < bounds.count && !(value <= bounds[bucket]) { bucket += 1 }
+            shard.histograms[series.slot]!.bucketCounts[bucket] &+= 1
+            shard.histograms[series.slot]!.sum += value
         }
     }
 
     private let families: [Family]
     private let familyIndex: [String: Int]
+    private let buckets: [[Double]]
     private let shards: [Shard]
+    private var seriesMutex = pthread_mutex_t()
+    /// Every registered series, by slot: its family and rendered label set.
+    private var seriesTable: [(family: Int, labels: String)] = []
+    private var slots: [SeriesName: Int] = [:]
+
+    private struct SeriesName: Hashable {
+        var family: Int
+        var labels: String
+    }
 
     /// A registry that knows `families`; updates to undeclared names are ignored.
     public init(families: [Family], shards: Int = 16) {
@@ -68,31 +112,52 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state is onl
         var index: [String: Int] = [:]
         for (position, family) in families.enumerated() { index[family.name] = position }
         self.familyIndex = index
+        self.buckets = families.map(\.buckets)
         self.shards = (0..<max(1, shards)).map { _ in Shard() }
+        pthread_mutex_init(&seriesMutex, nil)
     }
 
-    /// Applies `samples` together, under one lock of this thread's shard.
+    deinit { pthread_mutex_destroy(&seriesMutex) }
+
+    /// The series of family `name` with `labels` (in the order given), registered on first use; nil when
+    /// the family is not declared.
+    public func series(_ name: String, labels: [(String, String)]) -> Series? {
+        series(name, renderedLabels: Self.render(labels: labels))
+    }
+
+    private func series(_ name: String, renderedLabels: String) -> Series? {
+        guard let family = familyIndex[name] else { return nil }
+        let key = SeriesName(family: family, labels: renderedLabels)
+        pthread_mutex_lock(&seriesMutex)
+        defer { pthread_mutex_unlock(&seriesMutex) }
+        if let slot = slots[key] { return Series(family: family, slot: slot) }
+        let slot = seriesTable.count
+        seriesTable.append((family, renderedLabels))
+        slots[key] = slot
+        return Series(family: family, slot: slot)
+    }
+
+    /// Runs `body` under one lock of this thread's shard: a request's updates go in together.
+    public func record(_ body: (Recorder) -> Void) {
+        let shard = shards[ThreadShard.index(count: shards.count)]
+        pthread_mutex_lock(&shard.mutex)
+        defer { pthread_mutex_unlock(&shard.mutex) }
+        body(Recorder(shard: shard, buckets: buckets))
+    }
+
+    /// Applies `samples` together, under one lock of this thread's shard (their series looked up first).
     public func record(_ samples: [Sample]) {
-        let shard = shards[Int(UInt(bitPattern: Int(bitPattern: UInt(pthread_self())) >> 12) % UInt(shards.count))]
-        shard.withLock {
-            for sample in samples {
+        let resolved = samples.map { sample -> (Series?, Sample) in
+            switch sample {
+            case .increment(let name, let labels, _), .observe(let name, let labels, _):
+                (series(name, renderedLabels: labels), sample)
+            }
+        }
+        record { recorder in
+            for case let (series?, sample) in resolved {
                 switch sample {
-                case .increment(let name, let labels, let amount):
-                    guard familyIndex[name] != nil else { continue }
-                    shard.counters[name, default: [:]][labels, default: 0] += amount
-                case .observe(let name, let labels, let value):
-                    guard let position = familyIndex[name] else { continue }
-                    let buckets = families[position].buckets
-                    let series: HistogramSeries
-                    if let existing = shard.histograms[name]?[labels] {
-                        series = existing
-                    } else {
-                        series = HistogramSeries(buckets: buckets.count)
-                        shard.histograms[name, default: [:]][labels] = series
-                    }
-                    for (index, bound) in buckets.enumerated() where value <= bound { series.bucketCounts[index] += 1 }
-                    series.count += 1
-                    series.sum += value
+                case .increment(_, _, let amount): recorder.increment(series, by: amount)
+                case .observe(_, _, let value): recorder.observe(series, value: value)
                 }
             }
         }
@@ -110,48 +175,60 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state is onl
 
     /// The value of a counter (0 when never incremented), summed over shards; for tests.
     public func counterValue(_ name: String, labels: [(String, String)]) -> UInt64 {
-        let key = Self.render(labels: labels)
-        return shards.reduce(0) { total, shard in total + shard.withLock { shard.counters[name]?[key] ?? 0 } }
+        guard let series = series(name, labels: labels) else { return 0 }
+        return shards.reduce(0) { total, shard in
+            pthread_mutex_lock(&shard.mutex)
+            defer { pthread_mutex_unlock(&shard.mutex) }
+            return total + (series.slot < shard.counts.count ? shard.counts[series.slot] ?? 0 : 0)
+        }
     }
 
     /// The Prometheus text exposition of every declared family, series sorted for stable output.
     public func render() -> String {
-        var counters: [String: [String: UInt64]] = [:]
-        var histograms: [String: [String: (buckets: [UInt64], count: UInt64, sum: Double)]] = [:]
+        pthread_mutex_lock(&seriesMutex)
+        let table = seriesTable
+        pthread_mutex_unlock(&seriesMutex)
+        var counts = [UInt64?](repeating: nil, count: table.count)
+        var histograms = [HistogramValues?](repeating: nil, count: table.count)
         for shard in shards {
-            shard.withLock {
-                for (name, series) in shard.counters {
-                    for (labels, value) in series { counters[name, default: [:]][labels, default: 0] += value }
-                }
-                for (name, series) in shard.histograms {
-                    for (labels, histogram) in series {
-                        var total = histograms[name]?[labels]
-                            ?? (buckets: Array(repeating: 0, count: histogram.bucketCounts.count), count: 0, sum: 0)
-                        for index in histogram.bucketCounts.indices { total.buckets[index] += histogram.bucketCounts[index] }
-                        total.count += histogram.count
-                        total.sum += histogram.sum
-                        histograms[name, default: [:]][labels] = total
-                    }
-                }
+            pthread_mutex_lock(&shard.mutex)
+            for (slot, value) in shard.counts.enumerated() where slot < table.count {
+                if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
             }
+            for (slot, values) in shard.histograms.enumerated() where slot < table.count {
+                guard let values else { continue }
+                var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
+                for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
+                total.sum += values.sum
+                histograms[slot] = total
+            }
+            pthread_mutex_unlock(&shard.mutex)
         }
         var output = ""
-        for family in families {
+        for (position, family) in families.enumerated() {
             output += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"
+            let members = table.indices.filter { table[$0].family == position }.sorted { table[$0].labels < table[$1].labels }
             switch family.kind {
             case .counter:
-                for (labels, value) in (counters[family.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    output += "\(family.name)\(labels) \(value)\n"
+                // A series appears once something was counted in it, not when it was registered.
+                for slot in members {
+                    guard let count = counts[slot] else { continue }
+                    output += "\(family.name)\(table[slot].labels) \(count)\n"
                 }
             case .histogram:
-                for (labels, histogram) in (histograms[family.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for slot in members {
+                    guard let histogram = histograms[slot] else { continue }
+                    let labels = table[slot].labels
                     let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
+                    var cumulative: UInt64 = 0
                     for (index, bound) in family.buckets.enumerated() {
-                        output += "\(family.name)_bucket{\(inner)le=\"\(Self.format(bound))\"} \(histogram.buckets[index])\n"
+                        cumulative += histogram.bucketCounts[index]
+                        output += "\(family.name)_bucket{\(inner)le=\"\(Self.format(bound))\"} \(cumulative)\n"
                     }
-                    output += "\(family.name)_bucket{\(inner)le=\"+Inf\"} \(histogram.count)\n"
+                    let count = cumulative + histogram.bucketCounts[family.buckets.count]
+                    output += "\(family.name)_bucket{\(inner)le=\"+Inf\"} \(count)\n"
                     output += "\(family.name)_sum\(labels) \(Self.format(histogram.sum))\n"
-                    output += "\(family.name)_count\(labels) \(histogram.count)\n"
+                    output += "\(family.name)_count\(labels) \(count)\n"
                 }
             }
         }

@@ -5,10 +5,13 @@ import StrictJSON
 /// concurrent requests never interleave. Lifecycle lines (`write`) go out at once; per-request lines
 /// (`writeBuffered`) are collected and written together at most `flushIntervalSeconds` later (or at 64 KiB),
 /// as klog does: one `write` per request cost the server about 15% of its throughput.
-public final class RequestLog: @unchecked Sendable {  // `pending` is only touched under `mutex`
+public final class RequestLog: @unchecked Sendable {  // `pending` is only touched under `mutex`, the descriptor written under `writeMutex`
     private let descriptor: Int32
     private let flushIntervalSeconds: Double
     private var mutex = pthread_mutex_t()
+    /// Taken before `mutex` is released by whoever took the pending bytes, so batches are written in the
+    /// order they were taken while other threads go on queueing lines during the write.
+    private var writeMutex = pthread_mutex_t()
     private var pending: [UInt8] = []
     private var flusherStarted = false
 
@@ -16,11 +19,13 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         self.descriptor = descriptor
         self.flushIntervalSeconds = flushIntervalSeconds
         pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(&writeMutex, nil)
     }
 
     deinit {
         flush()
         pthread_mutex_destroy(&mutex)
+        pthread_mutex_destroy(&writeMutex)
     }
 
     /// Writes `fields` (in order) as one JSON line, with a `time` field first, now (after anything pending).
@@ -28,37 +33,54 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         let line = Self.line(fields)
         pthread_mutex_lock(&mutex)
         pending.append(contentsOf: line)
-        let bytes = pending
-        pending.removeAll(keepingCapacity: true)
-        writeAll(bytes)  // under the lock, so that lines keep their order
-        pthread_mutex_unlock(&mutex)
+        writePendingAndUnlock()
     }
 
     /// Queues one line; it is written within `flushIntervalSeconds`.
     public func writeBuffered(_ fields: [(String, JSONValue)]) {
-        let line = Self.line(fields)
+        enqueue(Self.line(fields))
+    }
+
+    /// Queues one line built field by field (no JSON tree); it is written within `flushIntervalSeconds`.
+    public func writeBuffered(_ line: Line) {
+        enqueue(line.bytes, closed: false)
+    }
+
+    /// Appends `line` to what is pending; an open line (a `Line`'s bytes) is closed here, sparing its copy.
+    private func enqueue(_ line: [UInt8], closed: Bool = true) {
         pthread_mutex_lock(&mutex)
         pending.append(contentsOf: line)
-        var full: [UInt8]? = nil
-        if pending.count >= 64 * 1024 {
-            full = pending
-            pending.removeAll(keepingCapacity: true)
-            writeAll(full!)
-        }
+        if !closed { pending.append(contentsOf: Line.end) }
         let startFlusher = !flusherStarted
         flusherStarted = true
-        pthread_mutex_unlock(&mutex)
+        if pending.count >= 64 * 1024 {
+            writePendingAndUnlock()
+        } else {
+            pthread_mutex_unlock(&mutex)
+        }
         if startFlusher { startFlushThread() }
     }
 
     /// Writes everything pending.
     public func flush() {
         pthread_mutex_lock(&mutex)
-        if !pending.isEmpty {
-            writeAll(pending)
-            pending.removeAll(keepingCapacity: true)
+        writePendingAndUnlock()
+    }
+
+    /// Takes the pending bytes and writes them, holding `mutex` (locked by the caller) only until the
+    /// write's turn is secured, not during the write.
+    private func writePendingAndUnlock() {
+        guard !pending.isEmpty else {
+            pthread_mutex_unlock(&mutex)
+            return
         }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(pending.capacity)
+        swap(&bytes, &pending)
+        pthread_mutex_lock(&writeMutex)
         pthread_mutex_unlock(&mutex)
+        writeAll(bytes)
+        pthread_mutex_unlock(&writeMutex)
     }
 
     /// A thread that flushes every interval while the log exists.
@@ -110,26 +132,126 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
     }
 
     static func line(_ fields: [(String, JSONValue)]) -> [UInt8] {
-        var members = [JSONObject.Member(key: "time", value: .string(Self.timestamp()))]
-        members.reserveCapacity(fields.count + 1)
-        for (key, value) in fields { members.append(JSONObject.Member(key: key, value: value)) }
-        var line = JSONValue.object(JSONObject(members)).serialized()
-        line.append(0x0A)
-        return line
+        var line = Line()
+        for (key, value) in fields { line.append(key, value) }
+        return line.finished()
     }
 
-    /// RFC 3339 UTC time with milliseconds, e.g. `2026-11-22T13:40:00.123Z`.
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+    /// One log line's bytes, written as they come: the same bytes as the JSON object `{"time": ..., fields...}`
+    /// written by `JSONWriter` (its string escaping, compact), without building the object first.
+    public struct Line {
+        /// The line so far, open: `{"time":"...","key":value`.
+        fileprivate private(set) var bytes: [UInt8] = []
+        fileprivate static let end: [UInt8] = [UInt8(ascii: "}"), 0x0A]
+
+        /// A line whose `time` is now.
+        public init() {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            self.init(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+
+        /// A line whose `time` is `seconds` and `nanoseconds` after the Unix epoch.
+        init(seconds: Int, nanoseconds: Int) {
+            bytes.reserveCapacity(512)
+            bytes.append(contentsOf: #"{"time":""#.utf8)
+            RequestLog.appendTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
+
+        public mutating func append(_ key: StaticString, _ value: String) {
+            appendKey(key)
+            JSONWriter.appendQuoted(value, to: &bytes)
+        }
+
+        /// An integer, as `JSONNumber(value)` writes it.
+        public mutating func append(_ key: StaticString, _ value: Int) {
+            appendKey(key)
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            RequestLog.appendDecimal(value.magnitude, minimumDigits: 1, to: &bytes)
+        }
+
+        public mutating func append(_ key: String, _ value: JSONValue) {
+            appendKey(key)
+            JSONWriter.append(value, to: &bytes)
+        }
+
+        private mutating func appendKey(_ key: String) {
+            bytes.append(UInt8(ascii: ","))
+            JSONWriter.appendQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// A literal key is copied as it is: it must be one JSONWriter would not escape (checked in debug builds).
+        private mutating func appendKey(_ key: StaticString) {
+            let text = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            assert({
+                var quoted: [UInt8] = []
+                JSONWriter.appendQuoted(key.description, to: &quoted)
+                return quoted == [UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")]
+            }(), "log key \(key) needs escaping")
+            bytes.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: text)
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// The line's bytes, closed and ended with a newline.
+        func finished() -> [UInt8] {
+            bytes + Self.end
+        }
+    }
+
+    /// Appends RFC 3339 UTC time with milliseconds, e.g. `2026-11-22T13:40:00.123Z`, for a time after the epoch. The civil date is computed from the
+    /// day number (Howard Hinnant's `civil_from_days`), not by `gmtime_r`, which takes glibc's time zone
+    /// lock on every call.
+    static func appendTimestamp(seconds: Int, nanoseconds: Int, to bytes: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468  // days since 0000-03-01
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        appendDecimal(UInt(max(0, year)), minimumDigits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDecimal(UInt(month), minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDecimal(UInt(day), minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDecimal(UInt(secondOfDay / 3_600), minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDecimal(UInt(secondOfDay / 60 % 60), minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDecimal(UInt(secondOfDay % 60), minimumDigits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDecimal(UInt(nanoseconds / 1_000_000), minimumDigits: 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `value` in decimal, zero-padded to `minimumDigits`.
+    static func appendDecimal(_ value: UInt, minimumDigits: Int, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var count = 0
+            var rest = value
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            while count < minimumDigits && count < 20 {
+                buffer[19 - count] = UInt8(ascii: "0")
+                count += 1
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+        }
     }
 }

@@ -16,8 +16,6 @@ public struct WebhookHandler: HTTPHandler {
     public static let defaultTimeoutSeconds = 10.0
     public static let maxTimeoutSeconds = 30.0
 
-    static let getPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/metrics"]
-
     public init(admission: AdmissionController, metrics: WebhookMetrics, log: RequestLog?,
                 isReady: @escaping @Sendable () -> Bool = { true }) {
         self.admission = admission
@@ -27,7 +25,8 @@ public struct WebhookHandler: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        if Self.getPaths.contains(request.path) {
+        switch request.path {
+        case "/healthz", "/livez", "/readyz", "/metrics":
             guard request.method == "GET" || request.method == "HEAD" else {
                 return Self.problem(405, "method \(request.method) is not allowed on \(request.path); use GET", allow: "GET, HEAD")
             }
@@ -40,6 +39,8 @@ public struct WebhookHandler: HTTPHandler {
             default:
                 return Self.text(200, "ok")
             }
+        default:
+            break
         }
         switch request.method {
         case "POST":
@@ -54,7 +55,7 @@ public struct WebhookHandler: HTTPHandler {
     private func review(_ request: HTTPRequest) -> HTTPResponse {
         let clock = ContinuousClock()
         let start = clock.now
-        guard let contentType = request.headers["Content-Type"], Self.isJSON(contentType) else {
+        guard let contentType = Self.contentType(of: request), Self.isJSON(contentType) else {
             let found = request.headers["Content-Type"].map { "\"\($0)\"" } ?? "none"
             return Self.problem(415, "Content-Type must be application/json, found \(found)")
         }
@@ -72,35 +73,63 @@ public struct WebhookHandler: HTTPHandler {
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
         if let log {
             let record = outcome.log
-            log.writeBuffered([
-                ("msg", .string("admission")),
-                ("uid", .string(record.uid)),
-                ("kind", .string(record.kind)),
-                ("namespace", .string(record.namespace)),
-                ("name", .string(record.name)),
-                ("operation", .string(record.operation)),
-                ("user", .string(record.userName)),
-                ("decision", .string(record.decision)),
-                ("policy", .string(record.policy)),
-                ("status", .number(JSONNumber(outcome.httpStatus))),
-                ("durationMicroseconds", .number(JSONNumber(Int(seconds * 1e6)))),
-                ("message", .string(record.message)),
-                ("remote", .string(request.remoteAddress)),
-            ])
+            var line = RequestLog.Line()
+            line.append("msg", "admission")
+            line.append("uid", record.uid)
+            line.append("kind", record.kind)
+            line.append("namespace", record.namespace)
+            line.append("name", record.name)
+            line.append("operation", record.operation)
+            line.append("user", record.userName)
+            line.append("decision", record.decision)
+            line.append("policy", record.policy)
+            line.append("status", outcome.httpStatus)
+            line.append("durationMicroseconds", Int(seconds * 1e6))
+            line.append("message", record.message)
+            line.append("remote", request.remoteAddress)
+            log.writeBuffered(line)
         }
-        return HTTPResponse(status: outcome.httpStatus, headers: [("Content-Type", "application/json")], body: outcome.body)
+        return HTTPResponse(status: outcome.httpStatus, headers: Self.jsonHeaders, body: outcome.body)
+    }
+
+    /// One shared array for every review's response headers, not one allocated per response.
+    private static let jsonHeaders = [(name: "Content-Type", value: "application/json")]
+
+    /// The first Content-Type field's value, as `request.headers["Content-Type"]` finds it, but comparing
+    /// bytes only for names of the right length.
+    static func contentType(of request: HTTPRequest) -> String? {
+        for field in request.headers.fields where field.name.utf8.count == 12 {
+            var name = field.name
+            let matches = name.withUTF8 { bytes in
+                var index = 0
+                for expected in "content-type".utf8 {
+                    let byte = bytes[index]
+                    guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected else { return false }
+                    index += 1
+                }
+                return true
+            }
+            if matches { return field.value }
+        }
+        return nil
     }
 
     /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case; read in place.
     static func isJSON(_ contentType: String) -> Bool {
-        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        func lowercased(_ byte: UInt8) -> UInt8 { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte }
-        let expected = "application/json".utf8
-        let mediaType = contentType.utf8.drop(while: isSpace)
-        guard mediaType.count >= expected.count,
-              zip(mediaType, expected).allSatisfy({ lowercased($0) == $1 }) else { return false }
-        let rest = mediaType.dropFirst(expected.count).drop(while: isSpace)
-        return rest.isEmpty || rest.first == UInt8(ascii: ";")
+        var contentType = contentType
+        return contentType.withUTF8 { bytes in
+            func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            var index = 0
+            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+            for expected in "application/json".utf8 {
+                guard index < bytes.count else { return false }
+                let byte = bytes[index]
+                guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected else { return false }
+                index += 1
+            }
+            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+            return index == bytes.count || bytes[index] == UInt8(ascii: ";")
+        }
     }
 
     static func text(_ status: Int, _ body: String) -> HTTPResponse {

@@ -23,17 +23,45 @@ public struct WebhookMetrics: Sendable {
         ])
     }
 
+    /// What a request records, as the cache keys it: the registry renders each label set once.
+    private enum SeriesKey: Hashable, Sendable {
+        case admission(AdmissionMetricEvent)
+        case requests(status: Int)
+        case duration(kind: String)
+    }
+
+    /// Label values come from a small set in practice, but operation, subresource and kind are the request's.
+    static let seriesCacheCapacity = 256
+    private let seriesCache = SeriesCache<SeriesKey>(capacity: Self.seriesCacheCapacity)
+
     /// Records what one admission request produced, with its status and duration, in one update.
     public func record(_ events: [AdmissionMetricEvent], status: Int, kind: String, seconds: Double) {
-        var samples: [MetricsRegistry.Sample] = []
-        samples.reserveCapacity(events.count + 2)
-        for event in events {
-            samples.append(.increment(event.name, labels: event.labels.map { ($0.name, $0.value) }))
+        let registry = registry
+        registry.record { recorder in
+            seriesCache.withLookup { lookup in
+                for event in events {
+                    if let series = lookup.series(.admission(event), register: {
+                        registry.series(event.name, labels: event.labels.map { ($0.name, $0.value) })
+                    }) {
+                        recorder.increment(series)
+                    }
+                }
+                if let series = lookup.series(.requests(status: status), register: {
+                    registry.series(Self.requests, labels: [("code", String(status))])
+                }) {
+                    recorder.increment(series)
+                }
+                if let series = lookup.series(.duration(kind: kind), register: {
+                    registry.series(Self.requestDuration, labels: [("kind", kind.isEmpty ? "unknown" : kind)])
+                }) {
+                    recorder.observe(series, value: seconds)
+                }
+            }
         }
-        samples.append(.increment(Self.requests, labels: [("code", String(status))]))
-        samples.append(.observe(Self.requestDuration, value: seconds, labels: [("kind", kind.isEmpty ? "unknown" : kind)]))
-        registry.record(samples)
     }
+
+    /// How many label sets the series cache holds; for tests.
+    var cachedSeriesCount: Int { seriesCache.count }
 
     /// The Prometheus text exposition.
     public func render() -> String { registry.render() }

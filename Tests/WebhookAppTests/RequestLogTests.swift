@@ -1,6 +1,7 @@
+import Glibc
 import Foundation
 import StrictJSON
-import WebhookApp
+@testable import WebhookApp
 import XCTest
 
 final class RequestLogTests: XCTestCase {
@@ -36,5 +37,75 @@ final class RequestLogTests: XCTestCase {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let order = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["n"]?.numberValue?.int64 }
         XCTAssertEqual(order, [1, 2])
+    }
+
+    /// A line written field by field has the bytes of the same object written by JSONWriter: escaping of
+    /// quotes, backslashes, control characters, `<>&`, U+2028/U+2029 (and not of other E2 sequences or other
+    /// non-ASCII text), and integers as JSONNumber writes them.
+    func testLineBytesAreThoseOfTheJSONObject() {
+        let strings = ["", "plain", "quote\" backslash\\ slash/", "\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{1F}\u{7F}",
+                       "<script>&amp;</script>", "line\u{2028}para\u{2029}end", "euro € quote ‘x’ ellipsis …",
+                       "é 日本 🚀", String(repeating: "long run without escapes ", count: 20) + "\""]
+        let integers = [0, 7, -1, 403, Int.max, Int.min]
+        var line = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 123_456_789)
+        var members = [JSONObject.Member(key: "time", value: .string("2023-11-14T22:13:20.123Z"))]
+        let keys: [StaticString] = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]
+        for (key, string) in zip(keys, strings) {
+            line.append(key, string)
+            members.append(.init(key: key.description, value: .string(string)))
+        }
+        for (key, integer) in zip(keys, integers) {
+            line.append(key, integer)
+            members.append(.init(key: key.description, value: .number(JSONNumber(integer))))
+        }
+        XCTAssertEqual(members.count, 1 + strings.count + integers.count)
+        line.append("k\"ey\n", .string("v"))
+        members.append(.init(key: "k\"ey\n", value: .string("v")))
+        line.append("tree", .array([.bool(true), .null, .string("\u{2028}")]))
+        members.append(.init(key: "tree", value: .array([.bool(true), .null, .string("\u{2028}")])))
+        XCTAssertEqual(String(decoding: line.finished(), as: UTF8.self),
+                       String(decoding: JSONValue.object(JSONObject(members)).serialized() + [0x0A], as: UTF8.self))
+    }
+
+    func testTimestampsAcrossSecondDayYearAndLeapBoundaries() {
+        let cases: [(Int, Int, String)] = [
+            (1_700_000_000, 999_999_999, "2023-11-14T22:13:20.999Z"),
+            (1_700_000_001, 0, "2023-11-14T22:13:21.000Z"),
+            (1_700_000_001, 1_000_000, "2023-11-14T22:13:21.001Z"),
+            (946_684_799, 999_000_000, "1999-12-31T23:59:59.999Z"),
+            (946_684_800, 0, "2000-01-01T00:00:00.000Z"),
+            (951_782_400, 50_000_000, "2000-02-29T00:00:00.050Z"),
+            (4_107_542_399, 0, "2100-02-28T23:59:59.000Z"),
+            (4_107_542_400, 0, "2100-03-01T00:00:00.000Z"),
+            (0, 0, "1970-01-01T00:00:00.000Z"),
+            (253_402_300_799, 0, "9999-12-31T23:59:59.000Z"),
+        ]
+        for (seconds, nanoseconds, expected) in cases {
+            var bytes: [UInt8] = []
+            RequestLog.appendTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: &bytes)
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), expected, "\(seconds).\(nanoseconds)")
+        }
+    }
+
+    /// The arithmetic date agrees with gmtime_r (what the log used before) across four centuries, stepping by
+    /// a prime number of seconds so every month, hour and minute is visited.
+    func testTimestampsAgreeWithGmtime() {
+        var seconds = 0
+        while seconds < 12_700_000_000 {
+            var bytes: [UInt8] = []
+            RequestLog.appendTimestamp(seconds: seconds, nanoseconds: 7_000_000, to: &bytes)
+            var time = seconds
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            func pad(_ value: Int32, _ width: Int) -> String {
+                let text = String(value)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            let expected = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+                + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).007Z"
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), expected, "\(seconds)")
+            if String(decoding: bytes, as: UTF8.self) != expected { break }
+            seconds += 1_000_003
+        }
     }
 }
