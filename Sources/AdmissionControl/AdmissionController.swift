@@ -36,6 +36,18 @@ public final class AdmissionController: Sendable {
 
     /// Answers one review. Never throws: a body that is not a usable review gets HTTP 400 with a `Status`.
     public func handle(reviewBody: [UInt8], deadline: ContinuousClock.Instant) -> AdmissionOutcome {
+        // With waiting allowed there is always an outcome.
+        handle(reviewBody: reviewBody, deadline: deadline, mayWait: true)!
+    }
+
+    /// Answers one review if that needs no waiting: no live namespace lookup (the labels are cached, or there
+    /// is no cluster) and no pod listing (namespace reviews are never answered here). nil otherwise; then
+    /// `handle(reviewBody:deadline:)`, on a thread that may block, gives the answer. Same answers as that.
+    public func handleWithoutWaiting(reviewBody: [UInt8], deadline: ContinuousClock.Instant) -> AdmissionOutcome? {
+        handle(reviewBody: reviewBody, deadline: deadline, mayWait: false)
+    }
+
+    private func handle(reviewBody: [UInt8], deadline: ContinuousClock.Instant, mayWait: Bool) -> AdmissionOutcome? {
         let decoded: (apiVersion: String, request: ReviewRequest)
         do {
             decoded = try ReviewDecoder.decode(reviewBody)
@@ -53,15 +65,19 @@ public final class AdmissionController: Sendable {
                 log: AdmissionLogRecord(decision: "error", message: error.message), metrics: [])
         }
         let request = decoded.request
+        let isNamespace = request.resourceGroup.isEmpty && request.resource == "namespaces"
+        if isNamespace && !mayWait { return nil } // may list the namespace's pods
         var state = RequestState(request: request)
+        state.mayWait = mayWait
         let response: ReviewResponse
-        if request.resourceGroup.isEmpty && request.resource == "namespaces" {
+        if isNamespace {
             response = validateNamespace(request, &state, deadline: deadline)
         } else if request.resourceGroup.isEmpty && request.resource == "pods" {
             response = validatePod(request, &state, deadline: deadline)
         } else {
             response = validatePodController(request, &state, deadline: deadline)
         }
+        if state.neededToWait { return nil }
 
         var log = AdmissionLogRecord(
             uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
@@ -287,7 +303,7 @@ public final class AdmissionController: Sendable {
         if let exempt = exemption(of: request, &state) { return exempt }
         let labels: [String: String]
         do {
-            labels = try lookupLabels(request.namespace, deadline: deadline)
+            labels = try lookupLabels(request.namespace, deadline: deadline, &state)
         } catch {
             state.recordError(fatal: true)
             state.errorDetail = "\(error)"
@@ -386,7 +402,7 @@ public final class AdmissionController: Sendable {
         if let exempt = exemption(of: request, &state) { return exempt }
         let labels: [String: String]
         do {
-            labels = try lookupLabels(request.namespace, deadline: deadline)
+            labels = try lookupLabels(request.namespace, deadline: deadline, &state)
         } catch {
             state.recordError(fatal: true)
             state.errorDetail = "\(error)"
@@ -549,7 +565,18 @@ public final class AdmissionController: Sendable {
 
     // MARK: - Helpers
 
-    private func lookupLabels(_ namespace: String, deadline: ContinuousClock.Instant) throws -> [String: String] {
+    private func lookupLabels(_ namespace: String, deadline: ContinuousClock.Instant,
+                              _ state: inout RequestState) throws -> [String: String] {
+        if !state.mayWait {
+            switch namespaces.labelsWithoutWaiting(ofNamespace: namespace) {
+            case .labels(let labels): return labels
+            case .missing: throw NamespaceNotFound(name: namespace)
+            case .unknown:
+                // The caller discards this outcome and asks again where waiting is allowed.
+                state.neededToWait = true
+                throw NamespaceNotFound(name: namespace)
+            }
+        }
         guard let labels = try namespaces.labels(ofNamespace: namespace, deadline: deadline) else {
             throw NamespaceNotFound(name: namespace)
         }
@@ -578,6 +605,9 @@ struct RequestState {
     var metrics: [AdmissionMetricEvent] = []
     var policy: NamespacePolicy?
     var errorDetail: String?
+    /// Whether the namespace lookup may wait (a live GET); when it may not and would have to, `neededToWait`.
+    var mayWait = true
+    var neededToWait = false
 
     init(request: ReviewRequest) {
         switch request.operation {

@@ -5,12 +5,29 @@ public protocol NamespaceLookup: Sendable {
     /// The labels of the namespace `name`; nil when the namespace does not exist (PSA then fails the request as
     /// it does when the lookup fails). Throws when the lookup fails or `deadline` passes.
     func labels(ofNamespace name: String, deadline: ContinuousClock.Instant) throws -> [String: String]?
+    /// What the lookup knows without waiting (a cache hit), for answering on a thread that must not block;
+    /// `.unknown` sends the caller to `labels(ofNamespace:deadline:)`. The default knows nothing.
+    func labelsWithoutWaiting(ofNamespace name: String) -> NamespaceLabelsNow
+}
+
+/// A namespace lookup's answer when it may not wait.
+public enum NamespaceLabelsNow: Sendable, Equatable {
+    case labels([String: String])
+    /// The namespace does not exist.
+    case missing
+    /// Only a lookup that may wait can tell.
+    case unknown
+}
+
+extension NamespaceLookup {
+    public func labelsWithoutWaiting(ofNamespace name: String) -> NamespaceLabelsNow { .unknown }
 }
 
 /// Every namespace exists and has no labels: the configuration's defaults apply everywhere.
 public struct DefaultsOnlyNamespaces: NamespaceLookup {
     public init() {}
     public func labels(ofNamespace name: String, deadline: ContinuousClock.Instant) throws -> [String: String]? { [:] }
+    public func labelsWithoutWaiting(ofNamespace name: String) -> NamespaceLabelsNow { .labels([:]) }
 }
 
 /// Lists the pods of a namespace, for the warnings when a namespace's enforce level tightens.

@@ -14,6 +14,11 @@ struct ClusterNamespaces: NamespaceLookup {
             return nil
         }
     }
+
+    /// A namespace the cache has not seen may have been created a moment ago: only a live GET can tell.
+    func labelsWithoutWaiting(ofNamespace name: String) -> NamespaceLabelsNow {
+        cache.cachedLabels(name).map(NamespaceLabelsNow.labels) ?? .unknown
+    }
 }
 
 /// The pods of a namespace from the API server, page by page, until `limit` or the deadline.

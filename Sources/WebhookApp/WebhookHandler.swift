@@ -24,7 +24,18 @@ public struct WebhookHandler: HTTPHandler {
         self.isReady = isReady
     }
 
+    /// The answer where blocking is fine (a live namespace lookup, a pod listing).
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        respond(to: request, mayWait: true)! // with waiting allowed there is always an answer
+    }
+
+    /// The answer on the server's event loop, unless it needs waiting: then nil, and `handle(_:)` answers on a
+    /// thread of its own. Only reviews can need it (a namespace not cached yet, a namespace review).
+    public func respondWithoutBlocking(to request: HTTPRequest) -> HTTPResponse? {
+        respond(to: request, mayWait: false)
+    }
+
+    private func respond(to request: HTTPRequest, mayWait: Bool) -> HTTPResponse? {
         switch request.path {
         case "/healthz", "/livez", "/readyz", "/metrics":
             guard request.method == "GET" || request.method == "HEAD" else {
@@ -44,7 +55,7 @@ public struct WebhookHandler: HTTPHandler {
         }
         switch request.method {
         case "POST":
-            return review(request)
+            return review(request, mayWait: mayWait)
         case "GET", "HEAD":
             return Self.problem(404, "no such path: \(request.path) (admission reviews are POSTed; health is at /healthz, /readyz, /livez, metrics at /metrics)")
         default:
@@ -52,7 +63,7 @@ public struct WebhookHandler: HTTPHandler {
         }
     }
 
-    private func review(_ request: HTTPRequest) -> HTTPResponse {
+    private func review(_ request: HTTPRequest, mayWait: Bool) -> HTTPResponse? {
         let clock = ContinuousClock()
         let start = clock.now
         guard let contentType = Self.contentType(of: request), Self.isJSON(contentType) else {
@@ -67,7 +78,9 @@ public struct WebhookHandler: HTTPHandler {
             timeout = min(seconds, Self.maxTimeoutSeconds)
         }
         let deadline = start.advanced(by: .nanoseconds(Int64(timeout * 1e9)))
-        let outcome = admission.handle(reviewBody: request.body, deadline: deadline)
+        let answer = mayWait ? admission.handle(reviewBody: request.body, deadline: deadline)
+            : admission.handleWithoutWaiting(reviewBody: request.body, deadline: deadline)
+        guard let outcome = answer else { return nil }
         let elapsed = start.duration(to: clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
