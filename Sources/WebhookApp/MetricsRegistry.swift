@@ -2,7 +2,7 @@ import Glibc
 
 /// Prometheus counters and histograms, rendered in the text exposition format.
 ///
-/// Every request records a few samples, from many connection threads at once, so the registry is sharded:
+/// Every request records a few samples, from several event-loop and handler threads at once, so the registry is sharded:
 /// a thread updates the shard its thread ID picks, under that shard's plain (non-PI) mutex, once per batch,
 /// and `render()` adds the shards up. A label set is rendered to its exposition text once, when its series
 /// is registered; after that a hot path records by `Series` (array indexes, no strings), and callers that
