@@ -102,4 +102,97 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(response?.body.count, body.count)
         XCTAssertTrue(response?.body == body, "the echoed body came back changed")
     }
+
+    /// Connection-level fuzzing of the state machine: many clients, each sending a random mix of good requests,
+    /// bad ones, garbage, raw non-TLS bytes, and requests cut off at a random point, then vanishing, with a
+    /// random split into writes. Afterwards every connection is gone and the server still serves.
+    func testRandomTrafficLeavesTheServerServing() throws {
+        let (server, port) = try startServer({
+            $0.eventLoopCount = 2
+            $0.headerTimeoutSeconds = 1
+            $0.bodyTimeoutSeconds = 1
+            $0.maxBodyBytes = 4096
+        })
+        defer { server.shutdown(drainSeconds: 1) }
+        var generator = SplitMix(seed: 0x5eed)
+        let pieces: [String] = [
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+            "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET / HTTP/9.9\r\n\r\n",
+            "\u{0}\u{1}garbage\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "GET / HTTP/1.1\r\nHo",
+        ]
+        for _ in 0..<40 {
+            if generator.next(below: 8) == 0 {
+                // Not TLS at all.
+                let socket = try rawLoopbackSocket(port: port)
+                let junk = (0..<generator.next(below: 300)).map { _ in UInt8(truncatingIfNeeded: generator.next(below: 256)) }
+                _ = junk.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(socket)
+                continue
+            }
+            guard let client = try? TestClient(port: port, timeout: 2) else { continue }
+            var stream: [UInt8] = []
+            for _ in 0..<(1 + generator.next(below: 4)) {
+                stream += Array(pieces[generator.next(below: pieces.count)].utf8)
+            }
+            if generator.next(below: 3) == 0 { stream = Array(stream.prefix(generator.next(below: stream.count + 1))) }
+            var offset = 0
+            while offset < stream.count {
+                let size = 1 + generator.next(below: 64)
+                guard (try? client.send(Array(stream[offset..<min(stream.count, offset + size)]))) != nil else { break }
+                offset += size
+            }
+            if generator.next(below: 2) == 0 { _ = client.readResponse() }
+            client.close()
+        }
+        // Every connection is closed (by its client, a refusal, or a timeout) and the server goes on serving.
+        let closedAll = (0..<60).contains { _ in
+            if server.connectionCount == 0 { return true }
+            usleep(100_000)
+            return false
+        }
+        XCTAssertTrue(closedAll, "\(server.connectionCount) connections still open")
+        let client = try TestClient(port: port)
+        defer { client.close() }
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping")
+        XCTAssertEqual(client.readResponse()?.text, "ping")
+    }
 }
+
+/// A small deterministic generator, so a failure replays.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(below bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return bound <= 1 ? 0 : Int(z % UInt64(bound))
+    }
+}
+
+/// A plain TCP connection to the loopback port (for non-TLS bytes).
+func rawLoopbackSocket(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        throw NSError(domain: "connect", code: Int(errno))
+    }
+    return fd
+}
+
