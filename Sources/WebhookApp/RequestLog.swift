@@ -3,32 +3,52 @@ import StrictJSON
 
 /// Writes one JSON object per line to a file descriptor (stdout by default), whole lines only, so lines from
 /// concurrent requests never interleave. Lifecycle lines (`write`) go out at once; per-request lines
-/// (`writeBuffered`) are collected and written together at most `flushIntervalSeconds` later (or at 64 KiB),
-/// as klog does: one `write` per request cost the server about 15% of its throughput.
-public final class RequestLog: @unchecked Sendable {  // `pending` is only touched under `mutex`, the descriptor written under `writeMutex`
+/// (`writeBuffered`) are collected and written together by a flusher thread at most `flushIntervalSeconds`
+/// later (sooner past 64 KiB), as klog does: one `write` per request cost the server about 15% of its
+/// throughput.
+///
+/// `writeBuffered` never waits on the descriptor: the server's event loops call it, and a stdout that stops
+/// draining (a stuck log pipe) must not stop admission. Past `maxPendingBytes` lines are dropped and counted,
+/// and the flusher says how many once it can write again.
+public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedLines` under `mutex`, the descriptor written under `writeMutex`
     private let descriptor: Int32
     private let flushIntervalSeconds: Double
+    private let maxPendingBytes: Int
     private var mutex = pthread_mutex_t()
+    /// Signals the flusher that 64 KiB are pending (it writes at once instead of at the interval).
+    private var batchReady = pthread_cond_t()
     /// Taken before `mutex` is released by whoever took the pending bytes, so batches are written in the
     /// order they were taken while other threads go on queueing lines during the write.
     private var writeMutex = pthread_mutex_t()
     private var pending: [UInt8] = []
+    private var droppedLines = 0
     private var flusherStarted = false
 
-    public init(descriptor: Int32 = STDOUT_FILENO, flushIntervalSeconds: Double = 0.1) {
+    static let batchBytes = 64 * 1024
+
+    public init(descriptor: Int32 = STDOUT_FILENO, flushIntervalSeconds: Double = 0.1,
+                maxPendingBytes: Int = 4 * 1024 * 1024) {
         self.descriptor = descriptor
         self.flushIntervalSeconds = flushIntervalSeconds
+        self.maxPendingBytes = maxPendingBytes
         pthread_mutex_init(&mutex, nil)
         pthread_mutex_init(&writeMutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(&batchReady, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         flush()
+        pthread_cond_destroy(&batchReady)
         pthread_mutex_destroy(&mutex)
         pthread_mutex_destroy(&writeMutex)
     }
 
     /// Writes `fields` (in order) as one JSON line, with a `time` field first, now (after anything pending).
+    /// Waits for the descriptor: for lifecycle lines, not for request paths.
     public func write(_ fields: [(String, JSONValue)]) {
         let line = Self.line(fields)
         pthread_mutex_lock(&mutex)
@@ -36,46 +56,61 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         writePendingAndUnlock()
     }
 
-    /// Queues one line; it is written within `flushIntervalSeconds`.
+    /// Queues one line; it is written within `flushIntervalSeconds`. Never waits on the descriptor.
     public func writeBuffered(_ fields: [(String, JSONValue)]) {
         enqueue(Self.line(fields))
     }
 
     /// Queues one line built field by field (no JSON tree); it is written within `flushIntervalSeconds`.
+    /// Never waits on the descriptor.
     public func writeBuffered(_ line: Line) {
         enqueue(line.bytes, closed: false)
+    }
+
+    /// Lines dropped so far because the descriptor was not keeping up (reported in the log when it is again).
+    public var droppedLineCount: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return droppedLines
     }
 
     /// Appends `line` to what is pending; an open line (a `Line`'s bytes) is closed here, sparing its copy.
     private func enqueue(_ line: [UInt8], closed: Bool = true) {
         pthread_mutex_lock(&mutex)
-        pending.append(contentsOf: line)
-        if !closed { pending.append(contentsOf: Line.end) }
         let startFlusher = !flusherStarted
         flusherStarted = true
-        if pending.count >= 64 * 1024 {
-            writePendingAndUnlock()
+        if pending.count + line.count + 1 > maxPendingBytes {
+            droppedLines += 1
         } else {
-            pthread_mutex_unlock(&mutex)
+            pending.append(contentsOf: line)
+            if !closed { pending.append(contentsOf: Line.end) }
+            if pending.count >= Self.batchBytes { pthread_cond_signal(&batchReady) }
         }
+        pthread_mutex_unlock(&mutex)
         if startFlusher { startFlushThread() }
     }
 
-    /// Writes everything pending.
+    /// Writes everything pending (waiting for the descriptor).
     public func flush() {
         pthread_mutex_lock(&mutex)
         writePendingAndUnlock()
     }
 
-    /// Takes the pending bytes and writes them, holding `mutex` (locked by the caller) only until the
-    /// write's turn is secured, not during the write.
+    /// Takes the pending bytes (and a note of dropped lines) and writes them, holding `mutex` (locked by the
+    /// caller) only until the write's turn is secured, not during the write.
     private func writePendingAndUnlock() {
+        if droppedLines > 0 {
+            let note = Self.line([("msg", .string("request log lines dropped: the log output was not keeping up")),
+                                  ("dropped", .number(JSONNumber(droppedLines)))])
+            pending.append(contentsOf: note)
+            droppedLines = 0
+        }
         guard !pending.isEmpty else {
             pthread_mutex_unlock(&mutex)
             return
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(pending.capacity)
+        bytes.reserveCapacity(min(pending.capacity, 2 * Self.batchBytes))
         swap(&bytes, &pending)
         pthread_mutex_lock(&writeMutex)
         pthread_mutex_unlock(&mutex)
@@ -83,10 +118,23 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
         pthread_mutex_unlock(&writeMutex)
     }
 
-    /// A thread that flushes every interval while the log exists.
+    /// Waits up to the interval, or until a batch is ready, then writes what is pending (the flusher's step).
+    fileprivate func flushWhenDue() {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let nanoseconds = deadline.tv_nsec + Int(max(0.001, flushIntervalSeconds) * 1e9)
+        deadline.tv_sec += nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        pthread_mutex_lock(&mutex)
+        while pending.count < Self.batchBytes {
+            if pthread_cond_timedwait(&batchReady, &mutex, &deadline) == ETIMEDOUT { break }
+        }
+        writePendingAndUnlock()
+    }
+
+    /// The thread that writes the buffered lines while the log exists.
     private func startFlushThread() {
-        let interval = UInt32(max(0.001, flushIntervalSeconds) * 1_000_000)
-        let body = FlushLoop(log: self, intervalMicroseconds: interval)
+        let body = FlushLoop(log: self)
         let context = Unmanaged.passRetained(body).toOpaque()
         var thread = pthread_t()
         if pthread_create(&thread, nil, { raw in
@@ -103,16 +151,10 @@ public final class RequestLog: @unchecked Sendable {  // `pending` is only touch
     /// The flusher's state: a weak reference, so the thread ends when the log goes away.
     private final class FlushLoop: @unchecked Sendable {  // immutable after init
         weak var log: RequestLog?
-        let intervalMicroseconds: UInt32
-        init(log: RequestLog, intervalMicroseconds: UInt32) {
-            self.log = log
-            self.intervalMicroseconds = intervalMicroseconds
-        }
+        init(log: RequestLog) { self.log = log }
         func run() {
-            while true {
-                usleep(intervalMicroseconds)
-                guard let log else { return }
-                log.flush()
+            while let log {
+                log.flushWhenDue()
             }
         }
     }

@@ -75,7 +75,8 @@ public final class WebhookServer: Sendable {
             }
             serverConfiguration.allowedSources.append(network)
         }
-        serverConfiguration.log = { line in log.write([("msg", .string(line))]) }
+        // Connection-level lines come from the event loops, which must not wait on stdout: buffered.
+        serverConfiguration.log = { line in log.writeBuffered([("msg", .string(line))]) }
         server = HTTPServer(configuration: serverConfiguration, tls: tls, handler: handler)
 
         log.write([

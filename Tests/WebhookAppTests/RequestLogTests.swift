@@ -28,6 +28,51 @@ final class RequestLogTests: XCTestCase {
         }
     }
 
+    /// A log output that stops draining (a full pipe nobody reads) never blocks `writeBuffered`: lines past the
+    /// cap are dropped and counted, and once the output drains the flusher says how many.
+    func testStuckOutputNeverBlocksBufferedLinesAndDropsAreReported() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        defer { close(fds[0]) }
+        let log = RequestLog(descriptor: fds[1], flushIntervalSeconds: 0.01, maxPendingBytes: 64 * 1024)
+        // Far more than the pipe (64 KiB) plus the cap holds; nobody reads yet.
+        let line = [("msg", JSONValue.string(String(repeating: "x", count: 200)))]
+        for _ in 0..<5_000 { log.writeBuffered(line) }
+        XCTAssertGreaterThan(log.droppedLineCount, 0, "lines past the cap were dropped, not queued without bound")
+        // Drain the pipe on another thread: every line is either written or counted in a report of drops.
+        let reader = fds[0]
+        let accounted = DispatchSemaphore(value: 0)
+        Thread {
+            var pendingBytes: [UInt8] = []
+            var written = 0
+            var reportedDrops = 0
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(reader, &buffer, buffer.count)
+                if count <= 0 { return }
+                pendingBytes += buffer[0..<count]
+                while let newline = pendingBytes.firstIndex(of: 10) {
+                    let text = String(decoding: pendingBytes[..<newline], as: UTF8.self)
+                    pendingBytes.removeSubrange(...newline)
+                    guard let object = try? JSONParser.parse(text) else { continue }
+                    if let dropped = object["dropped"]?.numberValue?.int64 {
+                        XCTAssertEqual(object["msg"], .string("request log lines dropped: the log output was not keeping up"))
+                        reportedDrops += Int(dropped)
+                    } else {
+                        written += 1
+                    }
+                }
+                if written + reportedDrops == 5_000 {
+                    accounted.signal()
+                    return
+                }
+            }
+        }.start()
+        XCTAssertEqual(accounted.wait(timeout: .now() + 10), .success, "every line was written or reported dropped")
+        XCTAssertEqual(log.droppedLineCount, 0)
+        close(fds[1])
+    }
+
     func testImmediateWriteFlushesWhatIsPendingFirst() throws {
         let pipe = Pipe()
         let log = RequestLog(descriptor: pipe.fileHandleForWriting.fileDescriptor, flushIntervalSeconds: 60)
