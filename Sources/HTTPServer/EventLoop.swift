@@ -52,13 +52,14 @@ final class EventLoopMailbox: Sendable {
         }
     }
 
-    /// Refuses later messages and closes the eventfd.
-    func close() {
+    /// Refuses later messages and closes the eventfd; returns what was still queued.
+    func close() -> [EventLoopMessage] {
         queue.withLock { queue in
-            guard !queue.isClosed else { return }
+            guard !queue.isClosed else { return [] }
             queue.isClosed = true
-            queue.messages.removeAll()
             _ = closeDescriptor(wakeFD)
+            defer { queue.messages.removeAll() }
+            return queue.messages
         }
     }
 }
@@ -77,6 +78,9 @@ final class EventLoop {
     private(set) var isDraining = false
     private var isStopping = false
     private var nextConnectionID = 0
+    /// Connections that stopped for fairness with work left (possibly data already decrypted inside their TLS
+    /// session, which epoll cannot see): driven again after the next poll, which then does not wait.
+    private var runAgain: [HTTPConnection] = []
     /// When the deadlines are next looked at: the earliest one found at the last look, or sooner when a
     /// connection sets an earlier one.
     private var nextDeadlineCheck = MonotonicInstant(nanoseconds: .max)
@@ -106,9 +110,10 @@ final class EventLoop {
         var readyFDs = [Int32](repeating: 0, count: capacity)
         var readyEvents = [UInt32](repeating: 0, count: capacity)
         while !isStopping {
+            let timeout = runAgain.isEmpty ? waitMilliseconds() : 0
             let count = readyFDs.withUnsafeMutableBufferPointer { fds in
                 readyEvents.withUnsafeMutableBufferPointer { events in
-                    cep_wait(epollFD, fds.baseAddress, events.baseAddress, Int32(capacity), waitMilliseconds())
+                    cep_wait(epollFD, fds.baseAddress, events.baseAddress, Int32(capacity), timeout)
                 }
             }
             if count < 0 && errno != EINTR {
@@ -123,10 +128,18 @@ final class EventLoop {
                     connection.drive()
                 }
             }
+            if !runAgain.isEmpty {
+                let again = runAgain
+                runAgain.removeAll(keepingCapacity: true)
+                for connection in again { connection.drive() }
+            }
             if MonotonicInstant.now() >= nextDeadlineCheck { checkDeadlines() }
         }
         for case let connection? in connections { connection.close() }
-        mailbox.close()
+        for case .adopt(let fd, _, _) in mailbox.close() {
+            _ = closeDescriptor(fd)
+            server.connectionClosed()
+        }
         _ = closeDescriptor(epollFD)
     }
 
@@ -201,6 +214,11 @@ final class EventLoop {
             result = cep_modify(epollFD, fd, events)
         }
         if result != 0 { server.configuration.log?("epoll_ctl failed for a connection: \(errnoText(errno))") }
+    }
+
+    /// `connection` has used its turn with work left: drive it again after the next poll.
+    func driveAgainLater(_ connection: HTTPConnection) {
+        runAgain.append(connection)
     }
 
     /// A connection's next deadline; the loop wakes for it (or a little after, never before).

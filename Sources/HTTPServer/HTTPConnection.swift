@@ -65,6 +65,9 @@ final class HTTPConnection {
     private var expiry = Expiry.close
 
     private static let readChunk = 16 * 1024
+    static let requestsPerTurn = 16
+    /// Requests answered (or refused) so far, for the fairness limit of a turn.
+    private var answered = 0
     private static let maxLingerBytes = 4 * 1024 * 1024
 
     init(loop: EventLoop, tls: TLSConnection, fd: Int32, id: Int, remoteAddress: String, acceptedAt: MonotonicInstant) {
@@ -93,9 +96,15 @@ final class HTTPConnection {
         }
     }
 
-    /// Makes all the progress the socket allows, then waits for it (or closes).
+    /// Makes the progress the socket allows, then waits for it (or closes). A turn answers at most
+    /// `requestsPerTurn` requests, so a client pipelining without pause cannot keep its loop from the others.
     func drive() {
+        let answeredBefore = answered
         while true {
+            if answered - answeredBefore >= Self.requestsPerTurn && phase == .reading {
+                loop.driveAgainLater(self)
+                return
+            }
             switch phase {
             case .handshaking:
                 guard handshake() else { return }
@@ -277,6 +286,7 @@ final class HTTPConnection {
     }
 
     private func startWriting(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
+        answered += 1
         let keepOpen = keepAlive && !loop.isDraining
         HTTPResponseWriter.serialize(response, headOnly: headOnly, keepAlive: keepOpen, minorVersion: minorVersion,
                                      into: &output)

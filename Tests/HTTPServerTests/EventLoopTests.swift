@@ -103,6 +103,21 @@ final class EventLoopTests: XCTestCase {
         XCTAssertTrue(response?.body == body, "the echoed body came back changed")
     }
 
+    /// More pipelined requests than one turn answers (16): the rest, already read and decrypted (epoll cannot
+    /// see them), are answered in later turns without the client sending anything more, in order.
+    func testLongPipelineIsAnsweredAcrossTurns() throws {
+        let (server, port) = try startServer({ $0.eventLoopCount = 1 })
+        defer { server.shutdown(drainSeconds: 1) }
+        let client = try TestClient(port: port)
+        defer { client.close() }
+        let count = 53 // more than three turns of 16
+        let pipeline = (0..<count).map { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(String($0).utf8.count)\r\n\r\n\($0)" }
+        try client.send(pipeline.joined())
+        for index in 0..<count {
+            XCTAssertEqual(client.readResponse()?.text, String(index))
+        }
+    }
+
     /// Connection-level fuzzing of the state machine: many clients, each sending a random mix of good requests,
     /// bad ones, garbage, raw non-TLS bytes, and requests cut off at a random point, then vanishing, with a
     /// random split into writes. Afterwards every connection is gone and the server still serves.
