@@ -38,10 +38,11 @@ public final class KubernetesClient: Sendable {
 
     // MARK: Namespaces
 
-    /// The namespace `name`; throws a 404 `KubernetesAPIError` when it does not exist.
-    public func getNamespace(_ name: String) throws(KubernetesAPIError) -> NamespaceObject {
-        let value = try getJSON(path: "/api/v1/namespaces/\(percentEncode(name))", query: [], deadline: nil,
-                                maxBytes: 4 << 20)
+    /// The namespace `name`; throws a 404 `KubernetesAPIError` when it does not exist, a timeout when
+    /// `deadline` (if any) passes first.
+    public func getNamespace(_ name: String, deadline: ContinuousClock.Instant? = nil) throws(KubernetesAPIError) -> NamespaceObject {
+        let value = try getJSON(path: "/api/v1/namespaces/\(percentEncode(name))", query: [],
+                                deadline: try deadline.map(monotonicDeadline), maxBytes: 4 << 20)
         return try NamespaceObject(json: value)
     }
 
@@ -121,13 +122,11 @@ public final class KubernetesClient: Sendable {
     /// `deadline` or failing with a timeout.
     public func listPods(namespace: String, limit: Int, continueToken: String?,
                          deadline: ContinuousClock.Instant) throws(KubernetesAPIError) -> PodListPage {
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-        if seconds <= 0 { throw KubernetesAPIError(statusCode: nil, reason: "Timeout", message: "deadline exceeded before listing pods") }
+        let until = try monotonicDeadline(deadline)
         var query = [("limit", String(max(1, limit)))]
         if let continueToken, !continueToken.isEmpty { query.append(("continue", continueToken)) }
         let value = try getJSON(path: "/api/v1/namespaces/\(percentEncode(namespace))/pods", query: query,
-                                deadline: monotonicSeconds() + seconds, maxBytes: configuration.maxResponseBytes)
+                                deadline: until, maxBytes: configuration.maxResponseBytes)
         guard let items = value["items"]?.arrayValue ?? (value["items"]?.isNull == true ? [] : nil) else {
             throw KubernetesAPIError.protocolError("pod list has no items array")
         }
@@ -138,6 +137,14 @@ public final class KubernetesClient: Sendable {
     // MARK: Requests
 
     /// GETs `path?query` and parses the JSON body; non-2xx answers become errors with the Status message.
+    /// `deadline` on the transport's clock (monotonic seconds); a timeout error when it has already passed.
+    private func monotonicDeadline(_ deadline: ContinuousClock.Instant) throws(KubernetesAPIError) -> Double {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
+        if seconds <= 0 { throw KubernetesAPIError(statusCode: nil, reason: "Timeout", message: "deadline exceeded before the request") }
+        return monotonicSeconds() + seconds
+    }
+
     func getJSON(path: String, query: [(String, String)], deadline: Double?, maxBytes: Int) throws(KubernetesAPIError) -> JSONValue {
         let target = requestTarget(path: path, query: query)
         var retriedUnauthorized = false

@@ -71,10 +71,10 @@ public final class NamespaceCache: Sendable {
 
     /// The labels of namespace `name`: from the cache, else by a live GET (a namespace created moments ago),
     /// which is then cached. Throws a 404 `KubernetesAPIError` when it does not exist, or the transport error
-    /// when the API server cannot be reached.
-    public func labels(forNamespace name: String) throws(KubernetesAPIError) -> [String: String] {
+    /// when the API server cannot be reached or `deadline` passes.
+    public func labels(forNamespace name: String, deadline: ContinuousClock.Instant? = nil) throws(KubernetesAPIError) -> [String: String] {
         if let labels = state.withLock({ $0.labels[name] }) { return labels }
-        let namespace = try client.getNamespace(name)
+        let namespace = try client.getNamespace(name, deadline: deadline)
         state.withLock { state in
             // The watch may have delivered it meanwhile; its copy is at least as new.
             if state.labels[namespace.name] == nil { state.labels[namespace.name] = namespace.labels }

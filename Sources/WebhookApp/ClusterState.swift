@@ -9,7 +9,7 @@ struct ClusterNamespaces: NamespaceLookup {
 
     func labels(ofNamespace name: String, deadline: ContinuousClock.Instant) throws -> [String: String]? {
         do {
-            return try cache.labels(forNamespace: name)
+            return try cache.labels(forNamespace: name, deadline: deadline)
         } catch where error.statusCode == 404 {
             return nil
         }

@@ -150,6 +150,23 @@ final class KubernetesClientRequestTests: XCTestCase {
         }
     }
 
+    /// The live namespace GET of a review is bounded by the review's deadline (the apiserver's `?timeout=`),
+    /// not only by the client's own timeouts.
+    func testNamespaceGetIsBoundedByTheDeadline() throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        let configuration = KubernetesClientConfiguration(scheme: .http, host: "127.0.0.1", port: listener.port)
+        let client = try KubernetesClient(configuration: configuration)
+        let started = ContinuousClock.now
+        XCTAssertThrowsError(try client.getNamespace("a", deadline: .now + .milliseconds(300))) { error in
+            XCTAssertNil((error as? KubernetesAPIError)?.statusCode)
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "bounded by the deadline, not the client's 10 s")
+        XCTAssertThrowsError(try client.getNamespace("a", deadline: .now - .seconds(1))) { error in
+            XCTAssertEqual((error as? KubernetesAPIError)?.reason, "Timeout")
+        }
+    }
+
     func testNamespaceNameIsPercentEncoded() throws {
         let standIn = try StandIn.start()
         defer { standIn.server.stop() }
