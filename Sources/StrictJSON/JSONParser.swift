@@ -663,3 +663,179 @@ private struct Reader {
         UTF8.encode(scalar) { buffer.append($0) }
     }
 }
+
+// MARK: - Flat documents
+
+extension JSONDocument {
+    /// Parses exactly one JSON value into a flat document: the same grammar, limits, dropped members and
+    /// errors as `JSONParser.parse(_:limits:)`, without building a tree (`limits.knownStrings` is not used:
+    /// no string is built while parsing).
+    public init(parsing bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
+        let result: Result<[JSONDocument.Node], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(buffer, limits: limits)
+            do throws(JSONParseError) {
+                // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
+                guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
+                var nodes: [JSONDocument.Node] = []
+                nodes.reserveCapacity(buffer.count / 16 + 8)
+                reader.skipWhitespace()
+                try reader.scanValue(depth: 0, into: &nodes)
+                reader.skipWhitespace()
+                if reader.position != buffer.count {
+                    throw reader.error("unexpected data after the JSON value")
+                }
+                return .success(nodes)
+            } catch {
+                return .failure(error)
+            }
+        }
+        self.init(text: bytes, nodes: try result.get())
+    }
+}
+
+extension Reader {
+    /// Checks one value against the same grammar as `parseValue` and appends its nodes.
+    mutating func scanValue(depth: Int, into nodes: inout [JSONDocument.Node]) throws(JSONParseError) {
+        guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+        let index = nodes.count
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            nodes.append(JSONDocument.Node(kind: .object))
+            position += 1
+            skipWhitespace()
+            var count = 0
+            if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+                position += 1
+            } else {
+                members: while true {
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == quote else {
+                        throw error("unexpected \(describeByte(at: position)), expected a string key")
+                    }
+                    let keyStart = position + 1
+                    try scanString(into: &nodes)
+                    let keyEnd = position - 1
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                    }
+                    position += 1
+                    skipWhitespace()
+                    if dropsAny, position < bytes.count, bytes[position] == UInt8(ascii: "{") || bytes[position] == UInt8(ascii: "["),
+                       dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
+                        nodes.removeLast()  // the key
+                        try skipValue(depth: depth + 1)
+                    } else {
+                        try scanValue(depth: depth + 1, into: &nodes)
+                        count += 1
+                    }
+                    skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+                    switch bytes[position] {
+                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: "}"): position += 1; break members
+                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
+                    }
+                }
+            }
+            nodes[index].count = UInt32(truncatingIfNeeded: count)
+        case UInt8(ascii: "["):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            nodes.append(JSONDocument.Node(kind: .array))
+            position += 1
+            skipWhitespace()
+            var count = 0
+            if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+                position += 1
+            } else {
+                elements: while true {
+                    skipWhitespace()
+                    try scanValue(depth: depth + 1, into: &nodes)
+                    count += 1
+                    skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of input inside an array") }
+                    switch bytes[position] {
+                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: "]"): position += 1; break elements
+                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
+                    }
+                }
+            }
+            nodes[index].count = UInt32(truncatingIfNeeded: count)
+        case quote:
+            try scanString(into: &nodes)
+            return
+        case UInt8(ascii: "t"): try expectLiteral("true"); nodes.append(JSONDocument.Node(kind: .true))
+        case UInt8(ascii: "f"): try expectLiteral("false"); nodes.append(JSONDocument.Node(kind: .false))
+        case UInt8(ascii: "n"): try expectLiteral("null"); nodes.append(JSONDocument.Node(kind: .null))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = position
+            try scanNumber()
+            nodes.append(JSONDocument.Node(kind: .number, start: start, end: position))
+        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        }
+        nodes[index].next = UInt32(truncatingIfNeeded: nodes.count)
+    }
+
+    /// Validates a string exactly as `parseString` does (same checks, same order, same errors: escapes and
+    /// control characters where they occur, UTF-8 for the whole string at its end) and appends its node.
+    mutating func scanString(into nodes: inout [JSONDocument.Node]) throws(JSONParseError) {
+        let start = position
+        position += 1  // opening quote
+        let contentStart = position
+        var seen: UInt64 = 0  // every byte outside escapes OR-ed together: bit 7 set means non-ASCII
+        var isEscaped = false
+        while true {
+            if let base = bytes.baseAddress {
+                while bytes.count - position >= 8 {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                    let attention = Self.attentionMask(word)
+                    if attention != 0 {
+                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                        let skip = attention.trailingZeroBitCount >> 3
+                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                        position += skip
+                        break
+                    }
+                    seen |= word
+                    position += 8
+                }
+            }
+            guard position < bytes.count else { throw error("unterminated string", at: start) }
+            let byte = bytes[position]
+            if byte == quote {
+                // Escapes are ASCII and decode to whole scalars, so the raw text is well-formed UTF-8 exactly
+                // when the decoded string is.
+                if seen & 0x8080_8080_8080_8080 != 0
+                    && !isValidUTF8(UnsafeBufferPointer(rebasing: bytes[contentStart..<position])) {
+                    throw error("invalid UTF-8 in string", at: contentStart)
+                }
+                nodes.append(JSONDocument.Node(
+                    kind: .string, isEscaped: isEscaped, start: contentStart, end: position, next: nodes.count + 1))
+                position += 1
+                return
+            }
+            if byte == backslash {
+                isEscaped = true
+                position += 1
+                guard position < bytes.count else { throw error("unterminated string", at: start) }
+                let escaped = bytes[position]
+                position += 1
+                switch escaped {
+                case quote, backslash, UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                     UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    _ = try parseHex4()
+                default:
+                    throw error("invalid escape '\\\(Character(Unicode.Scalar(escaped)))' in string", at: position - 2)
+                }
+                continue
+            }
+            if byte < 0x20 { throw error("control character in string (must be escaped)") }
+            seen |= UInt64(byte)
+            position += 1
+        }
+    }
+}
