@@ -123,6 +123,10 @@ public struct JSONDocument: Sendable {
             self.remaining = count
         }
 
+        /// The members not yet read.
+        @inlinable public var count: Int { remaining }
+        @inlinable public var underestimatedCount: Int { remaining }
+
         @inlinable
         public mutating func next() -> Member? {
             guard remaining > 0 else { return nil }
@@ -145,6 +149,10 @@ public struct JSONDocument: Sendable {
             self.cursor = first
             self.remaining = count
         }
+
+        /// The elements not yet read.
+        @inlinable public var count: Int { remaining }
+        @inlinable public var underestimatedCount: Int { remaining }
 
         @inlinable
         public mutating func next() -> Index? {

@@ -407,7 +407,14 @@ private struct Reader {
             if let base = bytes.baseAddress {
                 while bytes.count - position >= 8 {
                     let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                    if Self.needsAttention(word) { break }
+                    let attention = Self.attentionMask(word)
+                    if attention != 0 {
+                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                        let skip = attention.trailingZeroBitCount >> 3
+                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                        position += skip
+                        break
+                    }
                     seen |= word
                     position += 8
                 }
@@ -624,10 +631,6 @@ private struct Reader {
         let hasControl = (word &- ones &* 0x20) & ~word & highs
         return hasQuote | hasBackslash | hasControl
     }
-
-    /// Whether any byte of `word` is a quote, a backslash or below 0x20 (exact, with no false positives).
-    @inline(__always)
-    static func needsAttention(_ word: UInt64) -> Bool { attentionMask(word) != 0 }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard bytes.count - position >= 4 else { throw error("invalid \\u escape: expected 4 hex digits") }

@@ -43,13 +43,34 @@ public struct Pod: Sendable, Hashable {
         guard case .object = object else {
             throw PodDecodeError(path: "", message: "expected a Pod object, found \(object.kindName)")
         }
-        try self.init(metadata: object["metadata"], spec: object["spec"], path: "")
+        let document = JSONDocument(object)
+        try self.init(decoding: document, at: document.root)
     }
 
     /// Decodes a pod from its metadata and spec, e.g. a workload's pod template. `path` prefixes field paths
     /// in errors (`spec.template` for a Deployment; empty for a Pod).
     public init(metadata: JSONValue?, spec: JSONValue?, path: String) throws(PodDecodeError) {
-        let decoder = FieldDecoder(prefix: path)
+        // Each part is read as a document of its own: one decoder for trees and for parsed text.
+        let metadataDocument = metadata.map { JSONDocument($0) }
+        let specDocument = spec.map { JSONDocument($0) }
+        let metadataDecoder = FieldDecoder(metadataDocument ?? JSONDocument(.null), prefix: path)
+        let specDecoder = FieldDecoder(specDocument ?? JSONDocument(.null), prefix: path)
+        self.metadata = try metadataDecoder.podMetadata(metadataDocument?.root, at: metadataDecoder.child("metadata"))
+        self.spec = try specDecoder.podSpec(specDocument?.root, at: specDecoder.child("spec"))
+    }
+
+    /// Decodes the Pod object at `object` in a parsed document, as `init(decoding:)` decodes its tree.
+    public init(decoding document: JSONDocument, at object: JSONDocument.Index) throws(PodDecodeError) {
+        guard document.kind(object) == .object else {
+            throw PodDecodeError(path: "", message: "expected a Pod object, found \(document.kind(object).name)")
+        }
+        try self.init(document: document, metadata: document.member("metadata", of: object),
+                      spec: document.member("spec", of: object), path: "")
+    }
+
+    /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
+    public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
+        let decoder = FieldDecoder(document, prefix: path)
         self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
         self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
     }
