@@ -167,11 +167,28 @@ public struct JSONDocument: Sendable {
     /// The value of the **last** member named `key` (as `JSONObject`'s subscript), nil when absent or when
     /// `object` is not an object.
     public func member(_ key: String, of object: Index) -> Index? {
+        let objectNode = nodes[object.node]
+        guard objectNode.kind == .object else { return nil }
         var key = key
-        return key.withUTF8 { keyBytes in
-            var found: Index?
-            for member in members(of: object) where string(member.key, equals: keyBytes) { found = member.value }
-            return found
+        return key.withUTF8 { key in
+            nodes.withUnsafeBufferPointer { nodes in
+                text.withUnsafeBufferPointer { text in
+                    var found: Index?
+                    var cursor = object.node + 1
+                    for _ in 0..<Int(objectNode.count) {
+                        let keyNode = nodes[cursor]
+                        // Most keys differ in length: compare bytes only when the lengths agree.
+                        if keyNode.isEscaped {
+                            if string(Index(node: cursor), equals: key) { found = Index(node: cursor + 1) }
+                        } else if Int(keyNode.end - keyNode.start) == key.count
+                                    && (key.count == 0 || memcmp(text.baseAddress! + Int(keyNode.start), key.baseAddress!, key.count) == 0) {
+                            found = Index(node: cursor + 1)
+                        }
+                        cursor = Int(nodes[cursor + 1].next)
+                    }
+                    return found
+                }
+            }
         }
     }
 

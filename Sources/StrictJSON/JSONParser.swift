@@ -679,15 +679,14 @@ extension JSONDocument {
             do throws(JSONParseError) {
                 // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
                 guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
-                var nodes: [JSONDocument.Node] = []
-                nodes.reserveCapacity(buffer.count / 16 + 8)
+                var nodes = NodeBuffer(capacity: buffer.count / 8 + 8)
                 reader.skipWhitespace()
                 try reader.scanValue(depth: 0, into: &nodes)
                 reader.skipWhitespace()
                 if reader.position != buffer.count {
                     throw reader.error("unexpected data after the JSON value")
                 }
-                return .success(nodes)
+                return .success(nodes.array())
             } catch {
                 return .failure(error)
             }
@@ -696,9 +695,54 @@ extension JSONDocument {
     }
 }
 
+/// The nodes of a document being parsed: a growable buffer written without the uniqueness and bounds checks
+/// an array makes on every append and update (a review has hundreds of nodes).
+private struct NodeBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<JSONDocument.Node>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ node: JSONDocument.Node) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: node)
+        count += 1
+    }
+
+    /// Takes back the last node appended (a dropped member's key).
+    mutating func removeLast() { count -= 1 }
+
+    /// Records an object's member count or an array's element count.
+    mutating func setCount(_ members: Int, of index: Int) {
+        base[index].count = UInt32(truncatingIfNeeded: members)
+    }
+
+    /// Records that the value at `index` ends here: the next node appended follows it.
+    mutating func endValue(at index: Int) {
+        base[index].next = UInt32(truncatingIfNeeded: count)
+    }
+
+    private mutating func grow() {
+        let larger = UnsafeMutablePointer<JSONDocument.Node>.allocate(capacity: capacity * 2)
+        larger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity *= 2
+    }
+
+    func array() -> [JSONDocument.Node] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
+
 extension Reader {
     /// Checks one value against the same grammar as `parseValue` and appends its nodes.
-    mutating func scanValue(depth: Int, into nodes: inout [JSONDocument.Node]) throws(JSONParseError) {
+    mutating func scanValue(depth: Int, into nodes: inout NodeBuffer) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         let index = nodes.count
         switch bytes[position] {
@@ -742,7 +786,7 @@ extension Reader {
                     }
                 }
             }
-            nodes[index].count = UInt32(truncatingIfNeeded: count)
+            nodes.setCount(count, of: index)
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             nodes.append(JSONDocument.Node(kind: .array))
@@ -765,7 +809,7 @@ extension Reader {
                     }
                 }
             }
-            nodes[index].count = UInt32(truncatingIfNeeded: count)
+            nodes.setCount(count, of: index)
         case quote:
             try scanString(into: &nodes)
             return
@@ -778,12 +822,12 @@ extension Reader {
             nodes.append(JSONDocument.Node(kind: .number, start: start, end: position))
         default: throw error("unexpected \(describeByte(at: position)), expected a value")
         }
-        nodes[index].next = UInt32(truncatingIfNeeded: nodes.count)
+        nodes.endValue(at: index)
     }
 
     /// Validates a string exactly as `parseString` does (same checks, same order, same errors: escapes and
     /// control characters where they occur, UTF-8 for the whole string at its end) and appends its node.
-    mutating func scanString(into nodes: inout [JSONDocument.Node]) throws(JSONParseError) {
+    mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
         let start = position
         position += 1  // opening quote
         let contentStart = position
