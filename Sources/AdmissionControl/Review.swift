@@ -255,22 +255,39 @@ struct ReviewResponse {
     }
 
     /// The `AdmissionReview` answer, fields in Go's order (uid, allowed, status, auditAnnotations, warnings);
-    /// annotation keys sorted as Go encodes maps.
+    /// annotation keys sorted as Go encodes maps. Written straight to bytes: the same bytes as building the
+    /// review as a `JSONValue` and serializing it, without the tree.
     func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
-        var response = JSONObject(["uid": .string(uid), "allowed": .bool(allowed)])
-        if let status { response.members.append(.init(key: "status", value: status)) }
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        output.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONWriter.appendQuoted(apiVersion, to: &output)
+        output.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        JSONWriter.appendQuoted(uid, to: &output)
+        output.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
+        if let status {
+            output.append(contentsOf: #","status":"#.utf8)
+            JSONWriter.append(status, to: &output)
+        }
         if !auditAnnotations.isEmpty {
-            let sorted = auditAnnotations.keys.sorted().map { JSONObject.Member(key: $0, value: .string(auditAnnotations[$0]!)) }
-            response.members.append(.init(key: "auditAnnotations", value: .object(JSONObject(sorted))))
+            output.append(contentsOf: #","auditAnnotations":{"#.utf8)
+            for (index, key) in auditAnnotations.keys.sorted().enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                JSONWriter.appendQuoted(auditAnnotations[key]!, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
         }
         if !warnings.isEmpty {
-            response.members.append(.init(key: "warnings", value: .array(warnings.map { .string($0) })))
+            output.append(contentsOf: #","warnings":["#.utf8)
+            for (index, warning) in warnings.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(warning, to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
         }
-        let review = JSONObject([
-            "apiVersion": .string(apiVersion),
-            "kind": .string("AdmissionReview"),
-            "response": .object(response),
-        ])
-        return JSONValue.object(review).serialized()
+        output.append(contentsOf: "}}".utf8)
+        return output
     }
 }
