@@ -354,67 +354,88 @@ public struct JSONDocument: Sendable {
 }
 
 /// A fixed set of names (a schema's keys) in which an object key is found by its bytes, without building a
-/// `String`: open addressing on a cheap hash of the length and three bytes.
+/// `String`: open addressing on a cheap hash of the length and three bytes. Inlinable: a decoder looks up
+/// every key it meets, so the lookup is compiled into the decoder's module rather than called across.
 public struct JSONNameTable: Sendable {
-    private let storage: [UInt8]
-    private let slotStart: [Int32]
-    private let slotLength: [Int32]  // -1: empty
-    private let slotOrdinal: [Int32]
-    private let mask: Int
+    @frozen @usableFromInline
+    struct Slot: Sendable {
+        /// Where the name's bytes start in `storage`; the slot is empty when `length` is 0.
+        @usableFromInline var start: Int32
+        @usableFromInline var length: Int32
+        @usableFromInline var ordinal: Int32
+    }
 
-    /// `names` must be distinct; `ordinal(of:in:)` answers a name's position in this list.
+    @usableFromInline let storage: [UInt8]
+    @usableFromInline let slots: [Slot]
+    @usableFromInline let mask: Int
+
+    /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
     public init(_ names: [String]) {
         var capacity = 16
         while capacity < names.count * 4 { capacity *= 2 }
         var storage: [UInt8] = []
-        var starts = [Int32](repeating: 0, count: capacity)
-        var lengths = [Int32](repeating: -1, count: capacity)
-        var ordinals = [Int32](repeating: -1, count: capacity)
+        var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
         for (ordinal, name) in names.enumerated() {
             let bytes = Array(name.utf8)
             precondition(!bytes.isEmpty, "names are not empty")
-            var slot = bytes.withUnsafeBufferPointer { JSONParser.StringTable.hash($0) } & (capacity - 1)
-            while lengths[slot] >= 0 {
-                precondition(Array(storage[Int(starts[slot])..<Int(starts[slot] + lengths[slot])]) != bytes, "names are distinct")
+            var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
+            while slots[slot].length > 0 {
+                let taken = slots[slot]
+                precondition(Array(storage[Int(taken.start)..<Int(taken.start + taken.length)]) != bytes, "names are distinct")
                 slot = (slot + 1) & (capacity - 1)
             }
-            starts[slot] = Int32(storage.count)
-            lengths[slot] = Int32(bytes.count)
-            ordinals[slot] = Int32(ordinal)
+            slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count), ordinal: Int32(ordinal))
             storage.append(contentsOf: bytes)
         }
         self.storage = storage
-        self.slotStart = starts
-        self.slotLength = lengths
-        self.slotOrdinal = ordinals
+        self.slots = slots
         self.mask = capacity - 1
     }
 
+    @inlinable @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = bytes.count
+        var value = count &* 0x9E37_79B1
+        value = (value ^ Int(bytes[0])) &* 0x85EB_CA6B
+        value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
+        value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
+        return value ^ (value >> 15)
+    }
+
     /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
+    @inlinable
     public func ordinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
         let node = document.nodes[index.node]
         guard node.kind == .string else { return nil }
-        if node.isEscaped {
-            var decoded = document.string(index)
-            return decoded.withUTF8 { ordinal(of: $0) }
-        }
-        return document.text.withUnsafeBufferPointer { bytes in
-            ordinal(of: UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)]))
+        if node.isEscaped { return escapedOrdinal(of: index, in: document) }
+        return document.text.withUnsafeBufferPointer { text in
+            ordinal(of: UnsafeBufferPointer(start: text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
         }
     }
 
+    /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
+    @usableFromInline
+    func escapedOrdinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
+        var decoded = document.string(index)
+        return decoded.withUTF8 { ordinal(of: $0) }
+    }
+
     /// The position in the table's names of `utf8`, nil when it is none of them.
+    @inlinable
     public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         guard utf8.count > 0 else { return nil }
-        var slot = JSONParser.StringTable.hash(utf8) & mask
-        return storage.withUnsafeBufferPointer { stored in
-            while true {
-                let length = Int(slotLength[slot])
-                if length < 0 { return nil }
-                if length == utf8.count && memcmp(stored.baseAddress! + Int(slotStart[slot]), utf8.baseAddress!, length) == 0 {
-                    return Int(slotOrdinal[slot])
+        var slot = Self.hash(utf8) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            storage.withUnsafeBufferPointer { stored in
+                while true {
+                    let candidate = slots[slot]
+                    if candidate.length == 0 { return nil }
+                    if Int(candidate.length) == utf8.count
+                        && memcmp(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, utf8.count) == 0 {
+                        return Int(candidate.ordinal)
+                    }
+                    slot = (slot + 1) & mask
                 }
-                slot = (slot + 1) & mask
             }
         }
     }

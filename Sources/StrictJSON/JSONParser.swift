@@ -102,9 +102,11 @@ public enum JSONParser {
                 table[bytes.count].append(bytes)
             }
             byLength = table
+            isEmpty = names.isEmpty
         }
 
-        public var isEmpty: Bool { byLength.allSatisfy(\.isEmpty) }
+        /// Stored, not derived: every parse asks.
+        public let isEmpty: Bool
 
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {

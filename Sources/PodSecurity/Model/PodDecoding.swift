@@ -17,7 +17,7 @@ struct FieldDecoder {
 
     /// The field a key names, nil for keys no check reads.
     private func knownField(_ key: Value) -> PodField? {
-        PodField.names.ordinal(of: key, in: document).map { PodField.allCases[$0] }
+        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
     }
 
     /// A key's text, for error paths.
@@ -397,7 +397,7 @@ struct FieldDecoder {
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
 /// Each case is spelled as its JSON key.
-enum PodField: CaseIterable {
+enum PodField: Int, CaseIterable {
     case name, namespace, annotations
     case hostNetwork, hostPID, hostIPC, hostUsers, runtimeClassName, os, securityContext
     case containers, initContainers, ephemeralContainers, volumes
