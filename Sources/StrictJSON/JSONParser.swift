@@ -776,7 +776,12 @@ extension Reader {
                         nodes.removeLast()  // the key
                         try skipValue(depth: depth + 1)
                     } else {
-                        try scanValue(depth: depth + 1, into: &nodes)
+                        // Most values are strings: scanned here, without another level of recursion.
+                        if position < bytes.count && bytes[position] == quote {
+                            try scanString(into: &nodes)
+                        } else {
+                            try scanValue(depth: depth + 1, into: &nodes)
+                        }
                         count += 1
                     }
                     skipWhitespace()
@@ -800,7 +805,11 @@ extension Reader {
             } else {
                 elements: while true {
                     skipWhitespace()
-                    try scanValue(depth: depth + 1, into: &nodes)
+                    if position < bytes.count && bytes[position] == quote {
+                        try scanString(into: &nodes)
+                    } else {
+                        try scanValue(depth: depth + 1, into: &nodes)
+                    }
                     count += 1
                     skipWhitespace()
                     guard position < bytes.count else { throw error("unexpected end of input inside an array") }
