@@ -521,6 +521,14 @@ public final class AdmissionController: Sendable {
             cache[levelVersion] = result
             return result
         }
+        // The modes usually share one policy: its reasons (hundreds of bytes when denied) are written once.
+        var lastReason: (policy: LevelVersion, reason: String)?
+        func forbiddenReason(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+            if let lastReason, lastReason.policy == levelVersion { return lastReason.reason }
+            let reason = result.forbiddenReason
+            lastReason = (levelVersion, reason)
+            return reason
+        }
 
         var response = ReviewResponse.allowed
         if enforce {
@@ -529,7 +537,7 @@ public final class AdmissionController: Sendable {
             if !result.allowed {
                 response = .forbidden(
                     group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(result.forbiddenReason)")
+                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(forbiddenReason(policy.enforce, result))")
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -538,7 +546,7 @@ public final class AdmissionController: Sendable {
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
             annotations[PodSecurityAnnotations.auditViolations] =
-                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(auditResult.forbiddenReason)"
+                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(forbiddenReason(policy.audit, auditResult))"
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
@@ -546,7 +554,7 @@ public final class AdmissionController: Sendable {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
                 response.warnings.append(
-                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(warnResult.forbiddenReason)")
+                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(forbiddenReason(policy.warn, warnResult))")
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }
