@@ -48,49 +48,8 @@ enum ReviewDecoder {
             // inside volume sources and probes: only the source's presence and the probes' hosts matter
             "sources", "items", "exec", "grpc", "httpHeaders", "volumeClaimTemplate", "fieldRef", "resourceFieldRef",
         ])
-        limits.knownStrings = JSONParser.StringTable(kubernetesVocabulary)
         return limits
     }()
-
-    /// The keys (and the most common values) of AdmissionReviews and the objects in them: read from a table
-    /// instead of being built string by string. Any string works without being here; these are just cheaper.
-    static let kubernetesVocabulary: [String] = [
-        // AdmissionReview
-        "apiVersion", "kind", "request", "uid", "group", "version", "resource", "subResource", "requestKind",
-        "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "username", "object",
-        "oldObject", "dryRun", "options", "CREATE", "UPDATE", "DELETE", "CONNECT", "AdmissionReview",
-        "admission.k8s.io/v1", "admission.k8s.io/v1beta1", "v1", "apps/v1", "batch/v1", "Pod", "pods", "Namespace",
-        "namespaces", "Deployment", "deployments", "ReplicaSet", "replicasets", "StatefulSet", "statefulsets",
-        "DaemonSet", "daemonsets", "Job", "jobs", "CronJob", "cronjobs", "ephemeralcontainers", "apps", "batch",
-        // metadata
-        "metadata", "labels", "annotations", "generateName", "resourceVersion", "creationTimestamp", "generation",
-        "deletionTimestamp", "ownerReferences", "managedFields", "finalizers", "controller", "blockOwnerDeletion",
-        // pod spec
-        "spec", "template", "jobTemplate", "replicas", "containers", "initContainers", "ephemeralContainers",
-        "volumes", "image", "imagePullPolicy", "securityContext", "ports", "containerPort", "hostPort", "protocol",
-        "hostIP", "TCP", "UDP", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart",
-        "preStop", "httpGet", "tcpSocket", "exec", "grpc", "host", "path", "port", "scheme", "HTTP", "HTTPS",
-        "initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold",
-        "terminationMessagePath", "terminationMessagePolicy", "/dev/termination-log", "File", "IfNotPresent",
-        "Always", "Never", "stdin", "tty", "targetContainerName", "workingDir", "restartPolicy",
-        "terminationGracePeriodSeconds", "activeDeadlineSeconds", "dnsPolicy", "ClusterFirst", "serviceAccountName",
-        "serviceAccount", "automountServiceAccountToken", "nodeName", "hostNetwork", "hostPID", "hostIPC",
-        "hostUsers", "shareProcessNamespace", "hostname", "subdomain", "schedulerName", "default-scheduler",
-        "priority", "priorityClassName", "enableServiceLinks", "preemptionPolicy", "PreemptLowerPriority",
-        "runtimeClassName", "os", "linux", "windows", "setHostnameAsFQDN",
-        // security contexts
-        "privileged", "allowPrivilegeEscalation", "runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup",
-        "fsGroupChangePolicy", "supplementalGroups", "readOnlyRootFilesystem", "procMount", "Default", "Unmasked",
-        "capabilities", "add", "drop", "ALL", "NET_BIND_SERVICE", "seLinuxOptions", "user", "role", "type", "level",
-        "seccompProfile", "localhostProfile", "RuntimeDefault", "Localhost", "Unconfined", "appArmorProfile",
-        "windowsOptions", "hostProcess", "gmsaCredentialSpecName", "runAsUserName", "sysctls", "value",
-        // volumes
-        "configMap", "secret", "secretName", "emptyDir", "sizeLimit", "medium", "projected", "sources",
-        "serviceAccountToken", "expirationSeconds", "token", "kube-root-ca.crt", "items", "key", "ca.crt",
-        "downwardAPI", "fieldRef", "fieldPath", "metadata.namespace", "metadata.name", "defaultMode", "optional",
-        "persistentVolumeClaim", "claimName", "readOnly", "hostPath", "csi", "driver", "ephemeral", "mountPath",
-        "subPath",
-    ]
 
     /// Parses the body; returns the review's apiVersion (to answer in) and the request.
     static func decode(_ body: [UInt8]) throws(BadReview) -> (apiVersion: String, request: ReviewRequest) {

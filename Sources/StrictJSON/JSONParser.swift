@@ -232,6 +232,12 @@ private struct Reader {
 
     @inline(__always)
     mutating func skipWhitespace() {
+        // One comparison when there is none, as between the tokens of the compact JSON the apiserver sends.
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
+        skipWhitespaceRun()
+    }
+
+    mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
