@@ -43,20 +43,15 @@ public struct Pod: Sendable, Hashable {
         guard case .object = object else {
             throw PodDecodeError(path: "", message: "expected a Pod object, found \(object.kindName)")
         }
-        let document = JSONDocument(object)
-        try self.init(decoding: document, at: document.root)
+        try self.init(metadata: object["metadata"], spec: object["spec"], path: "")
     }
 
     /// Decodes a pod from its metadata and spec, e.g. a workload's pod template. `path` prefixes field paths
     /// in errors (`spec.template` for a Deployment; empty for a Pod).
     public init(metadata: JSONValue?, spec: JSONValue?, path: String) throws(PodDecodeError) {
-        // Each part is read as a document of its own: one decoder for trees and for parsed text.
-        let metadataDocument = metadata.map { JSONDocument($0) }
-        let specDocument = spec.map { JSONDocument($0) }
-        let metadataDecoder = FieldDecoder(metadataDocument ?? JSONDocument(.null), prefix: path)
-        let specDecoder = FieldDecoder(specDocument ?? JSONDocument(.null), prefix: path)
-        self.metadata = try metadataDecoder.podMetadata(metadataDocument?.root, at: metadataDecoder.child("metadata"))
-        self.spec = try specDecoder.podSpec(specDocument?.root, at: specDecoder.child("spec"))
+        let decoder = FieldDecoder(TreeSource(), prefix: path)
+        self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
+        self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
     }
 
     /// Decodes the Pod object at `object` in a parsed document, as `init(decoding:)` decodes its tree.
@@ -70,7 +65,7 @@ public struct Pod: Sendable, Hashable {
 
     /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
     public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
-        let decoder = FieldDecoder(document, prefix: path)
+        let decoder = FieldDecoder(DocumentSource(document: document), prefix: path)
         self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
         self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
     }

@@ -3,25 +3,24 @@ import StrictJSON
 /// Decodes the JSON of a pod into the model, field by field, the way the apiserver's Go decoder reads it:
 /// absent and `null` fields are unset, a repeated key's last value wins, unknown fields are ignored, and a
 /// field of the wrong JSON type is an error naming its path. The path is only built when there is an error.
-/// It reads a `JSONDocument`: keys are matched by their bytes in one table lookup (`PodField`), and only the
-/// strings the model keeps are ever built.
-struct FieldDecoder {
-    typealias Value = JSONDocument.Index
-    let document: JSONDocument
+/// It reads JSON through a `PodJSONSource`: a parsed `JSONDocument` on the admission path (keys matched by their
+/// bytes, only the strings the model keeps ever built) or a `JSONValue` tree (manifests, listed pods), each
+/// compiled for its own representation.
+struct FieldDecoder<Source: PodJSONSource> {
+    typealias Value = Source.Value
+    let source: Source
     private let prefix: String
 
-    init(_ document: JSONDocument, prefix: String) {
-        self.document = document
+    init(_ source: Source, prefix: String) {
+        self.source = source
         self.prefix = prefix
     }
 
     /// The field a key names, nil for keys no check reads.
-    private func knownField(_ key: Value) -> PodField? {
-        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
-    }
+    private func knownField(_ key: Source.Key) -> PodField? { source.field(key) }
 
     /// A key's text, for error paths.
-    private func keyText(_ key: Value) -> String { document.string(key) }
+    private func keyText(_ key: Source.Key) -> String { source.keyText(key) }
 
     /// A path below the decoder's prefix, e.g. `spec.template` + `metadata`.
     func child(_ key: String) -> FieldPath { FieldPath(rendered: prefix.isEmpty ? key : "\(prefix).\(key)") }
@@ -42,7 +41,7 @@ struct FieldDecoder {
                     continue
                 }
                 var annotations: [String: String] = [:]
-                annotations.reserveCapacity(entries.count)
+                annotations.reserveCapacity(entries.underestimatedCount)
                 for entry in entries {
                     annotations[keyText(entry.key)] = try string(entry.value, at: annotationsPath().key(keyText(entry.key))) ?? ""
                 }
@@ -103,7 +102,7 @@ struct FieldDecoder {
                 func sysctlsPath() -> FieldPath { path().key("sysctls") }
                 var sysctls: [Sysctl] = []
                 if let items = try array(value, at: sysctlsPath()) {
-                    sysctls.reserveCapacity(items.count)
+                    sysctls.reserveCapacity(items.underestimatedCount)
                     for (index, item) in items.enumerated() {
                         func itemPath() -> FieldPath { sysctlsPath().index(index) }
                         var sysctl = Sysctl()
@@ -131,7 +130,7 @@ struct FieldDecoder {
     private func containers(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Container] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [Container] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             result.append(try container(item, at: path().index(index)))
         }
@@ -213,7 +212,7 @@ struct FieldDecoder {
     private func ports(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [ContainerPort] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var port = ContainerPort()
@@ -295,7 +294,7 @@ struct FieldDecoder {
     private func volumes(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Volume] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [Volume] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var volume = Volume()
@@ -318,29 +317,29 @@ struct FieldDecoder {
 
     // MARK: scalars
 
-    private func object(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> JSONDocument.Members? {
+    private func object(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Members? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
-        case .object: return document.members(of: value)
+        case .object: return source.members(of: value)
         case let other: throw path().error("expected object, found \(other.name)")
         }
     }
 
-    private func array(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> JSONDocument.Elements? {
+    private func array(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Elements? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
-        case .array: return document.elements(of: value)
+        case .array: return source.elements(of: value)
         case let other: throw path().error("expected array, found \(other.name)")
         }
     }
 
     private func string(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
-        case .string: return document.string(value)
+        case .string: return source.string(value)
         case let other: throw path().error("expected string, found \(other.name)")
         }
     }
@@ -348,7 +347,7 @@ struct FieldDecoder {
     private func strings(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [String] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [String] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             // A null element decodes to the zero value in Go.
             result.append(try string(item, at: path().index(index)) ?? "")
@@ -358,7 +357,7 @@ struct FieldDecoder {
 
     private func bool(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Bool? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
         case .true: return true
         case .false: return false
@@ -368,10 +367,10 @@ struct FieldDecoder {
 
     private func int64(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int64? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = document.numberText(value)
+            let text = source.numberText(value)
             guard let integer = Int64(text) else { throw path().error("expected a 64-bit integer, found \(text)") }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
@@ -380,19 +379,90 @@ struct FieldDecoder {
 
     private func int32(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int32? {
         guard let value else { return nil }
-        switch document.kind(value) {
+        switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = document.numberText(value)
+            let text = source.numberText(value)
             guard let integer = Int32(text) else { throw path().error("expected a 32-bit integer, found \(text)") }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
         }
     }
 
-    private func volumeSource(_ key: Value) -> VolumeSourceKind? {
+    private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
+}
+
+/// What the field decoder reads JSON through. `kind(_:)` answers in `JSONDocument.Kind` for both sources.
+protocol PodJSONSource {
+    associatedtype Value
+    associatedtype Key
+    associatedtype Member: PodJSONMember where Member.Key == Key, Member.Value == Value
+    associatedtype Members: Sequence where Members.Element == Member
+    associatedtype Elements: Sequence where Elements.Element == Value
+
+    func kind(_ value: Value) -> JSONDocument.Kind
+    func members(of object: Value) -> Members
+    func elements(of array: Value) -> Elements
+    /// A string value's text.
+    func string(_ value: Value) -> String
+    /// A number's text as written.
+    func numberText(_ value: Value) -> String
+    /// The field a key names, nil for keys no check reads.
+    func field(_ key: Key) -> PodField?
+    func volumeSource(_ key: Key) -> VolumeSourceKind?
+    func keyText(_ key: Key) -> String
+}
+
+protocol PodJSONMember {
+    associatedtype Key
+    associatedtype Value
+    var key: Key { get }
+    var value: Value { get }
+}
+
+extension JSONDocument.Member: PodJSONMember {}
+extension JSONObject.Member: PodJSONMember {}
+
+/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps.
+struct DocumentSource: PodJSONSource {
+    let document: JSONDocument
+
+    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { document.kind(value) }
+    func members(of object: JSONDocument.Index) -> JSONDocument.Members { document.members(of: object) }
+    func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { document.elements(of: array) }
+    func string(_ value: JSONDocument.Index) -> String { document.string(value) }
+    func numberText(_ value: JSONDocument.Index) -> String { document.numberText(value) }
+    func field(_ key: JSONDocument.Index) -> PodField? {
+        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
+    }
+    func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
         VolumeSourceKind.names.ordinal(of: key, in: document).map { VolumeSourceKind.allCases[$0] }
     }
+    func keyText(_ key: JSONDocument.Index) -> String { document.string(key) }
+}
+
+/// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
+struct TreeSource: PodJSONSource {
+    func kind(_ value: JSONValue) -> JSONDocument.Kind {
+        switch value {
+        case .null: return .null
+        case .bool(let flag): return flag ? .true : .false
+        case .number: return .number
+        case .string: return .string
+        case .array: return .array
+        case .object: return .object
+        }
+    }
+    func members(of object: JSONValue) -> [JSONObject.Member] { object.objectValue?.members ?? [] }
+    func elements(of array: JSONValue) -> [JSONValue] { array.arrayValue ?? [] }
+    func string(_ value: JSONValue) -> String { value.stringValue ?? "" }
+    func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
+    func field(_ key: String) -> PodField? {
+        var key = key
+        return key.withUTF8 { PodField.names.ordinal(of: $0) }.flatMap(PodField.init(rawValue:))
+    }
+    func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
+    func keyText(_ key: String) -> String { key }
 }
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
