@@ -17,9 +17,11 @@ struct FieldDecoder<Source: PodJSONSource> {
     }
 
     /// The field a key names, nil for keys no check reads.
+    @inline(__always)
     private func knownField(_ key: Source.Key) -> PodField? { source.field(key) }
 
     /// A key's text, for error paths.
+    @inline(__always)
     private func keyText(_ key: Source.Key) -> String { source.keyText(key) }
 
     /// A path below the decoder's prefix, e.g. `spec.template` + `metadata`.
@@ -317,6 +319,7 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     // MARK: scalars
 
+    @inline(__always)
     private func object(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Members? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -326,6 +329,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    @inline(__always)
     private func array(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Elements? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -335,6 +339,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    @inline(__always)
     private func string(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -355,6 +360,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         return result
     }
 
+    @inline(__always)
     private func bool(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Bool? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -365,6 +371,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    @inline(__always)
     private func int64(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int64? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -377,6 +384,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    @inline(__always)
     private func int32(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int32? {
         guard let value else { return nil }
         switch source.kind(value) {
@@ -389,6 +397,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    @inline(__always)
     private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
 }
 
