@@ -95,10 +95,9 @@ public struct PodSpec: Sendable, Hashable {
     /// Calls `body` for every container in PSA's visiting order without building a new array.
     @inlinable
     public func forEachContainer(_ body: (Container) -> Void) {
-        // By index: each container is lent to `body` in place; a for-in loop would copy it (a retain per field).
-        for index in initContainers.indices { body(initContainers[index]) }
-        for index in containers.indices { body(containers[index]) }
-        for index in ephemeralContainers.indices { body(ephemeralContainers[index]) }
+        for container in initContainers { body(container) }
+        for container in containers { body(container) }
+        for container in ephemeralContainers { body(container) }
     }
 
     /// PSA's `spec.os.name == "windows"`.
