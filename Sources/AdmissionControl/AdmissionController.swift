@@ -7,12 +7,12 @@ public final class AdmissionController: Sendable {
     public let configuration: AdmissionConfiguration
     let namespaces: any NamespaceLookup
     let podLister: any PodLister
-    /// The policy engine; tests substitute a fake that reads the pod JSON.
+    /// The policy engine; tests may substitute a fake.
     let evaluator: PodEvaluator
     /// The time limit on checking existing pods when a namespace tightens (PSA: 1 s, or half the time left).
     let podCheckTimeout: Duration
 
-    typealias PodEvaluator = @Sendable (_ pod: Pod, _ spec: JSONValue?, _ policy: LevelVersion) -> Evaluation
+    typealias PodEvaluator = @Sendable (_ pod: Pod, _ policy: LevelVersion) -> Evaluation
 
     /// PSA's `defaultNamespaceMaxPodsToCheck`.
     public static let namespaceMaxPodsToCheck = 3000
@@ -20,7 +20,7 @@ public final class AdmissionController: Sendable {
     public static let namespacePodCheckTimeout: Duration = .seconds(1)
 
     public convenience init(configuration: AdmissionConfiguration, namespaces: any NamespaceLookup, pods: any PodLister) {
-        self.init(configuration: configuration, namespaces: namespaces, pods: pods) { pod, _, policy in
+        self.init(configuration: configuration, namespaces: namespaces, pods: pods) { pod, policy in
             PodSecurityEvaluator.evaluate(pod, at: policy)
         }
     }
@@ -105,7 +105,7 @@ public final class AdmissionController: Sendable {
 
     func validateNamespace(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
         if !request.subresource.isEmpty { return .allowed }
-        guard let object = request.object else {
+        guard let object = request.objectValue else {
             state.errorDetail = "request.object is missing"
             return .error(.badRequest("failed to decode namespace"), cause: nil)
         }
@@ -137,7 +137,7 @@ public final class AdmissionController: Sendable {
 
         case "UPDATE":
             // The double spaces in these two messages are upstream's, kept so that messages match PSA's.
-            guard let oldObject = request.oldObject else {
+            guard let oldObject = request.oldObjectValue else {
                 state.errorDetail = "request.oldObject is missing"
                 return .error(.badRequest("failed to decode  old namespace"), cause: nil)
             }
@@ -232,7 +232,7 @@ public final class AdmissionController: Sendable {
         for (index, object) in prioritized.enumerated() {
             let name = object["metadata"]?["name"]?.stringValue ?? ""
             if let pod = try? Pod(decoding: object) {
-                let result = evaluator(pod, object["spec"], enforce)
+                let result = evaluator(pod, enforce)
                 if !result.allowed {
                     let reason = result.violations.map(\.reason).joined(separator: ", ")
                     if var entry = counts[reason] {
@@ -322,7 +322,7 @@ public final class AdmissionController: Sendable {
             return .error(.badRequest("failed to decode pod"), cause: nil)
         }
         let pod: Pod
-        switch decodePod(object, request: request) {
+        switch decodePod(object, in: request.document, request: request) {
         case .success(let decoded): pod = decoded
         case .failure(.wrongKind):
             state.recordError(fatal: true)
@@ -338,7 +338,7 @@ public final class AdmissionController: Sendable {
                 state.errorDetail = "request.oldObject is missing"
                 return .error(.badRequest("failed to decode old pod"), cause: nil)
             }
-            switch decodePod(oldObject, request: request) {
+            switch decodePod(oldObject, in: request.document, request: request) {
             case .success: break
             case .failure(.wrongKind):
                 state.recordError(fatal: true)
@@ -348,10 +348,11 @@ public final class AdmissionController: Sendable {
                 state.errorDetail = message
                 return .error(.badRequest("failed to decode old object"), cause: message)
             }
-            if !isSignificantPodUpdate(object, oldObject) { return .allowed }
+            if !isSignificantPodUpdate(request.document.value(at: object), request.document.value(at: oldObject)) {
+                return .allowed
+            }
         }
-        return evaluatePod(pod, spec: object["spec"],
-                           policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: true)
+        return evaluatePod(pod, policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: true)
     }
 
     enum PodDecodeFailure: Error {
@@ -360,22 +361,23 @@ public final class AdmissionController: Sendable {
     }
 
     /// Decodes a Pod object as Go's decoder would into the request's kind: another kind is "not a pod".
-    private func decodePod(_ object: JSONValue, request: ReviewRequest) -> Result<Pod, PodDecodeFailure> {
-        guard let podObject = object.objectValue else {
-            return .failure(.undecodable("expected a Pod object, got \(object.kindName)"))
+    private func decodePod(_ object: JSONDocument.Index, in document: JSONDocument, request: ReviewRequest) -> Result<Pod, PodDecodeFailure> {
+        guard document.kind(object) == .object else {
+            return .failure(.undecodable("expected a Pod object, got \(document.kind(object).name)"))
         }
         let kind: String
-        if let value = podObject["kind"], !value.isNull {
-            guard let text = value.stringValue else {
-                return .failure(.undecodable("kind: expected a string, got \(value.kindName)"))
+        if let value = document.member("kind", of: object), document.kind(value) != .null {
+            guard document.kind(value) == .string else {
+                return .failure(.undecodable("kind: expected a string, got \(document.kind(value).name)"))
             }
+            let text = document.string(value)
             kind = text.isEmpty ? request.kind : text
         } else {
             kind = request.kind
         }
         guard kind == "Pod" else { return .failure(.wrongKind) }
         do {
-            return .success(try Pod(decoding: object))
+            return .success(try Pod(decoding: document, at: object))
         } catch {
             return .failure(.undecodable(error.description))
         }
@@ -423,7 +425,7 @@ public final class AdmissionController: Sendable {
         }
         let template: WorkloadTemplate
         do {
-            template = try extractPodTemplate(object, request: request)
+            template = try extractPodTemplate(object, in: request.document, request: request)
         } catch let failure {
             state.recordError(fatal: true)
             return ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.error: failure.annotation])
@@ -431,21 +433,20 @@ public final class AdmissionController: Sendable {
         guard case .template(let metadata, let spec, let path) = template else { return .allowed }
         let pod: Pod
         do {
-            pod = try Pod(metadata: metadata, spec: spec, path: path)
+            pod = try Pod(document: request.document, metadata: metadata, spec: spec, path: path)
         } catch {
             state.recordError(fatal: true)
             return ReviewResponse(allowed: true, auditAnnotations: [
                 PodSecurityAnnotations.error: "failed to decode object: \(error.description)",
             ])
         }
-        return evaluatePod(pod, spec: spec,
-                           policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: false)
+        return evaluatePod(pod, policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: false)
     }
 
     enum WorkloadTemplate {
         /// The object has no pod template (a ReplicationController without one): nothing to evaluate.
         case none
-        case template(metadata: JSONValue?, spec: JSONValue?, path: String)
+        case template(metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String)
     }
 
     enum ExtractFailure: Error {
@@ -461,47 +462,53 @@ public final class AdmissionController: Sendable {
     }
 
     /// PSA's `DefaultPodSpecExtractor.ExtractPodSpec`, over JSON: where each kind keeps its pod template.
-    func extractPodTemplate(_ object: JSONValue, request: ReviewRequest) throws(ExtractFailure) -> WorkloadTemplate {
-        guard let root = object.objectValue else {
-            throw .decode("expected an object, got \(object.kindName)")
+    func extractPodTemplate(_ object: JSONDocument.Index, in document: JSONDocument, request: ReviewRequest) throws(ExtractFailure) -> WorkloadTemplate {
+        guard document.kind(object) == .object else {
+            throw .decode("expected an object, got \(document.kind(object).name)")
+        }
+        /// The member `key` of `value`, nil when either is absent or null.
+        func nonNull(_ key: String, of value: JSONDocument.Index) -> JSONDocument.Index? {
+            guard let child = document.member(key, of: value), document.kind(child) != .null else { return nil }
+            return child
         }
         var kind = request.kind
         var group = request.kindGroup
         var version = request.kindVersion
-        if let value = root["kind"], !value.isNull {
-            guard let text = value.stringValue else { throw .decode("kind: expected a string, got \(value.kindName)") }
+        if let value = nonNull("kind", of: object) {
+            guard document.kind(value) == .string else { throw .decode("kind: expected a string, got \(document.kind(value).name)") }
+            let text = document.string(value)
             if !text.isEmpty { kind = text }
         }
-        if let value = root["apiVersion"], !value.isNull {
-            guard let text = value.stringValue else { throw .decode("apiVersion: expected a string, got \(value.kindName)") }
+        if let value = nonNull("apiVersion", of: object) {
+            guard document.kind(value) == .string else { throw .decode("apiVersion: expected a string, got \(document.kind(value).name)") }
+            let text = document.string(value)
             if !text.isEmpty { (group, version) = splitAPIVersion(text) }
         }
 
-        func member(_ value: JSONValue?, _ key: String, _ path: String) throws(ExtractFailure) -> JSONValue? {
-            guard let value, !value.isNull else { return nil }
-            guard let object = value.objectValue else { throw .decode("\(path): expected an object, got \(value.kindName)") }
-            guard let child = object[key], !child.isNull else { return nil }
-            return child
+        func member(_ value: JSONDocument.Index?, _ key: String, _ path: String) throws(ExtractFailure) -> JSONDocument.Index? {
+            guard let value, document.kind(value) != .null else { return nil }
+            guard document.kind(value) == .object else { throw .decode("\(path): expected an object, got \(document.kind(value).name)") }
+            return nonNull(key, of: value)
         }
-        func template(_ value: JSONValue?, _ path: String) throws(ExtractFailure) -> WorkloadTemplate {
-            guard let value, !value.isNull else { return .template(metadata: nil, spec: nil, path: path) }
-            guard value.objectValue != nil else { throw .decode("\(path): expected an object, got \(value.kindName)") }
-            return .template(metadata: value["metadata"], spec: value["spec"], path: path)
+        func template(_ value: JSONDocument.Index?, _ path: String) throws(ExtractFailure) -> WorkloadTemplate {
+            guard let value, document.kind(value) != .null else { return .template(metadata: nil, spec: nil, path: path) }
+            guard document.kind(value) == .object else { throw .decode("\(path): expected an object, got \(document.kind(value).name)") }
+            return .template(metadata: document.member("metadata", of: value), spec: document.member("spec", of: value), path: path)
         }
 
         switch kind {
         case "Pod":
-            return .template(metadata: root["metadata"], spec: root["spec"], path: "")
+            return .template(metadata: document.member("metadata", of: object), spec: document.member("spec", of: object), path: "")
         case "PodTemplate":
-            return try template(root["template"], "template")
+            return try template(document.member("template", of: object), "template")
         case "ReplicationController":
             // A pointer in Go: no template, nothing to evaluate.
-            guard let value = try member(root["spec"], "template", "spec") else { return .none }
+            guard let value = try member(document.member("spec", of: object), "template", "spec") else { return .none }
             return try template(value, "spec.template")
         case "ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job":
-            return try template(try member(root["spec"], "template", "spec"), "spec.template")
+            return try template(try member(document.member("spec", of: object), "template", "spec"), "spec.template")
         case "CronJob":
-            let jobTemplate = try member(root["spec"], "jobTemplate", "spec")
+            let jobTemplate = try member(document.member("spec", of: object), "jobTemplate", "spec")
             let jobSpec = try member(jobTemplate, "spec", "spec.jobTemplate")
             return try template(try member(jobSpec, "template", "spec.jobTemplate.spec"), "spec.jobTemplate.spec.template")
         default:
@@ -512,7 +519,7 @@ public final class AdmissionController: Sendable {
     // MARK: - Evaluation
 
     /// PSA's `EvaluatePod`: enforce (pods only), audit and warn, each policy evaluated once per request.
-    func evaluatePod(_ pod: Pod, spec: JSONValue?, policy: NamespacePolicy, policyErrors: [FieldError],
+    func evaluatePod(_ pod: Pod, policy: NamespacePolicy, policyErrors: [FieldError],
                      request: ReviewRequest, state: inout RequestState, enforce: Bool) -> ReviewResponse {
         if isExemptRuntimeClass(pod.spec.runtimeClassName) {
             state.recordExemption()
@@ -526,9 +533,17 @@ public final class AdmissionController: Sendable {
         var cache: [LevelVersion: Evaluation] = [:]
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
             if let cached = cache[levelVersion] { return cached }
-            let result = evaluator(pod, spec, levelVersion)
+            let result = evaluator(pod, levelVersion)
             cache[levelVersion] = result
             return result
+        }
+        // The modes usually share one policy: its reasons (hundreds of bytes when denied) are written once.
+        var lastReason: (policy: LevelVersion, reason: String)?
+        func forbiddenReason(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+            if let lastReason, lastReason.policy == levelVersion { return lastReason.reason }
+            let reason = result.forbiddenReason
+            lastReason = (levelVersion, reason)
+            return reason
         }
 
         var response = ReviewResponse.allowed
@@ -538,7 +553,7 @@ public final class AdmissionController: Sendable {
             if !result.allowed {
                 response = .forbidden(
                     group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(result.forbiddenReason)")
+                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(forbiddenReason(policy.enforce, result))")
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -547,7 +562,7 @@ public final class AdmissionController: Sendable {
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
             annotations[PodSecurityAnnotations.auditViolations] =
-                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(auditResult.forbiddenReason)"
+                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(forbiddenReason(policy.audit, auditResult))"
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
@@ -555,7 +570,7 @@ public final class AdmissionController: Sendable {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
                 response.warnings.append(
-                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(warnResult.forbiddenReason)")
+                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(forbiddenReason(policy.warn, warnResult))")
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }

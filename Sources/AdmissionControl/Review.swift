@@ -15,9 +15,15 @@ struct ReviewRequest {
     var namespace = ""
     var operation = ""
     var userName = ""
+    /// The parsed review; `object` and `oldObject` are positions in it.
+    var document: JSONDocument
     /// nil when absent or null (Go's empty RawExtension).
-    var object: JSONValue?
-    var oldObject: JSONValue?
+    var object: JSONDocument.Index?
+    var oldObject: JSONDocument.Index?
+
+    /// `object` as a tree, for the paths that read it as one (namespaces, pod updates).
+    var objectValue: JSONValue? { object.map { document.value(at: $0) } }
+    var oldObjectValue: JSONValue? { oldObject.map { document.value(at: $0) } }
 }
 
 /// Why a body is not a usable review: the message of the 400 answer.
@@ -42,63 +48,39 @@ enum ReviewDecoder {
             // inside volume sources and probes: only the source's presence and the probes' hosts matter
             "sources", "items", "exec", "grpc", "httpHeaders", "volumeClaimTemplate", "fieldRef", "resourceFieldRef",
         ])
-        limits.knownStrings = JSONParser.StringTable(kubernetesVocabulary)
         return limits
     }()
 
-    /// The keys (and the most common values) of AdmissionReviews and the objects in them: read from a table
-    /// instead of being built string by string. Any string works without being here; these are just cheaper.
-    static let kubernetesVocabulary: [String] = [
-        // AdmissionReview
-        "apiVersion", "kind", "request", "uid", "group", "version", "resource", "subResource", "requestKind",
-        "requestResource", "requestSubResource", "name", "namespace", "operation", "userInfo", "username", "object",
-        "oldObject", "dryRun", "options", "CREATE", "UPDATE", "DELETE", "CONNECT", "AdmissionReview",
-        "admission.k8s.io/v1", "admission.k8s.io/v1beta1", "v1", "apps/v1", "batch/v1", "Pod", "pods", "Namespace",
-        "namespaces", "Deployment", "deployments", "ReplicaSet", "replicasets", "StatefulSet", "statefulsets",
-        "DaemonSet", "daemonsets", "Job", "jobs", "CronJob", "cronjobs", "ephemeralcontainers", "apps", "batch",
-        // metadata
-        "metadata", "labels", "annotations", "generateName", "resourceVersion", "creationTimestamp", "generation",
-        "deletionTimestamp", "ownerReferences", "managedFields", "finalizers", "controller", "blockOwnerDeletion",
-        // pod spec
-        "spec", "template", "jobTemplate", "replicas", "containers", "initContainers", "ephemeralContainers",
-        "volumes", "image", "imagePullPolicy", "securityContext", "ports", "containerPort", "hostPort", "protocol",
-        "hostIP", "TCP", "UDP", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart",
-        "preStop", "httpGet", "tcpSocket", "exec", "grpc", "host", "path", "port", "scheme", "HTTP", "HTTPS",
-        "initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold",
-        "terminationMessagePath", "terminationMessagePolicy", "/dev/termination-log", "File", "IfNotPresent",
-        "Always", "Never", "stdin", "tty", "targetContainerName", "workingDir", "restartPolicy",
-        "terminationGracePeriodSeconds", "activeDeadlineSeconds", "dnsPolicy", "ClusterFirst", "serviceAccountName",
-        "serviceAccount", "automountServiceAccountToken", "nodeName", "hostNetwork", "hostPID", "hostIPC",
-        "hostUsers", "shareProcessNamespace", "hostname", "subdomain", "schedulerName", "default-scheduler",
-        "priority", "priorityClassName", "enableServiceLinks", "preemptionPolicy", "PreemptLowerPriority",
-        "runtimeClassName", "os", "linux", "windows", "setHostnameAsFQDN",
-        // security contexts
-        "privileged", "allowPrivilegeEscalation", "runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup",
-        "fsGroupChangePolicy", "supplementalGroups", "readOnlyRootFilesystem", "procMount", "Default", "Unmasked",
-        "capabilities", "add", "drop", "ALL", "NET_BIND_SERVICE", "seLinuxOptions", "user", "role", "type", "level",
-        "seccompProfile", "localhostProfile", "RuntimeDefault", "Localhost", "Unconfined", "appArmorProfile",
-        "windowsOptions", "hostProcess", "gmsaCredentialSpecName", "runAsUserName", "sysctls", "value",
-        // volumes
-        "configMap", "secret", "secretName", "emptyDir", "sizeLimit", "medium", "projected", "sources",
-        "serviceAccountToken", "expirationSeconds", "token", "kube-root-ca.crt", "items", "key", "ca.crt",
-        "downwardAPI", "fieldRef", "fieldPath", "metadata.namespace", "metadata.name", "defaultMode", "optional",
-        "persistentVolumeClaim", "claimName", "readOnly", "hostPath", "csi", "driver", "ephemeral", "mountPath",
-        "subPath",
-    ]
-
     /// Parses the body; returns the review's apiVersion (to answer in) and the request.
     static func decode(_ body: [UInt8]) throws(BadReview) -> (apiVersion: String, request: ReviewRequest) {
-        let document: JSONValue
+        let document: JSONDocument
         do {
-            document = try JSONParser.parse(body, limits: parseLimits)
+            document = try JSONDocument(parsing: body, limits: parseLimits)
         } catch {
             throw BadReview(message: "unable to decode the request: \(error.description)")
         }
-        guard let review = document.objectValue else {
-            throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kindName)")
+        let review = document.root
+        guard document.kind(review) == .object else {
+            throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kind(review).name)")
         }
-        let apiVersion = try string(review["apiVersion"], "apiVersion") ?? ""
-        let kind = try string(review["kind"], "kind") ?? ""
+        func member(_ object: JSONDocument.Index, _ key: String) -> JSONDocument.Index? { document.member(key, of: object) }
+        func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
+            guard let value, document.kind(value) != .null else { return nil }
+            guard document.kind(value) == .string else {
+                throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(document.kind(value).name)")
+            }
+            return document.string(value)
+        }
+        func object(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> JSONDocument.Index? {
+            guard let value, document.kind(value) != .null else { return nil }
+            guard document.kind(value) == .object else {
+                throw BadReview(message: "unable to decode the request: \(path): expected an object, got \(document.kind(value).name)")
+            }
+            return value
+        }
+
+        let apiVersion = try string(member(review, "apiVersion"), "apiVersion") ?? ""
+        let kind = try string(member(review, "kind"), "kind") ?? ""
         // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
         let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
         let effectiveKind = kind.isEmpty ? "AdmissionReview" : kind
@@ -106,53 +88,37 @@ enum ReviewDecoder {
             let (group, version) = splitAPIVersion(effectiveVersion)
             throw BadReview(message: "unexpected AdmissionReview kind: \(group)/\(version), Kind=\(effectiveKind)")
         }
-        guard let requestValue = review["request"], !requestValue.isNull else {
+        guard let request = member(review, "request"), document.kind(request) != .null else {
             throw BadReview(message: "the AdmissionReview has no request")
         }
-        guard let request = requestValue.objectValue else {
-            throw BadReview(message: "unable to decode the request: request: expected an object, got \(requestValue.kindName)")
+        guard document.kind(request) == .object else {
+            throw BadReview(message: "unable to decode the request: request: expected an object, got \(document.kind(request).name)")
         }
-        var result = ReviewRequest()
-        result.uid = try string(request["uid"], "request.uid") ?? ""
+        var result = ReviewRequest(document: document)
+        result.uid = try string(member(request, "uid"), "request.uid") ?? ""
         if result.uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
-        if let kindObject = try object(request["kind"], "request.kind") {
-            result.kindGroup = try string(kindObject["group"], "request.kind.group") ?? ""
-            result.kindVersion = try string(kindObject["version"], "request.kind.version") ?? ""
-            result.kind = try string(kindObject["kind"], "request.kind.kind") ?? ""
+        if let kindObject = try object(member(request, "kind"), "request.kind") {
+            result.kindGroup = try string(member(kindObject, "group"), "request.kind.group") ?? ""
+            result.kindVersion = try string(member(kindObject, "version"), "request.kind.version") ?? ""
+            result.kind = try string(member(kindObject, "kind"), "request.kind.kind") ?? ""
         }
-        if let resourceObject = try object(request["resource"], "request.resource") {
-            result.resourceGroup = try string(resourceObject["group"], "request.resource.group") ?? ""
-            result.resourceVersion = try string(resourceObject["version"], "request.resource.version") ?? ""
-            result.resource = try string(resourceObject["resource"], "request.resource.resource") ?? ""
+        if let resourceObject = try object(member(request, "resource"), "request.resource") {
+            result.resourceGroup = try string(member(resourceObject, "group"), "request.resource.group") ?? ""
+            result.resourceVersion = try string(member(resourceObject, "version"), "request.resource.version") ?? ""
+            result.resource = try string(member(resourceObject, "resource"), "request.resource.resource") ?? ""
         }
-        let subResource = try string(request["subResource"], "request.subResource")
-        let requestSubResource = try string(request["requestSubResource"], "request.requestSubResource")
+        let subResource = try string(member(request, "subResource"), "request.subResource")
+        let requestSubResource = try string(member(request, "requestSubResource"), "request.requestSubResource")
         result.subresource = requestSubResource ?? subResource ?? ""
-        result.name = try string(request["name"], "request.name") ?? ""
-        result.namespace = try string(request["namespace"], "request.namespace") ?? ""
-        result.operation = try string(request["operation"], "request.operation") ?? ""
-        if let userInfo = try object(request["userInfo"], "request.userInfo") {
-            result.userName = try string(userInfo["username"], "request.userInfo.username") ?? ""
+        result.name = try string(member(request, "name"), "request.name") ?? ""
+        result.namespace = try string(member(request, "namespace"), "request.namespace") ?? ""
+        result.operation = try string(member(request, "operation"), "request.operation") ?? ""
+        if let userInfo = try object(member(request, "userInfo"), "request.userInfo") {
+            result.userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
         }
-        if let value = request["object"], !value.isNull { result.object = value }
-        if let value = request["oldObject"], !value.isNull { result.oldObject = value }
+        if let value = member(request, "object"), document.kind(value) != .null { result.object = value }
+        if let value = member(request, "oldObject"), document.kind(value) != .null { result.oldObject = value }
         return (apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion, result)
-    }
-
-    private static func string(_ value: JSONValue?, _ path: String) throws(BadReview) -> String? {
-        guard let value, !value.isNull else { return nil }
-        guard let text = value.stringValue else {
-            throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(value.kindName)")
-        }
-        return text
-    }
-
-    private static func object(_ value: JSONValue?, _ path: String) throws(BadReview) -> JSONObject? {
-        guard let value, !value.isNull else { return nil }
-        guard let object = value.objectValue else {
-            throw BadReview(message: "unable to decode the request: \(path): expected an object, got \(value.kindName)")
-        }
-        return object
     }
 }
 
@@ -248,22 +214,39 @@ struct ReviewResponse {
     }
 
     /// The `AdmissionReview` answer, fields in Go's order (uid, allowed, status, auditAnnotations, warnings);
-    /// annotation keys sorted as Go encodes maps.
+    /// annotation keys sorted as Go encodes maps. Written straight to bytes: the same bytes as building the
+    /// review as a `JSONValue` and serializing it, without the tree.
     func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
-        var response = JSONObject(["uid": .string(uid), "allowed": .bool(allowed)])
-        if let status { response.members.append(.init(key: "status", value: status)) }
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        output.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONWriter.appendQuoted(apiVersion, to: &output)
+        output.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
+        JSONWriter.appendQuoted(uid, to: &output)
+        output.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
+        if let status {
+            output.append(contentsOf: #","status":"#.utf8)
+            JSONWriter.append(status, to: &output)
+        }
         if !auditAnnotations.isEmpty {
-            let sorted = auditAnnotations.keys.sorted().map { JSONObject.Member(key: $0, value: .string(auditAnnotations[$0]!)) }
-            response.members.append(.init(key: "auditAnnotations", value: .object(JSONObject(sorted))))
+            output.append(contentsOf: #","auditAnnotations":{"#.utf8)
+            for (index, key) in auditAnnotations.keys.sorted().enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                JSONWriter.appendQuoted(auditAnnotations[key]!, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
         }
         if !warnings.isEmpty {
-            response.members.append(.init(key: "warnings", value: .array(warnings.map { .string($0) })))
+            output.append(contentsOf: #","warnings":["#.utf8)
+            for (index, warning) in warnings.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(warning, to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
         }
-        let review = JSONObject([
-            "apiVersion": .string(apiVersion),
-            "kind": .string("AdmissionReview"),
-            "response": .object(response),
-        ])
-        return JSONValue.object(review).serialized()
+        output.append(contentsOf: "}}".utf8)
+        return output
     }
 }

@@ -102,9 +102,11 @@ public enum JSONParser {
                 table[bytes.count].append(bytes)
             }
             byLength = table
+            isEmpty = names.isEmpty
         }
 
-        public var isEmpty: Bool { byLength.allSatisfy(\.isEmpty) }
+        /// Stored, not derived: every parse asks.
+        public let isEmpty: Bool
 
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -230,6 +232,12 @@ private struct Reader {
 
     @inline(__always)
     mutating func skipWhitespace() {
+        // One comparison when there is none, as between the tokens of the compact JSON the apiserver sends.
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
+        skipWhitespaceRun()
+    }
+
+    mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -407,7 +415,14 @@ private struct Reader {
             if let base = bytes.baseAddress {
                 while bytes.count - position >= 8 {
                     let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                    if Self.needsAttention(word) { break }
+                    let attention = Self.attentionMask(word)
+                    if attention != 0 {
+                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                        let skip = attention.trailingZeroBitCount >> 3
+                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                        position += skip
+                        break
+                    }
                     seen |= word
                     position += 8
                 }
@@ -625,10 +640,6 @@ private struct Reader {
         return hasQuote | hasBackslash | hasControl
     }
 
-    /// Whether any byte of `word` is a quote, a backslash or below 0x20 (exact, with no false positives).
-    @inline(__always)
-    static func needsAttention(_ word: UInt64) -> Bool { attentionMask(word) != 0 }
-
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard bytes.count - position >= 4 else { throw error("invalid \\u escape: expected 4 hex digits") }
         var value: UInt32 = 0
@@ -661,5 +672,234 @@ private struct Reader {
 
     func appendUTF8(_ scalar: Unicode.Scalar, to buffer: inout [UInt8]) {
         UTF8.encode(scalar) { buffer.append($0) }
+    }
+}
+
+// MARK: - Flat documents
+
+extension JSONDocument {
+    /// Parses exactly one JSON value into a flat document: the same grammar, limits, dropped members and
+    /// errors as `JSONParser.parse(_:limits:)`, without building a tree (`limits.knownStrings` is not used:
+    /// no string is built while parsing).
+    public init(parsing bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
+        let result: Result<[JSONDocument.Node], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(buffer, limits: limits)
+            do throws(JSONParseError) {
+                // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
+                guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
+                var nodes = NodeBuffer(capacity: buffer.count / 8 + 8)
+                reader.skipWhitespace()
+                try reader.scanValue(depth: 0, into: &nodes)
+                reader.skipWhitespace()
+                if reader.position != buffer.count {
+                    throw reader.error("unexpected data after the JSON value")
+                }
+                return .success(nodes.array())
+            } catch {
+                return .failure(error)
+            }
+        }
+        self.init(text: bytes, nodes: try result.get())
+    }
+}
+
+/// The nodes of a document being parsed: a growable buffer written without the uniqueness and bounds checks
+/// an array makes on every append and update (a review has hundreds of nodes).
+private struct NodeBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<JSONDocument.Node>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ node: JSONDocument.Node) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: node)
+        count += 1
+    }
+
+    /// Takes back the last node appended (a dropped member's key).
+    mutating func removeLast() { count -= 1 }
+
+    /// Records an object's member count or an array's element count.
+    mutating func setCount(_ members: Int, of index: Int) {
+        base[index].count = UInt32(truncatingIfNeeded: members)
+    }
+
+    /// Records that the value at `index` ends here: the next node appended follows it.
+    mutating func endValue(at index: Int) {
+        base[index].next = UInt32(truncatingIfNeeded: count)
+    }
+
+    private mutating func grow() {
+        let larger = UnsafeMutablePointer<JSONDocument.Node>.allocate(capacity: capacity * 2)
+        larger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity *= 2
+    }
+
+    func array() -> [JSONDocument.Node] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
+
+extension Reader {
+    /// Checks one value against the same grammar as `parseValue` and appends its nodes.
+    mutating func scanValue(depth: Int, into nodes: inout NodeBuffer) throws(JSONParseError) {
+        guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+        let index = nodes.count
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            nodes.append(JSONDocument.Node(kind: .object))
+            position += 1
+            skipWhitespace()
+            var count = 0
+            if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+                position += 1
+            } else {
+                members: while true {
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == quote else {
+                        throw error("unexpected \(describeByte(at: position)), expected a string key")
+                    }
+                    let keyStart = position + 1
+                    try scanString(into: &nodes)
+                    let keyEnd = position - 1
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                    }
+                    position += 1
+                    skipWhitespace()
+                    if dropsAny, position < bytes.count, bytes[position] == UInt8(ascii: "{") || bytes[position] == UInt8(ascii: "["),
+                       dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
+                        nodes.removeLast()  // the key
+                        try skipValue(depth: depth + 1)
+                    } else {
+                        // Most values are strings: scanned here, without another level of recursion.
+                        if position < bytes.count && bytes[position] == quote {
+                            try scanString(into: &nodes)
+                        } else {
+                            try scanValue(depth: depth + 1, into: &nodes)
+                        }
+                        count += 1
+                    }
+                    skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+                    switch bytes[position] {
+                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: "}"): position += 1; break members
+                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
+                    }
+                }
+            }
+            nodes.setCount(count, of: index)
+        case UInt8(ascii: "["):
+            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            nodes.append(JSONDocument.Node(kind: .array))
+            position += 1
+            skipWhitespace()
+            var count = 0
+            if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+                position += 1
+            } else {
+                elements: while true {
+                    skipWhitespace()
+                    if position < bytes.count && bytes[position] == quote {
+                        try scanString(into: &nodes)
+                    } else {
+                        try scanValue(depth: depth + 1, into: &nodes)
+                    }
+                    count += 1
+                    skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of input inside an array") }
+                    switch bytes[position] {
+                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: "]"): position += 1; break elements
+                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
+                    }
+                }
+            }
+            nodes.setCount(count, of: index)
+        case quote:
+            try scanString(into: &nodes)
+            return
+        case UInt8(ascii: "t"): try expectLiteral("true"); nodes.append(JSONDocument.Node(kind: .true))
+        case UInt8(ascii: "f"): try expectLiteral("false"); nodes.append(JSONDocument.Node(kind: .false))
+        case UInt8(ascii: "n"): try expectLiteral("null"); nodes.append(JSONDocument.Node(kind: .null))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = position
+            try scanNumber()
+            nodes.append(JSONDocument.Node(kind: .number, start: start, end: position))
+        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        }
+        nodes.endValue(at: index)
+    }
+
+    /// Validates a string exactly as `parseString` does (same checks, same order, same errors: escapes and
+    /// control characters where they occur, UTF-8 for the whole string at its end) and appends its node.
+    mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
+        let start = position
+        position += 1  // opening quote
+        let contentStart = position
+        var seen: UInt64 = 0  // every byte outside escapes OR-ed together: bit 7 set means non-ASCII
+        var isEscaped = false
+        while true {
+            if let base = bytes.baseAddress {
+                while bytes.count - position >= 8 {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                    let attention = Self.attentionMask(word)
+                    if attention != 0 {
+                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                        let skip = attention.trailingZeroBitCount >> 3
+                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                        position += skip
+                        break
+                    }
+                    seen |= word
+                    position += 8
+                }
+            }
+            guard position < bytes.count else { throw error("unterminated string", at: start) }
+            let byte = bytes[position]
+            if byte == quote {
+                // Escapes are ASCII and decode to whole scalars, so the raw text is well-formed UTF-8 exactly
+                // when the decoded string is.
+                if seen & 0x8080_8080_8080_8080 != 0
+                    && !isValidUTF8(UnsafeBufferPointer(rebasing: bytes[contentStart..<position])) {
+                    throw error("invalid UTF-8 in string", at: contentStart)
+                }
+                nodes.append(JSONDocument.Node(
+                    kind: .string, isEscaped: isEscaped, start: contentStart, end: position, next: nodes.count + 1))
+                position += 1
+                return
+            }
+            if byte == backslash {
+                isEscaped = true
+                position += 1
+                guard position < bytes.count else { throw error("unterminated string", at: start) }
+                let escaped = bytes[position]
+                position += 1
+                switch escaped {
+                case quote, backslash, UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                     UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    _ = try parseHex4()
+                default:
+                    throw error("invalid escape '\\\(Character(Unicode.Scalar(escaped)))' in string", at: position - 2)
+                }
+                continue
+            }
+            if byte < 0x20 { throw error("control character in string (must be escaped)") }
+            seen |= UInt64(byte)
+            position += 1
+        }
     }
 }

@@ -5,13 +5,24 @@ public enum JSONWriter {
     /// Appends `string` as a quoted, escaped JSON string. Runs of bytes that need no escape are copied whole.
     public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
         var string = string
+        let escapeAction = Self.escapeAction  // read once: the global is checked for initialization at every read
         string.withUTF8 { bytes in
             output.reserveCapacity(output.count + bytes.count + 2)
             output.append(UInt8(ascii: "\""))
             var runStart = 0
             var index = 0
             let count = bytes.count
+            var bytewiseUntil = 0  // the end of the last word seen to hold a byte that may need an escape
             while index < count {
+                // Eight bytes at a time while none of them can need an escape: most of a message is plain text.
+                if index >= bytewiseUntil && count - index >= 8 {
+                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    if !mayNeedEscape(word) {
+                        index += 8
+                        continue
+                    }
+                    bytewiseUntil = index + 8
+                }
                 let byte = bytes[index]
                 let action = escapeAction[Int(byte)]
                 if action == 0 {
@@ -29,7 +40,7 @@ public enum JSONWriter {
                 switch action {
                 case 1:
                     output.append(0x5C)
-                    output.append(shortEscape[Int(byte)])
+                    output.append(shortEscape(byte))
                     index += 1
                 case 2:
                     appendUnicodeEscape(UInt16(byte), to: &output)
@@ -45,6 +56,21 @@ public enum JSONWriter {
         }
     }
 
+    /// Whether any byte of `word` is one `escapeAction` does not copy: `"`, `\`, a control character, `<`, `>`,
+    /// `&` or 0xE2 (U+2028/9 start with it). Exact: the zero-byte test has no false negatives, and no false
+    /// positives in a word without a match.
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func has(_ byte: UInt8) -> UInt64 {
+            let matches = word ^ (ones &* UInt64(byte))
+            return (matches &- ones) & ~matches
+        }
+        let control = (word &- ones &* 0x20) & ~word
+        return (has(0x22) | has(0x5C) | has(0x3C) | has(0x3E) | has(0x26) | has(0xE2) | control) & highs != 0
+    }
+
     /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
     private static let escapeAction: [UInt8] = (0..<256).map { byte -> UInt8 in
         switch byte {
@@ -55,8 +81,9 @@ public enum JSONWriter {
         }
     }
 
-    /// The letter after the backslash for the two-character escapes.
-    private static let shortEscape: [UInt8] = (0..<256).map { byte -> UInt8 in
+    /// The letter after the backslash for the two-character escapes. (Functions rather than tables here and
+    /// below: a global table is checked for lazy initialization at every read.)
+    private static func shortEscape(_ byte: UInt8) -> UInt8 {
         switch byte {
         case 0x22: return 0x22
         case 0x5C: return 0x5C
@@ -69,15 +96,17 @@ public enum JSONWriter {
         }
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static func hexDigit(_ value: UInt16) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + UInt8(value) : UInt8(ascii: "a") + UInt8(value - 10)
+    }
 
     private static func appendUnicodeEscape(_ value: UInt16, to output: inout [UInt8]) {
         output.append(0x5C)
         output.append(UInt8(ascii: "u"))
-        output.append(hexDigits[Int((value >> 12) & 0xF)])
-        output.append(hexDigits[Int((value >> 8) & 0xF)])
-        output.append(hexDigits[Int((value >> 4) & 0xF)])
-        output.append(hexDigits[Int(value & 0xF)])
+        output.append(hexDigit((value >> 12) & 0xF))
+        output.append(hexDigit((value >> 8) & 0xF))
+        output.append(hexDigit((value >> 4) & 0xF))
+        output.append(hexDigit(value & 0xF))
     }
 
     /// Appends the compact serialization of `value`.

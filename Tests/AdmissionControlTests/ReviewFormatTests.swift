@@ -76,6 +76,38 @@ final class ReviewFormatTests: XCTestCase {
         XCTAssertTrue(uid < allowed && allowed < status && status < annotations, text)
     }
 
+    /// The response is written straight to bytes; it must be exactly the review built as a tree and serialized.
+    func testResponseBytesEqualTheSerializedTree() {
+        func tree(_ response: ReviewResponse, apiVersion: String, uid: String) -> [UInt8] {
+            var object = JSONObject(["uid": .string(uid), "allowed": .bool(response.allowed)])
+            if let status = response.status { object.members.append(.init(key: "status", value: status)) }
+            if !response.auditAnnotations.isEmpty {
+                let sorted = response.auditAnnotations.keys.sorted().map { JSONObject.Member(key: $0, value: .string(response.auditAnnotations[$0]!)) }
+                object.members.append(.init(key: "auditAnnotations", value: .object(JSONObject(sorted))))
+            }
+            if !response.warnings.isEmpty {
+                object.members.append(.init(key: "warnings", value: .array(response.warnings.map { .string($0) })))
+            }
+            return JSONValue.object(JSONObject([
+                "apiVersion": .string(apiVersion), "kind": .string("AdmissionReview"), "response": .object(object),
+            ])).serialized()
+        }
+        var warned = ReviewResponse.allowed
+        warned.warnings = ["would violate \"x\" <a&b>", "second\u{2028}line\n"]
+        warned.auditAnnotations = ["z": "1", "audit-violations": "é\"", "a": ""]
+        let responses: [ReviewResponse] = [
+            .allowed, .exempt("namespace"), warned,
+            .forbidden(group: "", resource: "pods", name: "we<b>", error: "violates PodSecurity \"restricted:latest\": x"),
+            .error(.internalError("failed to lookup namespace \"ns\""), cause: "boom"),
+            .invalid(group: "", kind: "Namespace", name: "n", errors: []),
+        ]
+        for response in responses {
+            for (apiVersion, uid) in [("admission.k8s.io/v1", "u-1"), ("admission.k8s.io/v1beta1", "\"quoted\"\u{01}")] {
+                XCTAssertEqual(response.reviewBody(apiVersion: apiVersion, uid: uid), tree(response, apiVersion: apiVersion, uid: uid))
+            }
+        }
+    }
+
     func testStringsAreEscapedAsGoEscapesThem() {
         let controller = makeController(namespaces: namespaces(["enforce": "baseline"]))
         let result = answer(controller, review(name: "a<b>&c", object: privilegedPod("a<b>&c")))

@@ -74,7 +74,7 @@ func makeController(
     evaluations: Counter? = nil,
     podCheckTimeout: Duration = AdmissionController.namespacePodCheckTimeout
 ) -> AdmissionController {
-    AdmissionController(configuration: configuration, namespaces: namespaces, pods: pods, podCheckTimeout: podCheckTimeout) { pod, spec, policy in
+    AdmissionController(configuration: configuration, namespaces: namespaces, pods: pods, podCheckTimeout: podCheckTimeout) { pod, policy in
         evaluations?.increment()
         return PodSecurityEvaluator.evaluate(pod, at: policy)
     }

@@ -43,6 +43,45 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertTrue(spec.volumes[1].has(.emptyDir), "a volume with no source is defaulted to emptyDir")
     }
 
+    /// The decoder reads a parsed document on the admission path and a tree elsewhere: both must give the same
+    /// pod, or the same error, for the same JSON, whatever type each field turns out to have.
+    func testDocumentAndTreeDecodeAlike() throws {
+        let base = #"""
+        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b","c":"d"}},
+         "spec":{"hostNetwork":true,"hostPID":false,"hostUsers":false,"runtimeClassName":"gvisor","os":{"name":"linux"},
+          "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"sysctls":[{"name":"kernel.x","value":"1"}],
+            "seLinuxOptions":{"type":"t"},"seccompProfile":{"type":"Localhost"},"windowsOptions":{"hostProcess":false}},
+          "initContainers":[{"name":"i","securityContext":{"capabilities":{"drop":["ALL"],"add":null}}}],
+          "containers":[{"name":"c","ports":[{"containerPort":80,"hostPort":8080}],"livenessProbe":{"httpGet":{"host":"h"}},
+            "lifecycle":{"preStop":{"tcpSocket":{"host":"h2"}}},
+            "securityContext":{"privileged":true,"runAsUser":0,"procMount":"Unmasked","seccompProfile":{"type":"x"}}}],
+          "volumes":[{"name":"v","hostPath":{"path":"/"}},{"name":"w","emptyDir":null,"secret":{}}],"name":"\\u0041"}}
+        """#
+        let values = ["true", "false", "null", "1000", "-1", "1.5", "99999999999", "\"s\"", "[]", "[\"ALL\", 1]", "{}", "{\"host\":1}"]
+        let tokens = ["true", "false", "null", "1000", "8080", "\"t\"", "\"h\"", "\"ALL\"", "{\"path\":\"/\"}", "{}", "\"b\"", "\"n\""]
+        var rng = SystemRandomNumberGenerator()
+        var compared = 0, failed = 0
+        for _ in 0..<3_000 {
+            var text = base
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                let token = tokens.randomElement(using: &rng)!
+                let ranges = text.ranges(of: token)
+                guard let range = ranges.randomElement(using: &rng) else { continue }
+                text.replaceSubrange(range, with: values.randomElement(using: &rng)!)
+            }
+            let bytes = Array(text.utf8)
+            guard let tree = try? JSONParser.parse(bytes), let document = try? JSONDocument(parsing: bytes) else { continue }
+            let fromTree = Result { () throws(PodDecodeError) in try Pod(decoding: tree) }
+            let fromDocument = Result { () throws(PodDecodeError) in try Pod(decoding: document, at: document.root) }
+            XCTAssertEqual(fromTree, fromDocument, text)
+            compared += 1
+            if case .failure = fromTree { failed += 1 }
+        }
+        XCTAssertGreaterThan(compared, 2_000)
+        XCTAssertGreaterThan(failed, 100)
+        XCTAssertLessThan(failed, compared)
+    }
+
     func testWrongTypeNamesTheFieldPath() {
         let cases: [(String, String)] = [
             (#"{"spec":{"containers":[{"name":"a"},{"name":"b","securityContext":{"privileged":"true"}}]}}"#,

@@ -2,6 +2,13 @@ import PodSecurity
 import XCTest
 
 final class RegistryTests: XCTestCase {
+    func testLevelVersionsPrintAsPSAPrintsThem() {
+        for level in Level.allCases {
+            XCTAssertEqual(LevelVersion(level: level, version: .latest).description, "\(level.rawValue):latest")
+            XCTAssertEqual(LevelVersion(level: level, version: Version(major: 1, minor: 30)).description, "\(level.rawValue):v1.30")
+        }
+    }
+
     func testLatestIsTheNewestRegisteredVersion() {
         XCTAssertEqual(Version.newestKnown, Version(major: 1, minor: 37))
         XCTAssertEqual(PodSecurityEvaluator.checkIDs(at: policy(.restricted, "latest")),

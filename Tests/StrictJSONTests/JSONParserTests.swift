@@ -128,6 +128,41 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(JSONValue.string("").jsonText, "\"\"")
     }
 
+    /// Plain runs are skipped eight bytes at a time; every byte that needs an escape must still be found,
+    /// wherever it falls in a word. Checked against a scalar-by-scalar writer of Go's rules.
+    func testEscapingFindsEveryByteWhereverItFalls() {
+        func reference(_ string: String) -> String {
+            var text = "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": text += "\\\""
+                case "\\": text += "\\\\"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                case "\t": text += "\\t"
+                case "\u{08}": text += "\\b"
+                case "\u{0C}": text += "\\f"
+                case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{00}"..."\u{1F}":
+                    let hex = String(scalar.value, radix: 16)
+                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: text.unicodeScalars.append(scalar)
+                }
+            }
+            return text + "\""
+        }
+        var rng = JSONFuzzTests.SplitMix(state: 3)
+        let alphabet: [Character] = ["a", "b", " ", "/", "\"", "\\", "\n", "\u{01}", "\u{1F}", "<", ">", "&", "é", "€", "…",
+                                     "\u{2028}", "\u{2029}", "\u{2027}", "😀", "\u{7F}"]
+        for _ in 0..<3_000 {
+            let length = Int.random(in: 0..<40, using: &rng)
+            // Mostly plain text with a rare special character, so that whole plain words occur.
+            let string = String((0..<length).map { _ in
+                Int.random(in: 0..<6, using: &rng) == 0 ? alphabet.randomElement(using: &rng)! : "x"
+            })
+            XCTAssertEqual(JSONValue.string(string).jsonText, reference(string), string.debugDescription)
+        }
+    }
+
     func testCompactInStoredOrder() {
         let value = JSONValue.object(JSONObject([
             "z": .number(JSONNumber(1)), "a": .array([.null, .bool(true), .string("x")]), "m": .object(JSONObject()),

@@ -9,15 +9,24 @@ extension Checks {
         var badContainers: [String] = []
         var forbiddenHosts: [String] = []
         spec.forEachContainer { container in
-            let handlers = [container.livenessProbe, container.readinessProbe, container.startupProbe,
-                            container.lifecycle?.postStart, container.lifecycle?.preStop]
             var valid = true
-            for case let handler? in handlers {
-                for case let host? in [handler.httpGetHost, handler.tcpSocketHost] where !host.isEmpty {
+            // Handler by handler rather than through a temporary array: this runs for every container of every pod.
+            func visit(_ handler: ProbeHandler?) {
+                guard let handler else { return }
+                if let host = handler.httpGetHost, !host.isEmpty {
+                    valid = false
+                    forbiddenHosts.append(host)
+                }
+                if let host = handler.tcpSocketHost, !host.isEmpty {
                     valid = false
                     forbiddenHosts.append(host)
                 }
             }
+            visit(container.livenessProbe)
+            visit(container.readinessProbe)
+            visit(container.startupProbe)
+            visit(container.lifecycle?.postStart)
+            visit(container.lifecycle?.preStop)
             if !valid { badContainers.append(container.name) }
         }
         guard !badContainers.isEmpty else { return nil }

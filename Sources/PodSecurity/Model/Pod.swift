@@ -49,7 +49,23 @@ public struct Pod: Sendable, Hashable {
     /// Decodes a pod from its metadata and spec, e.g. a workload's pod template. `path` prefixes field paths
     /// in errors (`spec.template` for a Deployment; empty for a Pod).
     public init(metadata: JSONValue?, spec: JSONValue?, path: String) throws(PodDecodeError) {
-        let decoder = FieldDecoder(prefix: path)
+        let decoder = FieldDecoder(TreeSource(), prefix: path)
+        self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
+        self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
+    }
+
+    /// Decodes the Pod object at `object` in a parsed document, as `init(decoding:)` decodes its tree.
+    public init(decoding document: JSONDocument, at object: JSONDocument.Index) throws(PodDecodeError) {
+        guard document.kind(object) == .object else {
+            throw PodDecodeError(path: "", message: "expected a Pod object, found \(document.kind(object).name)")
+        }
+        try self.init(document: document, metadata: document.member("metadata", of: object),
+                      spec: document.member("spec", of: object), path: "")
+    }
+
+    /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
+    public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
+        let decoder = FieldDecoder(DocumentSource(document: document), prefix: path)
         self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
         self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
     }

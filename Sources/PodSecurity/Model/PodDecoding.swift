@@ -3,34 +3,49 @@ import StrictJSON
 /// Decodes the JSON of a pod into the model, field by field, the way the apiserver's Go decoder reads it:
 /// absent and `null` fields are unset, a repeated key's last value wins, unknown fields are ignored, and a
 /// field of the wrong JSON type is an error naming its path. The path is only built when there is an error.
-/// Keys are matched on `(length, text)`: comparing the length first spares most string comparisons.
-struct FieldDecoder {
+/// It reads JSON through a `PodJSONSource`: a parsed `JSONDocument` on the admission path (keys matched by their
+/// bytes, only the strings the model keeps ever built) or a `JSONValue` tree (manifests, listed pods), each
+/// compiled for its own representation.
+struct FieldDecoder<Source: PodJSONSource> {
+    typealias Value = Source.Value
+    let source: Source
     private let prefix: String
 
-    init(prefix: String) { self.prefix = prefix }
+    init(_ source: Source, prefix: String) {
+        self.source = source
+        self.prefix = prefix
+    }
+
+    /// The field a key names, nil for keys no check reads.
+    @inline(__always)
+    private func knownField(_ key: Source.Key) -> PodField? { source.field(key) }
+
+    /// A key's text, for error paths.
+    @inline(__always)
+    private func keyText(_ key: Source.Key) -> String { source.keyText(key) }
 
     /// A path below the decoder's prefix, e.g. `spec.template` + `metadata`.
     func child(_ key: String) -> FieldPath { FieldPath(rendered: prefix.isEmpty ? key : "\(prefix).\(key)") }
 
     // MARK: metadata
 
-    func podMetadata(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodMetadata {
+    func podMetadata(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodMetadata {
         var metadata = PodMetadata()
         guard let members = try object(value, at: path()) else { return metadata }
         for member in members {
-            switch (member.key.utf8.count, member.key) {
-            case (4, "name"): metadata.name = try string(member.value, at: path().key("name")) ?? ""
-            case (9, "namespace"): metadata.namespace = try string(member.value, at: path().key("namespace")) ?? ""
-            case (11, "annotations"):
+            switch knownField(member.key) {
+            case .name?: metadata.name = try string(member.value, at: path().key("name")) ?? ""
+            case .namespace?: metadata.namespace = try string(member.value, at: path().key("namespace")) ?? ""
+            case .annotations?:
                 func annotationsPath() -> FieldPath { path().key("annotations") }
                 guard let entries = try object(member.value, at: annotationsPath()) else {
                     metadata.annotations = [:]
                     continue
                 }
                 var annotations: [String: String] = [:]
-                annotations.reserveCapacity(entries.count)
+                annotations.reserveCapacity(entries.underestimatedCount)
                 for entry in entries {
-                    annotations[entry.key] = try string(entry.value, at: annotationsPath().key(entry.key)) ?? ""
+                    annotations[keyText(entry.key)] = try string(entry.value, at: annotationsPath().key(keyText(entry.key))) ?? ""
                 }
                 metadata.annotations = annotations
             default: continue
@@ -41,63 +56,63 @@ struct FieldDecoder {
 
     // MARK: spec
 
-    func podSpec(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSpec {
+    func podSpec(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSpec {
         var spec = PodSpec()
         guard let members = try object(value, at: path()) else { return spec }
         for member in members {
             let value = member.value
-            switch (member.key.utf8.count, member.key) {
-            case (11, "hostNetwork"): spec.hostNetwork = try bool(value, at: path().key("hostNetwork")) ?? false
-            case (7, "hostPID"): spec.hostPID = try bool(value, at: path().key("hostPID")) ?? false
-            case (7, "hostIPC"): spec.hostIPC = try bool(value, at: path().key("hostIPC")) ?? false
-            case (9, "hostUsers"): spec.hostUsers = try bool(value, at: path().key("hostUsers"))
-            case (16, "runtimeClassName"): spec.runtimeClassName = try string(value, at: path().key("runtimeClassName"))
-            case (2, "os"):
+            switch knownField(member.key) {
+            case .hostNetwork?: spec.hostNetwork = try bool(value, at: path().key("hostNetwork")) ?? false
+            case .hostPID?: spec.hostPID = try bool(value, at: path().key("hostPID")) ?? false
+            case .hostIPC?: spec.hostIPC = try bool(value, at: path().key("hostIPC")) ?? false
+            case .hostUsers?: spec.hostUsers = try bool(value, at: path().key("hostUsers"))
+            case .runtimeClassName?: spec.runtimeClassName = try string(value, at: path().key("runtimeClassName"))
+            case .os?:
                 func osPath() -> FieldPath { path().key("os") }
                 spec.osName = nil
                 if let os = try object(value, at: osPath()) {
-                    for field in os where field.key == "name" {
+                    for field in os where knownField(field.key) == .name {
                         spec.osName = try string(field.value, at: osPath().key("name"))
                     }
                 }
-            case (15, "securityContext"): spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
-            case (10, "containers"): spec.containers = try containers(value, at: path().key("containers"))
-            case (14, "initContainers"): spec.initContainers = try containers(value, at: path().key("initContainers"))
-            case (19, "ephemeralContainers"): spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
-            case (7, "volumes"): spec.volumes = try volumes(value, at: path().key("volumes"))
+            case .securityContext?: spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
+            case .containers?: spec.containers = try containers(value, at: path().key("containers"))
+            case .initContainers?: spec.initContainers = try containers(value, at: path().key("initContainers"))
+            case .ephemeralContainers?: spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
+            case .volumes?: spec.volumes = try volumes(value, at: path().key("volumes"))
             default: continue
             }
         }
         return spec
     }
 
-    private func podSecurityContext(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSecurityContext? {
+    private func podSecurityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSecurityContext? {
         guard let members = try object(value, at: path()) else { return nil }
         var context = PodSecurityContext()
         for member in members {
             let value = member.value
-            switch (member.key.utf8.count, member.key) {
-            case (12, "runAsNonRoot"): context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
-            case (9, "runAsUser"): context.runAsUser = try int64(value, at: path().key("runAsUser"))
-            case (14, "seLinuxOptions"): context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
-            case (14, "seccompProfile"):
+            switch knownField(member.key) {
+            case .runAsNonRoot?: context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
+            case .runAsUser?: context.runAsUser = try int64(value, at: path().key("runAsUser"))
+            case .seLinuxOptions?: context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
+            case .seccompProfile?:
                 context.seccompProfile = try typeOnly(value, at: path().key("seccompProfile")).map { SeccompProfile(type: $0) }
-            case (15, "appArmorProfile"):
+            case .appArmorProfile?:
                 context.appArmorProfile = try typeOnly(value, at: path().key("appArmorProfile")).map { AppArmorProfile(type: $0) }
-            case (14, "windowsOptions"): context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
-            case (7, "sysctls"):
+            case .windowsOptions?: context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
+            case .sysctls?:
                 func sysctlsPath() -> FieldPath { path().key("sysctls") }
                 var sysctls: [Sysctl] = []
                 if let items = try array(value, at: sysctlsPath()) {
-                    sysctls.reserveCapacity(items.count)
+                    sysctls.reserveCapacity(items.underestimatedCount)
                     for (index, item) in items.enumerated() {
                         func itemPath() -> FieldPath { sysctlsPath().index(index) }
                         var sysctl = Sysctl()
                         if let fields = try object(item, at: itemPath()) {
                             for field in fields {
-                                switch (field.key.utf8.count, field.key) {
-                                case (4, "name"): sysctl.name = try string(field.value, at: itemPath().key("name")) ?? ""
-                                case (5, "value"): sysctl.value = try string(field.value, at: itemPath().key("value")) ?? ""
+                                switch knownField(field.key) {
+                                case .name?: sysctl.name = try string(field.value, at: itemPath().key("name")) ?? ""
+                                case .value?: sysctl.value = try string(field.value, at: itemPath().key("value")) ?? ""
                                 default: continue
                                 }
                             }
@@ -114,29 +129,29 @@ struct FieldDecoder {
 
     // MARK: containers
 
-    private func containers(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Container] {
+    private func containers(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Container] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [Container] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             result.append(try container(item, at: path().index(index)))
         }
         return result
     }
 
-    private func container(_ value: JSONValue, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Container {
+    private func container(_ value: Value, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Container {
         var container = Container()
         guard let members = try object(value, at: path()) else { return container }
         for member in members {
             let value = member.value
-            switch (member.key.utf8.count, member.key) {
-            case (4, "name"): container.name = try string(value, at: path().key("name")) ?? ""
-            case (15, "securityContext"): container.securityContext = try securityContext(value, at: path().key("securityContext"))
-            case (5, "ports"): container.ports = try ports(value, at: path().key("ports"))
-            case (13, "livenessProbe"): container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
-            case (14, "readinessProbe"): container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
-            case (12, "startupProbe"): container.startupProbe = try handler(value, at: path().key("startupProbe"))
-            case (9, "lifecycle"):
+            switch knownField(member.key) {
+            case .name?: container.name = try string(value, at: path().key("name")) ?? ""
+            case .securityContext?: container.securityContext = try securityContext(value, at: path().key("securityContext"))
+            case .ports?: container.ports = try ports(value, at: path().key("ports"))
+            case .livenessProbe?: container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
+            case .readinessProbe?: container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
+            case .startupProbe?: container.startupProbe = try handler(value, at: path().key("startupProbe"))
+            case .lifecycle?:
                 func lifecyclePath() -> FieldPath { path().key("lifecycle") }
                 guard let fields = try object(value, at: lifecyclePath()) else {
                     container.lifecycle = nil
@@ -144,9 +159,9 @@ struct FieldDecoder {
                 }
                 var lifecycle = Lifecycle()
                 for field in fields {
-                    switch (field.key.utf8.count, field.key) {
-                    case (9, "postStart"): lifecycle.postStart = try handler(field.value, at: lifecyclePath().key("postStart"))
-                    case (7, "preStop"): lifecycle.preStop = try handler(field.value, at: lifecyclePath().key("preStop"))
+                    switch knownField(field.key) {
+                    case .postStart?: lifecycle.postStart = try handler(field.value, at: lifecyclePath().key("postStart"))
+                    case .preStop?: lifecycle.preStop = try handler(field.value, at: lifecyclePath().key("preStop"))
                     default: continue
                     }
                 }
@@ -157,19 +172,19 @@ struct FieldDecoder {
         return container
     }
 
-    private func securityContext(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SecurityContext? {
+    private func securityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SecurityContext? {
         guard let members = try object(value, at: path()) else { return nil }
         var context = SecurityContext()
         for member in members {
             let value = member.value
-            switch (member.key.utf8.count, member.key) {
-            case (10, "privileged"): context.privileged = try bool(value, at: path().key("privileged"))
-            case (24, "allowPrivilegeEscalation"):
+            switch knownField(member.key) {
+            case .privileged?: context.privileged = try bool(value, at: path().key("privileged"))
+            case .allowPrivilegeEscalation?:
                 context.allowPrivilegeEscalation = try bool(value, at: path().key("allowPrivilegeEscalation"))
-            case (12, "runAsNonRoot"): context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
-            case (9, "runAsUser"): context.runAsUser = try int64(value, at: path().key("runAsUser"))
-            case (9, "procMount"): context.procMount = try string(value, at: path().key("procMount"))
-            case (12, "capabilities"):
+            case .runAsNonRoot?: context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
+            case .runAsUser?: context.runAsUser = try int64(value, at: path().key("runAsUser"))
+            case .procMount?: context.procMount = try string(value, at: path().key("procMount"))
+            case .capabilities?:
                 func capabilitiesPath() -> FieldPath { path().key("capabilities") }
                 guard let fields = try object(value, at: capabilitiesPath()) else {
                     context.capabilities = nil
@@ -177,37 +192,37 @@ struct FieldDecoder {
                 }
                 var capabilities = Capabilities()
                 for field in fields {
-                    switch (field.key.utf8.count, field.key) {
-                    case (3, "add"): capabilities.add = try strings(field.value, at: capabilitiesPath().key("add"))
-                    case (4, "drop"): capabilities.drop = try strings(field.value, at: capabilitiesPath().key("drop"))
+                    switch knownField(field.key) {
+                    case .add?: capabilities.add = try strings(field.value, at: capabilitiesPath().key("add"))
+                    case .drop?: capabilities.drop = try strings(field.value, at: capabilitiesPath().key("drop"))
                     default: continue
                     }
                 }
                 context.capabilities = capabilities
-            case (14, "seLinuxOptions"): context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
-            case (14, "seccompProfile"):
+            case .seLinuxOptions?: context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
+            case .seccompProfile?:
                 context.seccompProfile = try typeOnly(value, at: path().key("seccompProfile")).map { SeccompProfile(type: $0) }
-            case (15, "appArmorProfile"):
+            case .appArmorProfile?:
                 context.appArmorProfile = try typeOnly(value, at: path().key("appArmorProfile")).map { AppArmorProfile(type: $0) }
-            case (14, "windowsOptions"): context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
+            case .windowsOptions?: context.windowsOptions = try windowsOptions(value, at: path().key("windowsOptions"))
             default: continue
             }
         }
         return context
     }
 
-    private func ports(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
+    private func ports(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [ContainerPort] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var port = ContainerPort()
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
-                    switch (field.key.utf8.count, field.key) {
-                    case (8, "hostPort"): port.hostPort = try int32(field.value, at: itemPath().key("hostPort")) ?? 0
-                    case (13, "containerPort"): port.containerPort = try int32(field.value, at: itemPath().key("containerPort")) ?? 0
+                    switch knownField(field.key) {
+                    case .hostPort?: port.hostPort = try int32(field.value, at: itemPath().key("hostPort")) ?? 0
+                    case .containerPort?: port.containerPort = try int32(field.value, at: itemPath().key("containerPort")) ?? 0
                     default: continue
                     }
                 }
@@ -218,23 +233,23 @@ struct FieldDecoder {
     }
 
     /// A probe or lifecycle handler: the hosts of its `httpGet` and `tcpSocket` actions.
-    private func handler(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> ProbeHandler? {
+    private func handler(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> ProbeHandler? {
         guard let members = try object(value, at: path()) else { return nil }
         var handler = ProbeHandler()
         for member in members {
-            switch (member.key.utf8.count, member.key) {
-            case (7, "httpGet"): handler.httpGetHost = try actionHost(member.value, at: path().key("httpGet"))
-            case (9, "tcpSocket"): handler.tcpSocketHost = try actionHost(member.value, at: path().key("tcpSocket"))
+            switch knownField(member.key) {
+            case .httpGet?: handler.httpGetHost = try actionHost(member.value, at: path().key("httpGet"))
+            case .tcpSocket?: handler.tcpSocketHost = try actionHost(member.value, at: path().key("tcpSocket"))
             default: continue
             }
         }
         return handler
     }
 
-    private func actionHost(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
+    private func actionHost(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let fields = try object(value, at: path()) else { return nil }
         var host = ""
-        for field in fields where field.key == "host" {
+        for field in fields where knownField(field.key) == .host {
             host = try string(field.value, at: path().key("host")) ?? ""
         }
         return host
@@ -242,15 +257,15 @@ struct FieldDecoder {
 
     // MARK: nested option types
 
-    private func seLinuxOptions(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SELinuxOptions? {
+    private func seLinuxOptions(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SELinuxOptions? {
         guard let members = try object(value, at: path()) else { return nil }
         var options = SELinuxOptions()
         for member in members {
-            switch (member.key.utf8.count, member.key) {
-            case (4, "user"): options.user = try string(member.value, at: path().key("user")) ?? ""
-            case (4, "role"): options.role = try string(member.value, at: path().key("role")) ?? ""
-            case (4, "type"): options.type = try string(member.value, at: path().key("type")) ?? ""
-            case (5, "level"): options.level = try string(member.value, at: path().key("level")) ?? ""
+            switch knownField(member.key) {
+            case .user?: options.user = try string(member.value, at: path().key("user")) ?? ""
+            case .role?: options.role = try string(member.value, at: path().key("role")) ?? ""
+            case .type?: options.type = try string(member.value, at: path().key("type")) ?? ""
+            case .level?: options.level = try string(member.value, at: path().key("level")) ?? ""
             default: continue
             }
         }
@@ -258,19 +273,19 @@ struct FieldDecoder {
     }
 
     /// A seccomp or AppArmor profile: its `type` ("" when unset), or nil when the profile itself is unset.
-    private func typeOnly(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
+    private func typeOnly(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let members = try object(value, at: path()) else { return nil }
         var type = ""
-        for member in members where member.key == "type" {
+        for member in members where knownField(member.key) == .type {
             type = try string(member.value, at: path().key("type")) ?? ""
         }
         return type
     }
 
-    private func windowsOptions(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> WindowsOptions? {
+    private func windowsOptions(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> WindowsOptions? {
         guard let members = try object(value, at: path()) else { return nil }
         var options = WindowsOptions()
-        for member in members where member.key == "hostProcess" {
+        for member in members where knownField(member.key) == .hostProcess {
             options.hostProcess = try bool(member.value, at: path().key("hostProcess"))
         }
         return options
@@ -278,20 +293,20 @@ struct FieldDecoder {
 
     // MARK: volumes
 
-    private func volumes(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Volume] {
+    private func volumes(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Volume] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [Volume] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var volume = Volume()
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
-                    if field.key == "name" {
+                    if knownField(field.key) == .name {
                         volume.name = try string(field.value, at: itemPath().key("name")) ?? ""
-                    } else if let kind = VolumeSourceKind(rawValue: field.key) {
+                    } else if let kind = volumeSource(field.key) {
                         // A source is set when it is a non-null object, as a Go pointer field is.
-                        let isSet = try object(field.value, at: itemPath().key(field.key)) != nil
+                        let isSet = try object(field.value, at: itemPath().key(kind.rawValue)) != nil
                         volume.sources.removeAll { $0 == kind }
                         if isSet { volume.sources.append(kind) }
                     }
@@ -304,34 +319,40 @@ struct FieldDecoder {
 
     // MARK: scalars
 
-    private func object(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [JSONObject.Member]? {
-        switch value {
-        case nil, .null?: return nil
-        case .object(let object)?: return object.members
-        case let other?: throw path().error("expected object, found \(other.kindName)")
+    @inline(__always)
+    private func object(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Members? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .object: return source.members(of: value)
+        case let other: throw path().error("expected object, found \(other.name)")
         }
     }
 
-    private func array(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [JSONValue]? {
-        switch value {
-        case nil, .null?: return nil
-        case .array(let items)?: return items
-        case let other?: throw path().error("expected array, found \(other.kindName)")
+    @inline(__always)
+    private func array(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Source.Elements? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .array: return source.elements(of: value)
+        case let other: throw path().error("expected array, found \(other.name)")
         }
     }
 
-    private func string(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
-        switch value {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        case let other?: throw path().error("expected string, found \(other.kindName)")
+    @inline(__always)
+    private func string(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .string: return source.string(value)
+        case let other: throw path().error("expected string, found \(other.name)")
         }
     }
 
-    private func strings(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [String] {
+    private func strings(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [String] {
         guard let items = try array(value, at: path()) else { return [] }
         var result: [String] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             // A null element decodes to the zero value in Go.
             result.append(try string(item, at: path().index(index)) ?? "")
@@ -339,37 +360,137 @@ struct FieldDecoder {
         return result
     }
 
-    private func bool(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Bool? {
-        switch value {
-        case nil, .null?: return nil
-        case .bool(let flag)?: return flag
-        case let other?: throw path().error("expected boolean, found \(other.kindName)")
+    @inline(__always)
+    private func bool(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Bool? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .true: return true
+        case .false: return false
+        case let other: throw path().error("expected boolean, found \(other.name)")
         }
     }
 
-    private func int64(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int64? {
-        switch value {
-        case nil, .null?: return nil
-        case .number(let number)?:
-            guard let integer = number.int64 else {
-                throw path().error("expected a 64-bit integer, found \(number.text)")
-            }
+    @inline(__always)
+    private func int64(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int64? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .number:
+            let text = source.numberText(value)
+            guard let integer = Int64(text) else { throw path().error("expected a 64-bit integer, found \(text)") }
             return integer
-        case let other?: throw path().error("expected integer, found \(other.kindName)")
+        case let other: throw path().error("expected integer, found \(other.name)")
         }
     }
 
-    private func int32(_ value: JSONValue?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int32? {
-        switch value {
-        case nil, .null?: return nil
-        case .number(let number)?:
-            guard let integer = Int32(number.text) else {
-                throw path().error("expected a 32-bit integer, found \(number.text)")
-            }
+    @inline(__always)
+    private func int32(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Int32? {
+        guard let value else { return nil }
+        switch source.kind(value) {
+        case .null: return nil
+        case .number:
+            let text = source.numberText(value)
+            guard let integer = Int32(text) else { throw path().error("expected a 32-bit integer, found \(text)") }
             return integer
-        case let other?: throw path().error("expected integer, found \(other.kindName)")
+        case let other: throw path().error("expected integer, found \(other.name)")
         }
     }
+
+    @inline(__always)
+    private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
+}
+
+/// What the field decoder reads JSON through. `kind(_:)` answers in `JSONDocument.Kind` for both sources.
+protocol PodJSONSource {
+    associatedtype Value
+    associatedtype Key
+    associatedtype Member: PodJSONMember where Member.Key == Key, Member.Value == Value
+    associatedtype Members: Sequence where Members.Element == Member
+    associatedtype Elements: Sequence where Elements.Element == Value
+
+    func kind(_ value: Value) -> JSONDocument.Kind
+    func members(of object: Value) -> Members
+    func elements(of array: Value) -> Elements
+    /// A string value's text.
+    func string(_ value: Value) -> String
+    /// A number's text as written.
+    func numberText(_ value: Value) -> String
+    /// The field a key names, nil for keys no check reads.
+    func field(_ key: Key) -> PodField?
+    func volumeSource(_ key: Key) -> VolumeSourceKind?
+    func keyText(_ key: Key) -> String
+}
+
+protocol PodJSONMember {
+    associatedtype Key
+    associatedtype Value
+    var key: Key { get }
+    var value: Value { get }
+}
+
+extension JSONDocument.Member: PodJSONMember {}
+extension JSONObject.Member: PodJSONMember {}
+
+/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps.
+struct DocumentSource: PodJSONSource {
+    let document: JSONDocument
+
+    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { document.kind(value) }
+    func members(of object: JSONDocument.Index) -> JSONDocument.Members { document.members(of: object) }
+    func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { document.elements(of: array) }
+    func string(_ value: JSONDocument.Index) -> String { document.string(value) }
+    func numberText(_ value: JSONDocument.Index) -> String { document.numberText(value) }
+    func field(_ key: JSONDocument.Index) -> PodField? {
+        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
+    }
+    func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
+        VolumeSourceKind.names.ordinal(of: key, in: document).map { VolumeSourceKind.allCases[$0] }
+    }
+    func keyText(_ key: JSONDocument.Index) -> String { document.string(key) }
+}
+
+/// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
+struct TreeSource: PodJSONSource {
+    func kind(_ value: JSONValue) -> JSONDocument.Kind {
+        switch value {
+        case .null: return .null
+        case .bool(let flag): return flag ? .true : .false
+        case .number: return .number
+        case .string: return .string
+        case .array: return .array
+        case .object: return .object
+        }
+    }
+    func members(of object: JSONValue) -> [JSONObject.Member] { object.objectValue?.members ?? [] }
+    func elements(of array: JSONValue) -> [JSONValue] { array.arrayValue ?? [] }
+    func string(_ value: JSONValue) -> String { value.stringValue ?? "" }
+    func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
+    func field(_ key: String) -> PodField? {
+        var key = key
+        return key.withUTF8 { PodField.names.ordinal(of: $0) }.flatMap(PodField.init(rawValue:))
+    }
+    func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
+    func keyText(_ key: String) -> String { key }
+}
+
+/// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
+/// Each case is spelled as its JSON key.
+enum PodField: Int, CaseIterable {
+    case name, namespace, annotations
+    case hostNetwork, hostPID, hostIPC, hostUsers, runtimeClassName, os, securityContext
+    case containers, initContainers, ephemeralContainers, volumes
+    case runAsNonRoot, runAsUser, seLinuxOptions, seccompProfile, appArmorProfile, windowsOptions, sysctls, value
+    case ports, hostPort, containerPort
+    case livenessProbe, readinessProbe, startupProbe, lifecycle, postStart, preStop, httpGet, tcpSocket, host
+    case privileged, allowPrivilegeEscalation, procMount, capabilities, add, drop
+    case user, role, type, level, hostProcess
+
+    static let names = JSONNameTable(allCases.map { "\($0)" })
+}
+
+extension VolumeSourceKind {
+    static let names = JSONNameTable(allCases.map(\.rawValue))
 }
 
 /// A field path, rendered as the apiserver renders paths in errors: `spec.containers[0].name`.

@@ -9,5 +9,16 @@ public struct LevelVersion: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `level:version`, as PSA prints a policy.
-    public var description: String { "\(level.rawValue):\(version.description)" }
+    public var description: String {
+        // `latest` is what nearly every namespace runs, and this is written several times per request
+        // (messages, annotations, metrics, the log): constants for it, no string building.
+        if version.isLatest {
+            switch level {
+            case .privileged: return "privileged:latest"
+            case .baseline: return "baseline:latest"
+            case .restricted: return "restricted:latest"
+            }
+        }
+        return level.rawValue + ":" + version.description
+    }
 }

@@ -1,0 +1,442 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A JSON text validated once and indexed flat: one node per value, in source order, in a single array, with
+/// strings and numbers left in the input bytes until someone reads them. Reading a review this way costs no
+/// allocation per value and no `String` per key, which building a `JSONValue` tree does (most of a review's
+/// keys and values are never looked at). `JSONParser.parse` and `JSONDocument(parsing:)` accept and reject
+/// exactly the same texts with the same errors, and `value(at:)` gives the tree `JSONParser.parse` builds.
+///
+/// An object's node is followed by its members, each a key (a string node) then the value's nodes; an
+/// array's node by its elements' nodes. Every node records where the nodes after its value start, so a
+/// reader steps over a value in O(1).
+public struct JSONDocument: Sendable {
+    /// The kind of a JSON value (booleans split in two, so a node needs no payload for them).
+    @frozen
+    public enum Kind: UInt8, Sendable {
+        case null, `false`, `true`, number, string, array, object
+
+        /// The kind's name as `JSONValue.kindName` spells it, for error messages.
+        public var name: String {
+            switch self {
+            case .null: return "null"
+            case .false, .true: return "boolean"
+            case .number: return "number"
+            case .string: return "string"
+            case .array: return "array"
+            case .object: return "object"
+            }
+        }
+    }
+
+    /// A position in the document: one value (or one object key).
+    @frozen
+    public struct Index: Hashable, Sendable {
+        @usableFromInline let node: Int
+        @inlinable init(node: Int) { self.node = node }
+    }
+
+    /// One value. Offsets are into `text`; 32 bits each keep a node at 20 bytes (inputs are limited to 4 GiB).
+    @frozen @usableFromInline
+    struct Node: Sendable {
+        @usableFromInline var kind: Kind
+        /// Strings: whether the text holds a backslash escape (its bytes are then not its value).
+        @usableFromInline var isEscaped: Bool
+        /// Strings: the first byte after the opening quote; numbers: the first character.
+        @usableFromInline var start: UInt32
+        /// Strings: the closing quote; numbers: the byte after the last character.
+        @usableFromInline var end: UInt32
+        /// The node after this value and everything inside it.
+        @usableFromInline var next: UInt32
+        /// Objects: members; arrays: elements.
+        @usableFromInline var count: UInt32
+
+        @inlinable
+        init(kind: Kind, isEscaped: Bool = false, start: Int = 0, end: Int = 0, next: Int = 0, count: Int = 0) {
+            self.kind = kind
+            self.isEscaped = isEscaped
+            self.start = UInt32(truncatingIfNeeded: start)
+            self.end = UInt32(truncatingIfNeeded: end)
+            self.next = UInt32(truncatingIfNeeded: next)
+            self.count = UInt32(truncatingIfNeeded: count)
+        }
+    }
+
+    /// The bytes strings and numbers are read from: the parsed input, or (for a document made from a
+    /// `JSONValue`) the strings' UTF-8 and the numbers' text, unescaped.
+    @usableFromInline let text: [UInt8]
+    @usableFromInline let nodes: [Node]
+
+    init(text: [UInt8], nodes: [Node]) {
+        self.text = text
+        self.nodes = nodes
+    }
+
+    /// The top-level value.
+    @inlinable public var root: Index { Index(node: 0) }
+
+    @inlinable
+    public func kind(_ index: Index) -> Kind { nodes[index.node].kind }
+
+    /// Members of an object, or elements of an array; 0 for anything else.
+    @inlinable
+    public func count(_ index: Index) -> Int { Int(nodes[index.node].count) }
+
+    // MARK: Objects and arrays
+
+    /// An object's members in source order, duplicates included (a reader applying them in order lets the
+    /// last one win, as the apiserver does). Empty for anything but an object.
+    @inlinable
+    public func members(of object: Index) -> Members {
+        let node = nodes[object.node]
+        return Members(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
+    }
+
+    /// An array's elements in order. Empty for anything but an array.
+    @inlinable
+    public func elements(of array: Index) -> Elements {
+        let node = nodes[array.node]
+        return Elements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
+    }
+
+    /// One object member: where its key and its value are.
+    @frozen
+    public struct Member: Sendable {
+        public let key: Index
+        public let value: Index
+        @inlinable init(key: Index, value: Index) { self.key = key; self.value = value }
+    }
+
+    @frozen
+    public struct Members: Sequence, IteratorProtocol, Sendable {
+        @usableFromInline let nodes: [Node]
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: [Node], first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        /// The members not yet read.
+        @inlinable public var count: Int { remaining }
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Member? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let key = cursor
+            cursor = Int(nodes[key + 1].next)
+            return Member(key: Index(node: key), value: Index(node: key + 1))
+        }
+    }
+
+    @frozen
+    public struct Elements: Sequence, IteratorProtocol, Sendable {
+        @usableFromInline let nodes: [Node]
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: [Node], first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        /// The elements not yet read.
+        @inlinable public var count: Int { remaining }
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Index? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let element = cursor
+            cursor = Int(nodes[element].next)
+            return Index(node: element)
+        }
+    }
+
+    /// The value of the **last** member named `key` (as `JSONObject`'s subscript), nil when absent or when
+    /// `object` is not an object.
+    public func member(_ key: String, of object: Index) -> Index? {
+        let objectNode = nodes[object.node]
+        guard objectNode.kind == .object else { return nil }
+        var key = key
+        return key.withUTF8 { key in
+            nodes.withUnsafeBufferPointer { nodes in
+                text.withUnsafeBufferPointer { text in
+                    var found: Index?
+                    var cursor = object.node + 1
+                    for _ in 0..<Int(objectNode.count) {
+                        let keyNode = nodes[cursor]
+                        // Most keys differ in length: compare bytes only when the lengths agree.
+                        if keyNode.isEscaped {
+                            if string(Index(node: cursor), equals: key) { found = Index(node: cursor + 1) }
+                        } else if Int(keyNode.end - keyNode.start) == key.count
+                                    && (key.count == 0 || memcmp(text.baseAddress! + Int(keyNode.start), key.baseAddress!, key.count) == 0) {
+                            found = Index(node: cursor + 1)
+                        }
+                        cursor = Int(nodes[cursor + 1].next)
+                    }
+                    return found
+                }
+            }
+        }
+    }
+
+    // MARK: Strings and numbers
+
+    /// Whether the string at `index` is exactly `utf8` (escapes decoded).
+    public func string(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let node = nodes[index.node]
+        guard node.kind == .string else { return false }
+        if node.isEscaped {
+            var decoded = string(index)
+            return decoded.withUTF8 { $0.elementsEqual(utf8) }
+        }
+        let count = Int(node.end - node.start)
+        guard count == utf8.count else { return false }
+        return text.withUnsafeBufferPointer { bytes in
+            count == 0 || memcmp(bytes.baseAddress! + Int(node.start), utf8.baseAddress!, count) == 0
+        }
+    }
+
+    /// Whether the string at `index` is exactly `literal`.
+    public func string(_ index: Index, equals literal: StaticString) -> Bool {
+        string(index, equals: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// The string at `index`, escapes decoded as `JSONParser` decodes them ("" for anything but a string).
+    public func string(_ index: Index) -> String {
+        let node = nodes[index.node]
+        guard node.kind == .string else { return "" }
+        return text.withUnsafeBufferPointer { bytes in
+            let raw = UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)])
+            // Validated when parsed (or taken from a String): well-formed UTF-8.
+            if !node.isEscaped { return String(decoding: raw, as: UTF8.self) }
+            return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
+        }
+    }
+
+    /// The number's text as written (`1000`, `-1`, `1.5e3`), "" for anything but a number.
+    public func numberText(_ index: Index) -> String {
+        let node = nodes[index.node]
+        guard node.kind == .number else { return "" }
+        return text.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)]), as: UTF8.self)
+        }
+    }
+
+    /// Decodes the escapes of a validated string's raw bytes. Lone surrogates become U+FFFD, as Go's decoder
+    /// (and `JSONParser`) make them.
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(raw.count)
+        var position = 0
+        func hex4(at offset: Int) -> UInt32 {
+            var value: UInt32 = 0
+            for byte in raw[offset..<offset + 4] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                default: digit = byte - UInt8(ascii: "A") + 10
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+        while position < raw.count {
+            let byte = raw[position]
+            guard byte == UInt8(ascii: "\\") else {
+                decoded.append(byte)
+                position += 1
+                continue
+            }
+            let escaped = raw[position + 1]
+            position += 2
+            switch escaped {
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(at: position)
+                position += 4
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate to form one scalar.
+                    if position + 5 < raw.count, raw[position] == UInt8(ascii: "\\"), raw[position + 1] == UInt8(ascii: "u"),
+                       case let low = hex4(at: position + 2), (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        position += 6
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    scalar = 0xFFFD
+                }
+                UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { decoded.append($0) }
+            default: decoded.append(escaped)  // `"`, `\`, `/`
+            }
+        }
+        return decoded
+    }
+
+    // MARK: Trees
+
+    /// The value at `index` as a tree, equal to what `JSONParser.parse` builds for the same text and limits.
+    public func value(at index: Index) -> JSONValue {
+        let node = nodes[index.node]
+        switch node.kind {
+        case .null: return .null
+        case .false: return .bool(false)
+        case .true: return .bool(true)
+        case .number: return .number(JSONNumber(text: numberText(index)))
+        case .string: return .string(string(index))
+        case .array:
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(Int(node.count))
+            for element in self.elements(of: index) { elements.append(value(at: element)) }
+            return .array(elements)
+        case .object:
+            var members: [JSONObject.Member] = []
+            members.reserveCapacity(Int(node.count))
+            for member in self.members(of: index) {
+                members.append(JSONObject.Member(key: string(member.key), value: value(at: member.value)))
+            }
+            return .object(JSONObject(members))
+        }
+    }
+
+    /// A document holding `value`: what reads a `JSONDocument` reads a tree the same way.
+    public init(_ value: JSONValue) {
+        var text: [UInt8] = []
+        var nodes: [Node] = []
+        func append(_ value: JSONValue) {
+            let index = nodes.count
+            switch value {
+            case .null: nodes.append(Node(kind: .null))
+            case .bool(let flag): nodes.append(Node(kind: flag ? .true : .false))
+            case .number(let number):
+                let start = text.count
+                text.append(contentsOf: number.text.utf8)
+                nodes.append(Node(kind: .number, start: start, end: text.count))
+            case .string(let string): appendString(string)
+            case .array(let elements):
+                nodes.append(Node(kind: .array, count: elements.count))
+                for element in elements { append(element) }
+            case .object(let object):
+                nodes.append(Node(kind: .object, count: object.members.count))
+                for member in object.members {
+                    appendString(member.key)
+                    append(member.value)
+                }
+            }
+            nodes[index].next = UInt32(truncatingIfNeeded: nodes.count)
+        }
+        func appendString(_ string: String) {
+            let start = text.count
+            text.append(contentsOf: string.utf8)
+            nodes.append(Node(kind: .string, start: start, end: text.count, next: nodes.count + 1))
+        }
+        append(value)
+        self.init(text: text, nodes: nodes)
+    }
+}
+
+/// A fixed set of names (a schema's keys) in which an object key is found by its bytes, without building a
+/// `String`: open addressing on a cheap hash of the length and three bytes. Inlinable: a decoder looks up
+/// every key it meets, so the lookup is compiled into the decoder's module rather than called across.
+public struct JSONNameTable: Sendable {
+    @frozen @usableFromInline
+    struct Slot: Sendable {
+        /// Where the name's bytes start in `storage`; the slot is empty when `length` is 0.
+        @usableFromInline var start: Int32
+        @usableFromInline var length: Int32
+        @usableFromInline var ordinal: Int32
+    }
+
+    @usableFromInline let storage: [UInt8]
+    @usableFromInline let slots: [Slot]
+    @usableFromInline let mask: Int
+
+    /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
+    public init(_ names: [String]) {
+        var capacity = 16
+        while capacity < names.count * 4 { capacity *= 2 }
+        var storage: [UInt8] = []
+        var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
+        for (ordinal, name) in names.enumerated() {
+            let bytes = Array(name.utf8)
+            precondition(!bytes.isEmpty, "names are not empty")
+            var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
+            while slots[slot].length > 0 {
+                let taken = slots[slot]
+                precondition(Array(storage[Int(taken.start)..<Int(taken.start + taken.length)]) != bytes, "names are distinct")
+                slot = (slot + 1) & (capacity - 1)
+            }
+            slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count), ordinal: Int32(ordinal))
+            storage.append(contentsOf: bytes)
+        }
+        self.storage = storage
+        self.slots = slots
+        self.mask = capacity - 1
+    }
+
+    @inlinable @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = bytes.count
+        var value = count &* 0x9E37_79B1
+        value = (value ^ Int(bytes[0])) &* 0x85EB_CA6B
+        value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
+        value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
+        return value ^ (value >> 15)
+    }
+
+    /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
+    @inlinable
+    public func ordinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
+        let node = document.nodes[index.node]
+        guard node.kind == .string else { return nil }
+        if node.isEscaped { return escapedOrdinal(of: index, in: document) }
+        return document.text.withUnsafeBufferPointer { text in
+            ordinal(of: UnsafeBufferPointer(start: text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
+        }
+    }
+
+    /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
+    @usableFromInline
+    func escapedOrdinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
+        var decoded = document.string(index)
+        return decoded.withUTF8 { ordinal(of: $0) }
+    }
+
+    /// The position in the table's names of `utf8`, nil when it is none of them.
+    @inlinable
+    public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard utf8.count > 0 else { return nil }
+        var slot = Self.hash(utf8) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            storage.withUnsafeBufferPointer { stored in
+                while true {
+                    let candidate = slots[slot]
+                    if candidate.length == 0 { return nil }
+                    if Int(candidate.length) == utf8.count
+                        && memcmp(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, utf8.count) == 0 {
+                        return Int(candidate.ordinal)
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+    }
+}

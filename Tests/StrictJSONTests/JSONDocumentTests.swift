@@ -1,0 +1,120 @@
+import StrictJSON
+import XCTest
+
+/// `JSONDocument` is a second way to read the same request-path JSON: it must accept and reject exactly what
+/// `JSONParser.parse` does, with the same errors, and read back the same values.
+final class JSONDocumentTests: XCTestCase {
+    typealias SplitMix = JSONFuzzTests.SplitMix
+
+    func document(_ text: String, limits: JSONParser.Limits = JSONParser.Limits()) throws -> JSONDocument {
+        try JSONDocument(parsing: Array(text.utf8), limits: limits)
+    }
+
+    /// Mutated reviews, with and without dropped members: same verdict, same error, same tree.
+    func testAgreesWithTheTreeParserOnMutatedInputs() {
+        var rng = SplitMix(state: 23)
+        let seed = Array(#"{"request":{"uid":"u","object":{"metadata":{"managedFields":[{"f:x":{"k":"\u00e9"}}],"labels":{"env":"prod","é":"\ud83d\ude00"}},"spec":{"containers":[{"name":"a","env":[{"name":"X","value":"1e3"}],"image":"i","n":[-1.5e3,0,true,false,null]}]}}}}"#.utf8)
+        let interesting: [UInt8] = Array("{}[]\",:\\u0123456789.eE+-tfn \n\u{7F}dD".utf8) + [0x80, 0xC3, 0xFF, 0x00, 0xE0, 0xED, 0xA0]
+        var dropping = JSONParser.Limits()
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["managedFields", "env"])
+        var shallow = JSONParser.Limits(maxDepth: 5)
+        shallow.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        var accepted = 0, rejected = 0
+        for iteration in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 0...3, using: &rng) where iteration > 0 {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = interesting.randomElement(using: &rng)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(interesting.randomElement(using: &rng)!, at: index)
+                }
+                if bytes.isEmpty { bytes = [0x20] }
+            }
+            for limits in [JSONParser.Limits(), dropping, shallow] {
+                let tree = Result { () throws(JSONParseError) in try JSONParser.parse(bytes, limits: limits) }
+                let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: limits) }
+                switch (tree, flat) {
+                case (.success(let value), .success(let document)):
+                    accepted += 1
+                    XCTAssertEqual(document.value(at: document.root), value, String(decoding: bytes, as: UTF8.self))
+                case (.failure(let treeError), .failure(let flatError)):
+                    rejected += 1
+                    XCTAssertEqual(flatError, treeError, String(decoding: bytes, as: UTF8.self))
+                default:
+                    XCTFail("verdicts differ on \(String(decoding: bytes, as: UTF8.self)): \(tree) / \(flat)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(accepted, 1_000)
+        XCTAssertGreaterThan(rejected, 1_000)
+    }
+
+    func testRandomValuesReadBackUnchanged() throws {
+        var rng = SplitMix(state: 99)
+        for _ in 0..<2_000 {
+            let value = randomValue(&rng)
+            let parsed = try JSONDocument(parsing: value.serialized())
+            XCTAssertEqual(parsed.value(at: parsed.root), value)
+            let built = JSONDocument(value)
+            XCTAssertEqual(built.value(at: built.root), value)
+        }
+    }
+
+    func randomValue(_ rng: inout SplitMix, depth: Int = 0) -> JSONValue {
+        switch depth > 4 ? Int.random(in: 0..<4, using: &rng) : Int.random(in: 0..<6, using: &rng) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &rng))
+        case 2: return .number(JSONNumber(Int64.random(in: Int64.min...Int64.max, using: &rng)))
+        case 3: return .string(randomString(&rng))
+        case 4: return .array((0..<Int.random(in: 0..<4, using: &rng)).map { _ in randomValue(&rng, depth: depth + 1) })
+        default:
+            return .object(JSONObject((0..<Int.random(in: 0..<4, using: &rng)).map { _ in
+                JSONObject.Member(key: randomString(&rng), value: randomValue(&rng, depth: depth + 1))
+            }))
+        }
+    }
+
+    func randomString(_ rng: inout SplitMix) -> String {
+        let alphabet: [Character] = ["a", "\"", "\\", "\n", "\u{01}", "é", "😀", "<", "\u{2028}", " ", "/", "\u{FFFD}"]
+        return String((0..<Int.random(in: 0..<12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+    }
+
+    func testMembersElementsAndLookups() throws {
+        let text = #"{"a":1,"b":{"x":[1,{"y":2},[]],"z":"\u0041\n"},"a":"last","\u0062":null}"#
+        for document in [try document(text), JSONDocument(try JSONParser.parse(text))] {
+            let root = document.root
+            XCTAssertEqual(document.kind(root), .object)
+            XCTAssertEqual(document.members(of: root).map { document.string($0.key) }, ["a", "b", "a", "b"])
+            // The last duplicate wins; an escaped key matches its decoded text.
+            XCTAssertEqual(document.member("a", of: root).map { document.string($0) }, "last")
+            XCTAssertEqual(document.member("b", of: root).map { document.kind($0) }, .null)
+            XCTAssertNil(document.member("c", of: root))
+            let b = try XCTUnwrap(Array(document.members(of: root))[1].value)
+            let x = try XCTUnwrap(document.member("x", of: b))
+            XCTAssertEqual(document.elements(of: x).map { document.kind($0) }, [.number, .object, .array])
+            XCTAssertEqual(document.count(x), 3)
+            XCTAssertEqual(Array(document.elements(of: x)).first.map { document.numberText($0) }, "1")
+            XCTAssertEqual(document.string(try XCTUnwrap(document.member("z", of: b))), "A\n")
+            XCTAssertTrue(document.string(try XCTUnwrap(document.member("z", of: b)), equals: "A\n"))
+            XCTAssertFalse(document.string(try XCTUnwrap(document.member("z", of: b)), equals: "A"))
+            // Members of a non-object and elements of a non-array are empty.
+            XCTAssertTrue(Array(document.members(of: x)).isEmpty)
+            XCTAssertTrue(Array(document.elements(of: b)).isEmpty)
+        }
+    }
+
+    func testSurrogatesDecodeAsTheTreeParserDecodesThem() throws {
+        for text in [#""\ud83d\ude00""#, #""\ud83d""#, #""\ude00x""#, #""\ud83d\u0041""#, #""\ud83dA\ude00""#, #""a\/b\\\"""#] {
+            let document = try document(text)
+            XCTAssertEqual(document.value(at: document.root), try JSONParser.parse(text), text)
+        }
+    }
+
+    func testNameTableFindsKeysByTheirBytes() throws {
+        let table = JSONNameTable(["name", "image", "securityContext", "é"])
+        let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
+        XCTAssertEqual(document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }, [0, nil, 2, 3, 0, nil])
+        XCTAssertNil(table.ordinal(of: try XCTUnwrap(document.member("name", of: document.root)), in: document))  // a number
+    }
+}
