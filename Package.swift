@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "StrictJSON"]),
         .testTarget(name: "AdmissionControlTests", dependencies: ["AdmissionControl", "PodSecurity", "StrictJSON"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS", "CEventPoll"]),
         .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "TLS", "HTTPServer", "StrictJSON", "Manifests"]),
         .testTarget(name: "WebhookAppTests", dependencies: ["WebhookApp", "AdmissionControl", "KubernetesClient", "HTTPServer", "TLS", "StrictJSON"]),
         .testTarget(name: "CommandLineTests", dependencies: ["pod-security-webhook", "TLS"]),

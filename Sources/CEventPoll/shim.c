@@ -2,6 +2,9 @@
 #include "CEventPoll.h"
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -50,12 +53,33 @@ int cep_accept(int listen_fd, void *address, uint32_t *length) {
     return accept4(listen_fd, (struct sockaddr *)address, (socklen_t *)length, SOCK_CLOEXEC);
 }
 
+// The CPU quota of this process's cgroup (v2 `cpu.max`: "<quota> <period>" or "max <period>"), rounded up to
+// whole processors; 0 when there is none or it cannot be read. A container limited to half a CPU on a 16-core
+// node should run one loop, not sixteen (as Go's runtime now sizes GOMAXPROCS).
+int cep_cpu_quota_processors(const char *cpu_max_path) {
+    FILE *file = fopen(cpu_max_path, "re");
+    if (file == NULL) return 0;
+    char quota[32] = {0};
+    long period = 0;
+    int fields = fscanf(file, "%31s %ld", quota, &period);
+    fclose(file);
+    if (fields != 2 || period <= 0 || strcmp(quota, "max") == 0) return 0;
+    char *end = NULL;
+    long long microseconds = strtoll(quota, &end, 10);
+    if (end == quota || microseconds <= 0) return 0;
+    long long processors = (microseconds + period - 1) / period;
+    return processors > 4096 ? 4096 : (int)processors;
+}
+
 int cep_processor_count(void) {
+    int count = 0;
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int count = CPU_COUNT(&set);
-        if (count > 0) return count;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) count = CPU_COUNT(&set);
+    if (count <= 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        count = online > 0 ? (int)online : 1;
     }
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    return online > 0 ? (int)online : 1;
+    int quota = cep_cpu_quota_processors("/sys/fs/cgroup/cpu.max");
+    if (quota > 0 && quota < count) count = quota;
+    return count;
 }

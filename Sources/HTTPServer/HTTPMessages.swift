@@ -230,7 +230,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// the overloaded server cannot afford).
     public var maxConnections: Int = 1024
     /// Threads running event loops, each serving its share of the connections (handed out in turn). The
-    /// default is one per processor the server may run on.
+    /// default is one per processor the server may use (its CPU affinity, capped by a container's CPU limit).
     public var eventLoopCount: Int = HTTPServerConfiguration.processorCount
     /// How often (at most, checked when a connection arrives) the certificate files are looked at for a
     /// rotation; 0 turns the check off.

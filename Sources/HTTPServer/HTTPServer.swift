@@ -284,6 +284,7 @@ let closeDescriptor = Darwin.close
 #endif
 
 extension HTTPServerConfiguration {
-    /// Processors this process may run on (its CPU affinity, which a container's cpuset narrows).
+    /// Processors this process may use: its CPU affinity (which a container's cpuset narrows), capped by its
+    /// cgroup's CPU quota (a container's CPU limit), rounded up.
     public static var processorCount: Int { max(1, Int(cep_processor_count())) }
 }

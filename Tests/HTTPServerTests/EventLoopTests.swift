@@ -1,3 +1,4 @@
+import CEventPoll
 import Foundation
 import XCTest
 import HTTPServer
@@ -116,6 +117,22 @@ final class EventLoopTests: XCTestCase {
         for index in 0..<count {
             XCTAssertEqual(client.readResponse()?.text, String(index))
         }
+    }
+
+    /// A container's CPU limit caps the loops: cgroup v2 `cpu.max` read as whole processors, rounded up.
+    func testCPUQuotaIsReadFromCgroupFormat() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cpu-max-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, Int32)] = [("50000 100000\n", 1), ("100000 100000\n", 1), ("250000 100000\n", 3),
+                                        ("max 100000\n", 0), ("garbage\n", 0), ("-5 100000\n", 0), ("100 0\n", 0)]
+        for (index, (text, expected)) in cases.enumerated() {
+            let path = directory.appendingPathComponent("cpu.max.\(index)").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertEqual(cep_cpu_quota_processors(path), expected, "for \(text.debugDescription)")
+        }
+        XCTAssertEqual(cep_cpu_quota_processors(directory.appendingPathComponent("missing").path), 0)
+        XCTAssertGreaterThanOrEqual(HTTPServerConfiguration.processorCount, 1)
     }
 
     /// Connection-level fuzzing of the state machine: many clients, each sending a random mix of good requests,

@@ -24,8 +24,12 @@ int cep_wait(int epoll_fd, int32_t *fds, uint32_t *events, int capacity, int tim
 /// Adds one to an eventfd (wakes its loop) / reads it back to zero.
 void cep_wake(int event_fd);
 void cep_drain(int event_fd);
-/// Processors this process may run on (sched_getaffinity), or the online count if that fails.
+/// Processors this process may use: its CPU affinity (or the online count), capped by its cgroup's CPU quota
+/// (`cpu.max`, rounded up).
 int cep_processor_count(void);
+/// The whole processors a cgroup v2 `cpu.max` file grants ("<quota> <period>", rounded up); 0 for "max", an
+/// unreadable file or anything else.
+int cep_cpu_quota_processors(const char *cpu_max_path);
 /// accept4 with SOCK_CLOEXEC; -1 with errno on failure.
 int cep_accept(int listen_fd, void *address, uint32_t *length);
 
