@@ -58,6 +58,8 @@ final class HTTPConnection {
     /// The request being handled on another thread: how to answer it when its response comes back.
     private var pending: (headOnly: Bool, keepAlive: Bool, minorVersion: Int)?
     private var lingerDiscarded = 0
+    /// This connection's share of the server's body budget: the bytes of the body it is reading.
+    private var bodyBytesReserved = 0
     /// The epoll events registered for the socket (0 = not registered).
     private var watched: UInt32 = 0
     /// The current phase's deadline, checked by the loop, and what passing it means.
@@ -150,6 +152,7 @@ final class HTTPConnection {
         guard phase != .closed else { return }
         phase = .closed
         deadline = nil
+        releaseBodyBytes()
         if watched != 0 { loop.watch(fd, events: 0, previous: watched) }
         watched = 0
         tls.close()
@@ -187,6 +190,14 @@ final class HTTPConnection {
             }
             start += consumed
             if start == end { start = 0; end = 0 }
+            guard accountBodyBytes() else {
+                // What it read is dropped now, not when the connection closes.
+                parser = HTTPRequestParser(limits: parser.limits, remoteAddress: remoteAddress,
+                                           clientCertificateSubject: parser.clientCertificateSubject)
+                refuse(status: 503, message: "the server is holding too many request bodies at once; retry shortly",
+                       linger: true)
+                return
+            }
             switch event {
             case .failure(let error):
                 refuse(status: error.status, message: error.message, linger: true)
@@ -201,6 +212,27 @@ final class HTTPConnection {
                 }
             }
         }
+    }
+
+    /// Brings this connection's share of the server's body budget in line with the body it holds; false when
+    /// the budget cannot take what it now holds (it then holds nothing more: the request is refused).
+    private func accountBodyBytes() -> Bool {
+        let held = parser.bodyBytesHeld
+        if held > bodyBytesReserved {
+            guard loop.server.bodyBudget.reserve(held - bodyBytesReserved) else {
+                releaseBodyBytes()
+                return false
+            }
+        } else if held < bodyBytesReserved {
+            loop.server.bodyBudget.release(bodyBytesReserved - held)
+        }
+        bodyBytesReserved = held
+        return true
+    }
+
+    private func releaseBodyBytes() {
+        if bodyBytesReserved > 0 { loop.server.bodyBudget.release(bodyBytesReserved) }
+        bodyBytesReserved = 0
     }
 
     /// Reads what the TLS session has. False when the connection must wait (or has closed).

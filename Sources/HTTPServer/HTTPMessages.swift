@@ -215,6 +215,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var port: Int = 8443
     /// Larger bodies are answered 413 (by Content-Length before reading, or while reading chunks).
     public var maxBodyBytes: Int = 3 * 1024 * 1024
+    /// The most request-body bytes all connections together may hold while their requests arrive. A request
+    /// whose body would go beyond it is answered 503 (and its connection closed), so many clients sending large
+    /// bodies at once cannot take the server past its memory limit (1,024 connections × 3 MiB would be 3 GiB).
+    public var maxBufferedBodyBytes: Int = 64 * 1024 * 1024
     /// Request line plus header fields; larger heads are answered 431.
     public var maxHeaderBytes: Int = 64 * 1024
     /// A new connection must complete its TLS handshake and first request head within this; a kept-alive

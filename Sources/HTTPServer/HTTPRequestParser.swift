@@ -69,6 +69,9 @@ struct HTTPRequestParser {
 
     mutating func continueSent() { wantsContinue = false }
 
+    /// Bytes of the current request's body read so far (what the server's body budget counts).
+    var bodyBytesHeld: Int { body.count }
+
     /// Parses as much of `bytes` as it can. `consumed` bytes must be dropped before the next call.
     mutating func parse(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, event: Event) {
         var consumed = 0

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CEventPoll
+import Synchronization
 import TLS
 
 /// Why the server could not start.
@@ -23,6 +24,8 @@ public final class HTTPServer: Sendable {
     let tls: TLSServerContext
     let handler: any HTTPHandler
     let state = Guarded(ServerState())
+    /// Request-body bytes held by all connections (`configuration.maxBufferedBodyBytes` at most).
+    let bodyBudget: ByteBudget
 
     struct ServerState {
         enum Phase { case created, running, draining, stopped }
@@ -38,7 +41,11 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
+        bodyBudget = ByteBudget(limit: configuration.maxBufferedBodyBytes)
     }
+
+    /// Request-body bytes the connections hold now (tests and diagnostics).
+    public var bufferedBodyBytes: Int { bodyBudget.used }
 
     /// Connections open now (handshaking, idle or busy).
     public var connectionCount: Int { state.withLock { $0.connectionCount } }
@@ -287,4 +294,31 @@ extension HTTPServerConfiguration {
     /// Processors this process may use: its CPU affinity (which a container's cpuset narrows), capped by its
     /// cgroup's CPU quota (a container's CPU limit), rounded up.
     public static var processorCount: Int { max(1, Int(cep_processor_count())) }
+}
+
+/// A shared count of bytes against a limit, taken and given back without a lock (event loops on several
+/// threads share it).
+final class ByteBudget: Sendable {
+    let limit: Int
+    private let taken = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    var used: Int { taken.load(ordering: .relaxed) }
+
+    /// Takes `count` bytes if the total stays within the limit.
+    func reserve(_ count: Int) -> Bool {
+        var current = taken.load(ordering: .relaxed)
+        while true {
+            guard current + count <= limit else { return false }
+            let (exchanged, original) = taken.compareExchange(expected: current, desired: current + count,
+                                                              ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+    }
+
+    func release(_ count: Int) {
+        taken.subtract(count, ordering: .relaxed)
+    }
 }

@@ -119,6 +119,52 @@ final class EventLoopTests: XCTestCase {
         }
     }
 
+    /// Bodies held by all connections together are bounded: one that would take the total past the budget is
+    /// answered 503 and dropped; the others go on, and the budget is given back as requests complete or close.
+    /// (Bodies arrive in reads of at most 16 KiB; the budget counts what a connection holds between reads.)
+    func testBodyBudgetBoundsWhatAllConnectionsHold() throws {
+        let (server, port) = try startServer({
+            $0.maxBufferedBodyBytes = 100_000
+            $0.bodyTimeoutSeconds = 5
+        })
+        defer { server.shutdown(drainSeconds: 1) }
+        func eventually(_ condition: () -> Bool) -> Bool {
+            (0..<100).contains { _ in
+                if condition() { return true }
+                usleep(20_000)
+                return false
+            }
+        }
+        let first = try TestClient(port: port)
+        defer { first.close() }
+        try first.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 80000\r\n\r\n" + String(repeating: "a", count: 60_000))
+        XCTAssertTrue(eventually { server.bufferedBodyBytes == 60_000 }, "the first body is counted (\(server.bufferedBodyBytes))")
+
+        let second = try TestClient(port: port)
+        defer { second.close() }
+        try second.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 80000\r\n\r\n" + String(repeating: "b", count: 80_000))
+        let refused = second.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertTrue(refused?.text.contains("too many request bodies") ?? false, String(refused?.text.prefix(200) ?? ""))
+        XCTAssertTrue(second.isClosedByServer(within: 3))
+        XCTAssertEqual(server.bufferedBodyBytes, 60_000, "the refused body was dropped, and so was its share")
+
+        try first.send(String(repeating: "a", count: 20_000))
+        XCTAssertEqual(first.readResponse()?.body.count, 80_000)
+        XCTAssertEqual(server.bufferedBodyBytes, 0, "given back when the request completed")
+
+        let third = try TestClient(port: port)
+        defer { third.close() }
+        try third.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n" + String(repeating: "c", count: 90_000))
+        XCTAssertEqual(third.readResponse()?.body.count, 90_000)
+        // A connection that vanishes mid-body gives its share back too.
+        let vanishing = try TestClient(port: port)
+        try vanishing.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n" + String(repeating: "d", count: 40_000))
+        XCTAssertTrue(eventually { server.bufferedBodyBytes > 0 })
+        vanishing.close()
+        XCTAssertTrue(eventually { server.bufferedBodyBytes == 0 }, "\(server.bufferedBodyBytes) bytes still counted")
+    }
+
     /// A container's CPU limit caps the loops: cgroup v2 `cpu.max` read as whole processors, rounded up.
     func testCPUQuotaIsReadFromCgroupFormat() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cpu-max-\(UUID().uuidString)")
