@@ -260,22 +260,28 @@ final class HTTPConnection {
             close()
             return false
         case .wait(let wait):
-            if waitingForRequest && !isFirstRequest {
-                // Between requests: a draining server closes it; otherwise it may idle this long.
-                if loop.isDraining {
-                    close()
-                    return false
-                }
-                setDeadline(.now().advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
-            } else if parser.isReadingHead {
-                setDeadline(headDeadline, .requestTimeout)
-            } else {
-                if bodyDeadline == nil { bodyDeadline = .now().advanced(bySeconds: configuration.bodyTimeoutSeconds) }
-                setDeadline(bodyDeadline!, .requestTimeout)
-            }
-            waitFor(wait)
+            waitForInput(wait, waitingForRequest: waitingForRequest)
             return false
         }
+    }
+
+    /// Waits for the socket under the deadline of what is being read (or closes an idle connection of a
+    /// draining server).
+    private func waitForInput(_ wait: TLSWait, waitingForRequest: Bool) {
+        if waitingForRequest && !isFirstRequest {
+            // Between requests: a draining server closes it; otherwise it may idle this long.
+            if loop.isDraining {
+                close()
+                return
+            }
+            setDeadline(.now().advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
+        } else if parser.isReadingHead {
+            setDeadline(headDeadline, .requestTimeout)
+        } else {
+            if bodyDeadline == nil { bodyDeadline = .now().advanced(bySeconds: configuration.bodyTimeoutSeconds) }
+            setDeadline(bodyDeadline!, .requestTimeout)
+        }
+        waitFor(wait)
     }
 
     /// Room at the end of the buffer: the unparsed bytes move to the front, or the buffer grows (only a head
@@ -367,6 +373,12 @@ final class HTTPConnection {
             // A pipelined request already buffered has begun: its head gets a full header timeout from now.
             headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds)
             deadline = nil
+            if start == end && !tls.hasBufferedInput {
+                // Nothing of the next request is here yet, not even inside the TLS session: wait for the socket
+                // at once rather than read only to be told to wait (one system call per request).
+                waitForInput(.readable, waitingForRequest: parser.isAtRequestStart)
+                return false
+            }
             return true
         case .close:
             close()

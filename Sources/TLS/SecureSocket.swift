@@ -97,6 +97,10 @@ final class SecureSocket {
 
     func makeNonBlocking() { ctls_set_nonblocking(ssl) }
 
+    /// Whether the session holds input not yet returned by a read (a record, or decrypted bytes), which
+    /// waiting for the socket would not announce.
+    var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
+
     /// What a non-blocking call needs before it can go on, from SSL_get_error; nil when it is a real failure.
     private func wait(after result: Int32) -> TLSWait? {
         switch SSL_get_error(ssl, result) {

@@ -101,6 +101,10 @@ extension TLSConnection {
         try socket.readAvailable(into: buffer)
     }
 
+    /// Whether the session holds input a read would return without the socket: when false, waiting for the
+    /// socket to become readable loses nothing (and spares a read that would only say `.wait`).
+    public var hasBufferedInput: Bool { socket.hasBufferedInput }
+
     /// Writes as much of `bytes` as the socket takes now.
     public func writeAvailable(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> TLSWriteResult {
         try socket.writeAvailable(bytes)
