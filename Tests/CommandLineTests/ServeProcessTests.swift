@@ -102,6 +102,7 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertTrue(first.contains(#""msg":"starting pod-security-webhook""#), first)
         XCTAssertTrue(first.contains("configuration defaults only"), first)
         XCTAssertTrue(first.contains("enforce=privileged:latest"), first)
+        XCTAssertTrue(first.contains(#""eventLoops":"#), first)
         server.process.terminate()
         XCTAssertEqual(server.waitForExit(), 0)
     }
