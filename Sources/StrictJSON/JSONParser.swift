@@ -412,21 +412,7 @@ private struct Reader {
         var seen: UInt64 = 0  // every byte of the segment OR-ed together: bit 7 set means non-ASCII
         let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
-            if let base = bytes.baseAddress {
-                while bytes.count - position >= 8 {
-                    let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                    let attention = Self.attentionMask(word)
-                    if attention != 0 {
-                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
-                        let skip = attention.trailingZeroBitCount >> 3
-                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
-                        position += skip
-                        break
-                    }
-                    seen |= word
-                    position += 8
-                }
-            }
+            skipPlainWords(orInto: &seen)
             guard position < bytes.count else { throw error("unterminated string", at: start) }
             let byte = bytes[position]
             if byte == quote || byte == backslash {
@@ -537,21 +523,7 @@ private struct Reader {
         // Fast path: no escapes. Skip eight bytes at a time while none of them is a quote, a backslash or a
         // control character, noting whether any is non-ASCII; then stop exactly, byte by byte.
         var highBits: UInt64 = 0
-        if let base = bytes.baseAddress {
-            while bytes.count - position >= 8 {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                let attention = Self.attentionMask(word)
-                if attention != 0 {
-                    // The lowest flagged byte is exactly the first quote, backslash or control byte.
-                    let skip = attention.trailingZeroBitCount >> 3
-                    highBits |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
-                    position += skip
-                    break
-                }
-                highBits |= word
-                position += 8
-            }
-        }
+        skipPlainWords(orInto: &highBits)
         let scannedByWords = position - contentStart
         while position < bytes.count {
             let byte = bytes[position]
@@ -624,6 +596,27 @@ private struct Reader {
             }
         }
         throw error("unterminated string", at: start)
+    }
+
+    /// Inside a string: moves eight bytes at a time past bytes that are not a quote, a backslash or a control
+    /// character, stopping exactly at the first one (or where fewer than eight bytes are left), and ORs the
+    /// bytes passed into `seen` (bit 7 of any byte set: non-ASCII was seen).
+    @inline(__always)
+    mutating func skipPlainWords(orInto seen: inout UInt64) {
+        guard let base = bytes.baseAddress else { return }
+        while bytes.count - position >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            let attention = Self.attentionMask(word)
+            if attention != 0 {
+                // The lowest flagged byte is exactly the first quote, backslash or control byte.
+                let skip = attention.trailingZeroBitCount >> 3
+                seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
+                position += skip
+                return
+            }
+            seen |= word
+            position += 8
+        }
     }
 
     /// High bits flag the bytes of `word` that are a quote, a backslash or below 0x20. The lowest flag is
@@ -851,21 +844,7 @@ extension Reader {
         var seen: UInt64 = 0  // every byte outside escapes OR-ed together: bit 7 set means non-ASCII
         var isEscaped = false
         while true {
-            if let base = bytes.baseAddress {
-                while bytes.count - position >= 8 {
-                    let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                    let attention = Self.attentionMask(word)
-                    if attention != 0 {
-                        // The lowest flagged byte is exactly the first quote, backslash or control byte.
-                        let skip = attention.trailingZeroBitCount >> 3
-                        seen |= skip == 0 ? 0 : word & (~UInt64(0) >> (64 - skip * 8))
-                        position += skip
-                        break
-                    }
-                    seen |= word
-                    position += 8
-                }
-            }
+            skipPlainWords(orInto: &seen)
             guard position < bytes.count else { throw error("unterminated string", at: start) }
             let byte = bytes[position]
             if byte == quote {
