@@ -61,15 +61,9 @@ public enum JSONParser {
 
         public let isEmpty: Bool
 
+        /// The same cheap hash as the document's key table (length, first, middle and last byte).
         @inline(__always)
-        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-            let count = bytes.count
-            var value = count &* 0x9E37_79B1
-            value = (value ^ Int(bytes[0])) &* 0x85EB_CA6B
-            value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
-            value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
-            return value ^ (value >> 15)
-        }
+        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { JSONNameTable.hash(bytes) }
 
         /// The table's string with exactly these bytes, if any.
         @inline(__always)
