@@ -87,7 +87,7 @@ public final class WebhookServer: Sendable {
             ("port", .number(JSONNumber(options.securePort))),
             ("mTLS", .bool(options.clientCAFile != nil)),
             ("allowedSourceCIDRs", .array(options.allowedSourceCIDRs.map { .string($0) })),
-            // One loop per processor the pod may use: its CPU limit shows here.
+            // One loop per processor the pod may use (at most four): its CPU limit shows here.
             ("eventLoops", .number(JSONNumber(serverConfiguration.eventLoopCount))),
         ])
     }
