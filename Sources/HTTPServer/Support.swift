@@ -65,7 +65,8 @@ final class Guarded<Value>: @unchecked Sendable {
     }
 }
 
-/// Starts a detached OS thread running `body` (blocking OpenSSL calls must not occupy Dispatch workers).
+/// Starts a detached OS thread running `body` (event loops, the accept loop, handlers that block: none of them
+/// may occupy Dispatch workers, which starve on 2 cores).
 func startThread(stackBytes: Int, _ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
