@@ -12,16 +12,17 @@ public enum JSONWriter {
             var runStart = 0
             var index = 0
             let count = bytes.count
-            var bytewiseUntil = 0  // the end of the last word seen to hold a byte that may need an escape
             while index < count {
-                // Eight bytes at a time while none of them can need an escape: most of a message is plain text.
-                if index >= bytewiseUntil && count - index >= 8 {
-                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                    if !mayNeedEscape(word) {
+                // Eight bytes at a time while none of them can need an escape (most of a message is plain
+                // text), then straight to the first one that may.
+                if count - index >= 8 {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+                    let flagged = escapeMask(word)
+                    if flagged == 0 {
                         index += 8
                         continue
                     }
-                    bytewiseUntil = index + 8
+                    index += flagged.trailingZeroBitCount >> 3
                 }
                 let byte = bytes[index]
                 let action = escapeAction[Int(byte)]
@@ -56,11 +57,12 @@ public enum JSONWriter {
         }
     }
 
-    /// Whether any byte of `word` is one `escapeAction` does not copy: `"`, `\`, a control character, `<`, `>`,
-    /// `&` or 0xE2 (U+2028/9 start with it). Exact: the zero-byte test has no false negatives, and no false
-    /// positives in a word without a match.
+    /// High bits flag the bytes of `word` (little-endian: byte 0 lowest) that `escapeAction` does not copy:
+    /// `"`, `\`, a control character, `<`, `>`, `&` or 0xE2 (U+2028/9 start with it). Zero when there are none;
+    /// otherwise the lowest flag is exact (each test's borrows only run upward, so a false flag can only sit
+    /// above a true one), and it is the first byte that may need an escape.
     @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
+    static func escapeMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func has(_ byte: UInt8) -> UInt64 {
@@ -68,7 +70,7 @@ public enum JSONWriter {
             return (matches &- ones) & ~matches
         }
         let control = (word &- ones &* 0x20) & ~word
-        return (has(0x22) | has(0x5C) | has(0x3C) | has(0x3E) | has(0x26) | has(0xE2) | control) & highs != 0
+        return (has(0x22) | has(0x5C) | has(0x3C) | has(0x3E) | has(0x26) | has(0xE2) | control) & highs
     }
 
     /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
