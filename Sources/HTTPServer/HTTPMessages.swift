@@ -23,16 +23,18 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     mutating func append(name: String, value: String) { fields.append((name, value)) }
 
+    /// Compares lengths first (most field names differ there), then bytes in place: this runs for every
+    /// header lookup on the request path.
     static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8.makeIterator()
-        var right = b.utf8.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil): return true
-            case let (x?, y?): if asciiLower(x) != asciiLower(y) { return false }
-            default: return false
+        guard a.utf8.count == b.utf8.count else { return false }
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
+                for index in 0..<left.count where asciiLower(left[index]) != asciiLower(right[index]) { return false }
+                return true
             }
         }
+        if let inPlace = inPlace ?? nil { return inPlace }
+        return zip(a.utf8, b.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
     }
 }
 

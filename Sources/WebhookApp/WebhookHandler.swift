@@ -66,7 +66,7 @@ public struct WebhookHandler: HTTPHandler {
     private func review(_ request: HTTPRequest, mayWait: Bool) -> HTTPResponse? {
         let clock = ContinuousClock()
         let start = clock.now
-        guard let contentType = Self.contentType(of: request), Self.isJSON(contentType) else {
+        guard let contentType = request.headers["Content-Type"], Self.isJSON(contentType) else {
             let found = request.headers["Content-Type"].map { "\"\($0)\"" } ?? "none"
             return Self.problem(415, "Content-Type must be application/json, found \(found)")
         }
@@ -107,25 +107,6 @@ public struct WebhookHandler: HTTPHandler {
 
     /// One shared array for every review's response headers, not one allocated per response.
     private static let jsonHeaders = [(name: "Content-Type", value: "application/json")]
-
-    /// The first Content-Type field's value, as `request.headers["Content-Type"]` finds it, but comparing
-    /// bytes only for names of the right length.
-    static func contentType(of request: HTTPRequest) -> String? {
-        for field in request.headers.fields where field.name.utf8.count == 12 {
-            var name = field.name
-            let matches = name.withUTF8 { bytes in
-                var index = 0
-                for expected in "content-type".utf8 {
-                    let byte = bytes[index]
-                    guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected else { return false }
-                    index += 1
-                }
-                return true
-            }
-            if matches { return field.value }
-        }
-        return nil
-    }
 
     /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case; read in place.
     static func isJSON(_ contentType: String) -> Bool {
