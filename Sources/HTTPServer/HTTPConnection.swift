@@ -7,16 +7,24 @@ import TLS
 /// One read buffer per connection, reused; parsed bytes are dropped from its front. Each response is
 /// serialized into one reused buffer and written as the socket takes it.
 final class HTTPConnection {
-    enum Phase {
+    enum Phase: Equatable {
         case handshaking
         case reading
-        /// The handler runs on a thread of its own; the socket is not watched until it answers.
-        case handling
+        /// The handler runs on a thread of its own; the socket is not watched until it answers, then the
+        /// answer is written as `request` asked.
+        case handling(PendingAnswer)
         case writing
         /// After a refusal: what the client still sends is read and dropped for a moment, so closing does not
         /// reset the connection before the client has read the answer.
         case lingering
         case closed
+    }
+
+    /// How to write the answer to a request a handler took to another thread.
+    struct PendingAnswer: Equatable {
+        var headOnly: Bool
+        var keepAlive: Bool
+        var minorVersion: Int
     }
 
     /// What happens when the output has been written.
@@ -56,7 +64,6 @@ final class HTTPConnection {
     private var bodyDeadline: MonotonicInstant?
     private var isFirstRequest = true
     /// The request being handled on another thread: how to answer it when its response comes back.
-    private var pending: (headOnly: Bool, keepAlive: Bool, minorVersion: Int)?
     private var lingerDiscarded = 0
     /// This connection's share of the server's body budget: the bytes of the body it is reading.
     private var bodyBytesReserved = 0
@@ -126,8 +133,7 @@ final class HTTPConnection {
 
     /// The handler's answer to the request it took to another thread.
     func handlerFinished(_ response: HTTPResponse) {
-        guard phase == .handling, let pending else { return }
-        self.pending = nil
+        guard case .handling(let pending) = phase else { return }
         startWriting(response, headOnly: pending.headOnly, keepAlive: pending.keepAlive, minorVersion: pending.minorVersion)
         drive()
     }
@@ -309,14 +315,12 @@ final class HTTPConnection {
             startWriting(response, headOnly: headOnly, keepAlive: keepAlive, minorVersion: request.minorVersion)
             return
         }
-        pending = (headOnly, keepAlive, request.minorVersion)
-        phase = .handling
+        phase = .handling(PendingAnswer(headOnly: headOnly, keepAlive: keepAlive, minorVersion: request.minorVersion))
         deadline = nil // the handler bounds its own work; a shutdown's drain bounds the wait
         if watched != 0 { loop.watch(fd, events: 0, previous: watched) }
         watched = 0
         if !loop.runBlocking(request, for: self) {
             configuration.log?("cannot start a handler thread")
-            pending = nil
             phase = .reading
             startWriting(HTTPResponse.status(503, message: "the server cannot take this request now"), headOnly: headOnly,
                          keepAlive: false, minorVersion: request.minorVersion)
