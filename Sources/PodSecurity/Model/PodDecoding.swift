@@ -247,12 +247,19 @@ struct FieldDecoder<Source: PodJSONSource> {
     }
 
     private func actionHost(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
-        guard let fields = try object(value, at: path()) else { return nil }
-        var host = ""
-        for field in fields where knownField(field.key) == .host {
-            host = try string(field.value, at: path().key("host")) ?? ""
+        try onlyStringField(.host, named: "host", of: value, at: path())
+    }
+
+    /// An object of which only one string field is read: its value ("" when unset), or nil when the object
+    /// itself is unset.
+    private func onlyStringField(_ wanted: PodField, named name: String, of value: Value?,
+                                 at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
+        guard let members = try object(value, at: path()) else { return nil }
+        var text = ""
+        for member in members where knownField(member.key) == wanted {
+            text = try string(member.value, at: path().key(name)) ?? ""
         }
-        return host
+        return text
     }
 
     // MARK: nested option types
@@ -274,12 +281,7 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     /// A seccomp or AppArmor profile: its `type` ("" when unset), or nil when the profile itself is unset.
     private func typeOnly(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
-        guard let members = try object(value, at: path()) else { return nil }
-        var type = ""
-        for member in members where knownField(member.key) == .type {
-            type = try string(member.value, at: path().key("type")) ?? ""
-        }
-        return type
+        try onlyStringField(.type, named: "type", of: value, at: path())
     }
 
     private func windowsOptions(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> WindowsOptions? {
