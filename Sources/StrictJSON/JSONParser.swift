@@ -510,86 +510,14 @@ private struct Reader {
     @inline(__always)
     func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
+    /// Validates a string as the document scanner does (`scanStringContent`), then builds it: a known
+    /// Kubernetes string from the table, plain text as it is, escapes decoded by `JSONDocument.unescape`.
     mutating func parseString() throws(JSONParseError) -> String {
-        let start = position
-        position += 1  // opening quote
-        let contentStart = position
-        // Fast path: no escapes. Skip eight bytes at a time while none of them is a quote, a backslash or a
-        // control character, noting whether any is non-ASCII; then stop exactly, byte by byte.
-        var highBits: UInt64 = 0
-        skipPlainWords(orInto: &highBits)
-        let scannedByWords = position - contentStart
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == quote {
-                let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<position])
-                position += 1
-                if let string = known.lookup(slice) { return string }
-                return try makeString(slice, at: contentStart, knownASCIIPrefix: highBits & 0x8080_8080_8080_8080 == 0 ? scannedByWords : 0)
-            }
-            if byte == backslash { break }
-            if byte < 0x20 { throw error("control character in string (must be escaped)") }
-            position += 1
-        }
-        guard position < bytes.count else { throw error("unterminated string", at: start) }
-        // Slow path: decode escapes into a scratch buffer.
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(position - contentStart + 16)
-        decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[contentStart..<position]))
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == quote {
-                position += 1
-                return try decoded.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-                    try makeString(buffer, at: contentStart)
-                }
-            }
-            if byte < 0x20 { throw error("control character in string (must be escaped)") }
-            if byte != backslash {
-                decoded.append(byte)
-                position += 1
-                continue
-            }
-            position += 1
-            guard position < bytes.count else { break }
-            let escaped = bytes[position]
-            position += 1
-            switch escaped {
-            case quote: decoded.append(quote)
-            case backslash: decoded.append(backslash)
-            case UInt8(ascii: "/"): decoded.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "b"): decoded.append(0x08)
-            case UInt8(ascii: "f"): decoded.append(0x0C)
-            case UInt8(ascii: "n"): decoded.append(0x0A)
-            case UInt8(ascii: "r"): decoded.append(0x0D)
-            case UInt8(ascii: "t"): decoded.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try parseHex4()
-                if (0xD800..<0xDC00).contains(scalar) {
-                    // A high surrogate must be followed by an escaped low surrogate to form one scalar.
-                    if position + 1 < bytes.count, bytes[position] == backslash, bytes[position + 1] == UInt8(ascii: "u") {
-                        let save = position
-                        position += 2
-                        let low = try parseHex4()
-                        if (0xDC00..<0xE000).contains(low) {
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            position = save
-                            scalar = 0xFFFD
-                        }
-                    } else {
-                        scalar = 0xFFFD
-                    }
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    scalar = 0xFFFD
-                }
-                // Lone surrogates become U+FFFD, as Go's decoder (and so the apiserver) makes them.
-                appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &decoded)
-            default:
-                throw error("invalid escape '\\\(Character(Unicode.Scalar(escaped)))' in string", at: position - 2)
-            }
-        }
-        throw error("unterminated string", at: start)
+        let (contentStart, end, isEscaped) = try scanStringContent()
+        let raw = UnsafeBufferPointer(rebasing: bytes[contentStart..<end])
+        if isEscaped { return String(decoding: JSONDocument.unescape(raw), as: UTF8.self) }
+        // Validated UTF-8 already: decoding repairs nothing.
+        return known.lookup(raw) ?? String(decoding: raw, as: UTF8.self)
     }
 
     /// Inside a string: moves eight bytes at a time past bytes that are not a quote, a backslash or a control
@@ -643,22 +571,6 @@ private struct Reader {
             position += 1
         }
         return value
-    }
-
-    /// A String from validated bytes; the first `knownASCIIPrefix` bytes were already seen to be ASCII.
-    func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int, knownASCIIPrefix: Int = 0) throws(JSONParseError) -> String {
-        // ASCII needs no validation; anything else must be well-formed UTF-8.
-        var ascii = true
-        for byte in UnsafeBufferPointer(rebasing: utf8[knownASCIIPrefix...]) where byte >= 0x80 { ascii = false; break }
-        if ascii { return String(decoding: utf8, as: UTF8.self) }
-        guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw error("invalid UTF-8 in string", at: offset)
-        }
-        return string
-    }
-
-    func appendUTF8(_ scalar: Unicode.Scalar, to buffer: inout [UInt8]) {
-        UTF8.encode(scalar) { buffer.append($0) }
     }
 }
 
@@ -829,9 +741,16 @@ extension Reader {
         nodes.endValue(at: index)
     }
 
-    /// Validates a string exactly as `parseString` does (same checks, same order, same errors: escapes and
-    /// control characters where they occur, UTF-8 for the whole string at its end) and appends its node.
+    /// Validates a string and appends its node.
     mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
+        let (contentStart, end, isEscaped) = try scanStringContent()
+        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count + 1))
+    }
+
+    /// Validates the string at `position` (escapes and control characters where they occur, UTF-8 for the
+    /// whole string at its end: the checks, their order and errors of both the tree and the document) and
+    /// moves past it; returns where its raw text is and whether it holds escapes.
+    mutating func scanStringContent() throws(JSONParseError) -> (contentStart: Int, end: Int, isEscaped: Bool) {
         let start = position
         position += 1  // opening quote
         let contentStart = position
@@ -848,10 +767,8 @@ extension Reader {
                     && !isValidUTF8(UnsafeBufferPointer(rebasing: bytes[contentStart..<position])) {
                     throw error("invalid UTF-8 in string", at: contentStart)
                 }
-                nodes.append(JSONDocument.Node(
-                    kind: .string, isEscaped: isEscaped, start: contentStart, end: position, next: nodes.count + 1))
                 position += 1
-                return
+                return (contentStart, position - 1, isEscaped)
             }
             if byte == backslash {
                 isEscaped = true
