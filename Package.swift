@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "ManifestCheck", dependencies: ["Manifests", "PodSecurity", "StrictJSON"]),
         // AdmissionReview in and out: policy resolution, exemptions, modes, workloads, namespaces.
         .target(name: "AdmissionControl", dependencies: ["PodSecurity", "StrictJSON"]),
-        // TLS on the system OpenSSL: contexts, server and client connections.
+        // TLS on the system OpenSSL: contexts, server and client connections; and the plumbing the server and
+        // the Kubernetes client share (TCP connect, socket descriptors, the monotonic clock, locks, threads).
         .target(name: "TLS", dependencies: ["CTLSShim", "COpenSSL"]),
         // HTTP/1.1 over TLS: parser, writer, event loops, limits. Knows nothing of pods.
         .target(name: "HTTPServer", dependencies: ["TLS", "StrictJSON", "CEventPoll"]),

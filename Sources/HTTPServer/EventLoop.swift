@@ -236,7 +236,7 @@ final class EventLoop {
         let handler = server.handler
         let mailbox = mailbox
         let connectionID = connection.id
-        return startThread(stackBytes: server.configuration.threadStackBytes) {
+        return startDetachedThread(stackBytes: server.configuration.threadStackBytes) {
             mailbox.post(.completed(connectionID: connectionID, response: handler.handle(request)))
         }
     }

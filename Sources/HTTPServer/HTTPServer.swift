@@ -65,7 +65,7 @@ public final class HTTPServer: Sendable {
                 let epollFD = try EventLoop.makeEpoll(watching: mailbox)
                 mailboxes.append(mailbox)
                 state.withLock { $0.loopsRunning += 1 }
-                let started = startThread(stackBytes: 512 * 1024) { [self] in
+                let started = startDetachedThread(stackBytes: 512 * 1024) { [self] in
                     EventLoop(server: self, mailbox: mailbox, epollFD: epollFD).run()
                     state.withLock(signal: true) { $0.loopsRunning -= 1 }
                 }
@@ -88,7 +88,7 @@ public final class HTTPServer: Sendable {
             state.mailboxes = mailboxes
         }
         let loopMailboxes = mailboxes
-        guard startThread(stackBytes: 256 * 1024, { [self] in acceptLoop(fd, mailboxes: loopMailboxes) }) else {
+        guard startDetachedThread(stackBytes: 256 * 1024, { [self] in acceptLoop(fd, mailboxes: loopMailboxes) }) else {
             _ = closeDescriptor(fd)
             state.withLock(signal: true) { $0.acceptThreadRunning = false }
             stopLoops()

@@ -65,36 +65,5 @@ final class Guarded<Value>: @unchecked Sendable {
     }
 }
 
-/// Starts a detached OS thread running `body` (event loops, the accept loop, handlers that block: none of them
-/// may occupy Dispatch workers, which starve on 2 cores).
-func startThread(stackBytes: Int, _ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    pthread_attr_setstacksize(&attributes, max(stackBytes, 256 * 1024))
-    #if canImport(Glibc)
-    var thread = pthread_t()
-    #else
-    var thread: pthread_t?
-    #endif
-    let result = pthread_create(&thread, &attributes, { raw in
-        #if canImport(Glibc)
-        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-        #else
-        let box = Unmanaged<AnyObject>.fromOpaque(raw).takeRetainedValue() as! Box
-        #endif
-        box.body()
-        return nil
-    }, context)
-    if result != 0 {
-        Unmanaged<AnyObject>.fromOpaque(context).release()
-        return false
-    }
-    return true
-}
-
 /// Text of `errno`.
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -1,3 +1,5 @@
+import TLS
+
 /// Supplies the bearer token: fixed, or read from a file and re-read when the cached copy is older than the
 /// refresh interval or after the server answered 401 (service-account tokens rotate on disk).
 final class BearerTokenProvider: Sendable {

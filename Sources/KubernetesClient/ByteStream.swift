@@ -44,10 +44,12 @@ enum Sockets {
 
 /// A plain TCP stream, for `http://` API server URLs (kubectl proxy) only.
 final class SocketStream: ByteStream {
-    private let fd: Int32
-    private let closed = Locked(false)
+    /// Shut down and closed under one lock, so an interrupt never reaches a descriptor number already closed
+    /// and reused.
+    private let descriptor: SocketDescriptor
+    private var fd: Int32 { descriptor.fd }
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32) { descriptor = SocketDescriptor(fd) }
 
     static func connect(host: String, port: Int, timeoutSeconds: Double) throws -> SocketStream {
         do {
@@ -84,15 +86,9 @@ final class SocketStream: ByteStream {
 
     func setTimeout(seconds: Double) { Sockets.setTimeout(fd, seconds: seconds) }
 
-    // Both under the lock, so an interrupt never reaches a descriptor number already closed and reused.
-    func interrupt() { closed.withLock { closed in if !closed { _ = shutdown(fd, Int32(SHUT_RDWR)) } } }
+    func interrupt() { descriptor.shutdownBoth() }
 
-    func close() {
-        closed.withLock { closed in
-            if !closed { Glibc.close(fd) }
-            closed = true
-        }
-    }
+    func close() { descriptor.close() }
 
     deinit { close() }
 }

@@ -1,4 +1,5 @@
 import StrictJSON
+import TLS
 
 /// A small Kubernetes API client: GET and LIST over keep-alive connections (a few kept idle for reuse), WATCH
 /// on a dedicated connection, bearer token and client certificate authentication, bounded sizes and reads.

@@ -1,3 +1,5 @@
+import TLS
+
 /// Namespace labels kept current by list + watch on a background thread, with a live GET on a miss.
 ///
 /// The loop: list (all pages) → watch from the list's resourceVersion → when the watch ends, watch again from

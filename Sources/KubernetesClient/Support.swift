@@ -4,49 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A value behind a pthread mutex. The lock is held only inside `withLock`, never across I/O.
-// @unchecked Sendable: every access to `value` goes through the mutex.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private var mutex = pthread_mutex_t()
-
-    init(_ value: Value) {
-        self.value = value
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    /// Runs `body` with exclusive access to the value.
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body(&value)
-    }
-}
-
-/// Starts a detached OS thread running `body` (long-lived loops must not occupy a Dispatch worker).
-func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { raw in
-        #if canImport(Glibc)
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        #else
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        #endif
-        box.body()
-        return nil
-    }, context)
-    if result != 0 {
-        // No thread: run nothing rather than crash; release the box.
-        Unmanaged<Box>.fromOpaque(context).release()
-        return
-    }
-    pthread_detach(thread)
-}
-
 /// Seconds since an arbitrary fixed point, monotonic.
 func monotonicSeconds() -> Double {
     var now = timespec()

@@ -1,5 +1,6 @@
 import Glibc
 import StrictJSON
+import TLS
 
 /// Writes one JSON object per line to a file descriptor (stdout by default), whole lines only, so lines from
 /// concurrent requests never interleave. Lifecycle lines (`write`) go out at once; per-request lines
@@ -134,18 +135,8 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
     /// The thread that writes the buffered lines while the log exists.
     private func startFlushThread() {
-        let body = FlushLoop(log: self)
-        let context = Unmanaged.passRetained(body).toOpaque()
-        var thread = pthread_t()
-        if pthread_create(&thread, nil, { raw in
-            let loop = Unmanaged<FlushLoop>.fromOpaque(raw!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, context) == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<FlushLoop>.fromOpaque(context).release()
-        }
+        let loop = FlushLoop(log: self)
+        startDetachedThread { loop.run() }
     }
 
     /// The flusher's state: a weak reference, so the thread ends when the log goes away.
