@@ -136,35 +136,22 @@ public struct AdmissionConfiguration: Sendable, Hashable {
         let warnLV = LevelVersion(level: level(warn, "defaults.warn"), version: version(warnVersion, "defaults.warn-version"))
         let auditLV = LevelVersion(level: level(audit, "defaults.audit"), version: version(auditVersion, "defaults.audit-version"))
 
-        var seen = Set<String>()
-        for (index, namespace) in namespaces.enumerated() {
-            let path = "exemptions.namespaces[\(index)]"
-            let problems = dnsLabelErrors(namespace)
-            if !problems.isEmpty {
-                errors.append(FieldError(kind: .invalid, field: path, badValue: namespace, detail: problems.joined(separator: ", ")))
-            } else if !seen.insert(namespace).inserted {
-                errors.append(FieldError(kind: .duplicate, field: path, badValue: namespace, detail: ""))
+        // Each exemption list: every entry valid (`problems` lists what is wrong with one), none twice.
+        func checkExemptions(_ entries: [String], _ field: String, _ problems: (String) -> [String]) {
+            var seen = Set<String>()
+            for (index, entry) in entries.enumerated() {
+                let path = "exemptions.\(field)[\(index)]"
+                let found = problems(entry)
+                if !found.isEmpty {
+                    errors.append(FieldError(kind: .invalid, field: path, badValue: entry, detail: found.joined(separator: ", ")))
+                } else if !seen.insert(entry).inserted {
+                    errors.append(FieldError(kind: .duplicate, field: path, badValue: entry, detail: ""))
+                }
             }
         }
-        seen = []
-        for (index, runtimeClass) in runtimeClasses.enumerated() {
-            let path = "exemptions.runtimeClasses[\(index)]"
-            let problems = dnsSubdomainErrors(runtimeClass)
-            if !problems.isEmpty {
-                errors.append(FieldError(kind: .invalid, field: path, badValue: runtimeClass, detail: problems.joined(separator: ", ")))
-            } else if !seen.insert(runtimeClass).inserted {
-                errors.append(FieldError(kind: .duplicate, field: path, badValue: runtimeClass, detail: ""))
-            }
-        }
-        seen = []
-        for (index, username) in usernames.enumerated() {
-            let path = "exemptions.usernames[\(index)]"
-            if username.isEmpty {
-                errors.append(FieldError(kind: .invalid, field: path, badValue: username, detail: "username must not be empty"))
-            } else if !seen.insert(username).inserted {
-                errors.append(FieldError(kind: .duplicate, field: path, badValue: username, detail: ""))
-            }
-        }
+        checkExemptions(namespaces, "namespaces", dnsLabelErrors)
+        checkExemptions(runtimeClasses, "runtimeClasses", dnsSubdomainErrors)
+        checkExemptions(usernames, "usernames") { $0.isEmpty ? ["username must not be empty"] : [] }
         if !errors.isEmpty {
             throw ConfigurationError(aggregateDescription(errors), fieldErrors: errors)
         }
