@@ -105,16 +105,13 @@ public final class AdmissionController: Sendable {
 
     func validateNamespace(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
         if !request.subresource.isEmpty { return .allowed }
-        guard let object = request.objectValue else {
-            state.errorDetail = "request.object is missing"
-            return .error(.badRequest("failed to decode namespace"), cause: nil)
-        }
-        let labels: [String: String]
+        let object: JSONValue, labels: [String: String]
         do {
-            labels = try namespaceLabels(object)
+            (object, labels) = try namespaceInReview(request.objectValue, field: "request.object",
+                                                     missing: "failed to decode namespace",
+                                                     undecodable: "failed to decode object", &state)
         } catch {
-            state.errorDetail = error.description
-            return .error(.badRequest("failed to decode object"), cause: error.description)
+            return error.response
         }
         let namespaceName = object["metadata"]?["name"]?.stringValue ?? ""
         // PSA checks the request's namespace; a review that leaves it empty for a Namespace (a create, say) names it.
@@ -136,17 +133,14 @@ public final class AdmissionController: Sendable {
             return .allowed
 
         case "UPDATE":
-            // The double spaces in these two messages are upstream's, kept so that messages match PSA's.
-            guard let oldObject = request.oldObjectValue else {
-                state.errorDetail = "request.oldObject is missing"
-                return .error(.badRequest("failed to decode  old namespace"), cause: nil)
-            }
             let oldLabels: [String: String]
             do {
-                oldLabels = try namespaceLabels(oldObject)
+                // The double spaces in these two messages are upstream's, kept so that messages match PSA's.
+                oldLabels = try namespaceInReview(request.oldObjectValue, field: "request.oldObject",
+                                                  missing: "failed to decode  old namespace",
+                                                  undecodable: "failed to decode  old object", &state).labels
             } catch {
-                state.errorDetail = error.description
-                return .error(.badRequest("failed to decode  old object"), cause: error.description)
+                return error.response
             }
             let (oldPolicy, oldErrors) = NamespacePolicy.resolve(labels: oldLabels, defaults: configuration.defaults)
             if !newErrors.isEmpty && (oldErrors.isEmpty || newErrors != oldErrors) {
@@ -276,6 +270,27 @@ public final class AdmissionController: Sendable {
             return reference["uid"]?.stringValue ?? ""
         }
         return nil
+    }
+
+    /// What PSA answers instead when a review's namespace object is missing or cannot be decoded.
+    struct NamespaceRefusal: Error {
+        var response: ReviewResponse
+    }
+
+    /// A namespace object of the review (`field`) and its labels; when it is missing or undecodable, the 400
+    /// with PSA's message for that case, its detail noted for the log.
+    private func namespaceInReview(_ object: JSONValue?, field: String, missing: String, undecodable: String,
+                                   _ state: inout RequestState) throws(NamespaceRefusal) -> (object: JSONValue, labels: [String: String]) {
+        guard let object else {
+            state.errorDetail = "\(field) is missing"
+            throw NamespaceRefusal(response: .error(.badRequest(missing), cause: nil))
+        }
+        do {
+            return (object, try namespaceLabels(object))
+        } catch {
+            state.errorDetail = error.description
+            throw NamespaceRefusal(response: .error(.badRequest(undecodable), cause: error.description))
+        }
     }
 
     private func namespaceLabels(_ object: JSONValue) throws(ObjectDecodeError) -> [String: String] {
