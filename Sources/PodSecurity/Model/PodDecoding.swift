@@ -6,7 +6,7 @@ import StrictJSON
 /// It reads JSON through a `PodJSONSource`: a parsed `JSONDocument` on the admission path (keys matched by their
 /// bytes, only the strings the model keeps ever built) or a `JSONValue` tree (manifests, listed pods), each
 /// compiled for its own representation.
-struct FieldDecoder<Source: PodJSONSource> {
+final class FieldDecoder<Source: PodJSONSource> {
     typealias Value = Source.Value
     let source: Source
     private let prefix: String
