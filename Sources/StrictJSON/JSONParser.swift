@@ -581,40 +581,61 @@ extension JSONDocument {
     /// errors as `JSONParser.parse(_:limits:)`, without building a tree (`limits.knownStrings` is not used:
     /// no string is built while parsing).
     public init(parsing bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
-        let result: Result<[JSONDocument.Node], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(buffer, limits: limits)
-            do throws(JSONParseError) {
-                // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
-                guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
-                var nodes = NodeBuffer(capacity: buffer.count / 8 + 8)
-                reader.skipWhitespace()
-                try reader.scanValue(depth: 0, into: &nodes)
-                reader.skipWhitespace()
-                if reader.position != buffer.count {
-                    throw reader.error("unexpected data after the JSON value")
+        // The nodes are written straight into the storage of the array the document keeps (a review has hundreds:
+        // copying them out of a scratch buffer cost more than a tenth of the parse). A text with more nodes than
+        // the estimate (dense arrays of numbers) moves them to a larger buffer and is copied once at the end.
+        var failure: JSONParseError?
+        var spilled: [JSONDocument.Node]?
+        let nodes = [JSONDocument.Node](unsafeUninitializedCapacity: bytes.count / 8 + 8) { storage, initializedCount in
+            bytes.withUnsafeBufferPointer { buffer in
+                var reader = Reader(buffer, limits: limits)
+                var nodes = NodeBuffer(storage)
+                do throws(JSONParseError) {
+                    // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
+                    guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
+                    reader.skipWhitespace()
+                    try reader.scanValue(depth: 0, into: &nodes)
+                    reader.skipWhitespace()
+                    if reader.position != buffer.count {
+                        throw reader.error("unexpected data after the JSON value")
+                    }
+                    if nodes.isInPlace {
+                        initializedCount = nodes.count
+                    } else {
+                        spilled = nodes.array()
+                    }
+                } catch {
+                    failure = error
                 }
-                return .success(nodes.array())
-            } catch {
-                return .failure(error)
             }
         }
-        self.init(text: bytes, nodes: try result.get())
+        if let failure { throw failure }
+        self.init(text: bytes, nodes: spilled ?? nodes)
     }
 }
 
 /// The nodes of a document being parsed: a growable buffer written without the uniqueness and bounds checks
-/// an array makes on every append and update (a review has hundreds of nodes).
+/// an array makes on every append and update (a review has hundreds of nodes). It starts in storage it is
+/// lent (the final array's) and moves to storage of its own only if that fills up.
 private struct NodeBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<JSONDocument.Node>
     private var capacity: Int
     private(set) var count = 0
+    /// Still in the lent storage: its nodes need no copy.
+    private(set) var isInPlace = true
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
+    init(_ lent: UnsafeMutableBufferPointer<JSONDocument.Node>) {
+        if let lentBase = lent.baseAddress, lent.count > 0 {
+            base = lentBase
+            capacity = lent.count
+        } else {
+            base = .allocate(capacity: 16)
+            capacity = 16
+            isInPlace = false
+        }
     }
 
-    deinit { base.deallocate() }
+    deinit { if !isInPlace { base.deallocate() } }
 
     @inline(__always)
     mutating func append(_ node: JSONDocument.Node) {
@@ -639,9 +660,10 @@ private struct NodeBuffer: ~Copyable {
     private mutating func grow() {
         let larger = UnsafeMutablePointer<JSONDocument.Node>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if !isInPlace { base.deallocate() }
         base = larger
         capacity *= 2
+        isInPlace = false
     }
 
     func array() -> [JSONDocument.Node] { Array(UnsafeBufferPointer(start: base, count: count)) }

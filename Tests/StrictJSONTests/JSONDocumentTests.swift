@@ -111,6 +111,20 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Nodes are written into the document's array while they fit the estimate made from the input's size;
+    /// denser texts (one node every two bytes) move to a larger buffer. Both read back what the tree holds.
+    func testDenseTextsOutgrowTheNodeEstimate() throws {
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 40, 41, 200, 1_000] {
+            for text in ["[" + Array(repeating: "1", count: count).joined(separator: ",") + "]",
+                         "[" + Array(repeating: "[]", count: count).joined(separator: ",") + "]",
+                         "{" + (0..<count).map { #""\#($0 % 10)":0"# }.joined(separator: ",") + "}",
+                         String(repeating: "[", count: min(count + 1, 200)) + String(repeating: "]", count: min(count + 1, 200))] {
+                let document = try document(text)
+                XCTAssertEqual(document.value(at: document.root), try JSONParser.parse(text), text)
+            }
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
