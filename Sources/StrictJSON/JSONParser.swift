@@ -400,6 +400,10 @@ private struct Reader {
     /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
     /// where nothing needs a closer look.
     mutating func skipString() throws(JSONParseError) {
+        if let end = plainStringEnd(from: position + 1) {
+            position = end + 1
+            return
+        }
         let start = position
         position += 1
         var segmentStart = position
@@ -539,6 +543,28 @@ private struct Reader {
             seen |= word
             position += 8
         }
+    }
+
+    /// The fast path for the strings a review is mostly made of (keys, names, plain values): the closing quote
+    /// of the string whose text starts at `contentStart`, when that text is ASCII without escapes or control
+    /// characters (nothing to check but where it ends) and the quote is found a whole 8-byte word at a time
+    /// before the end of the input. Nil otherwise: the string is then read by the general scanner, from its start.
+    @inline(__always)
+    func plainStringEnd(from contentStart: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let lastWord = bytes.count &- 8
+        var cursor = contentStart
+        while cursor <= lastWord {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+            // The lowest flag is exactly the first quote, backslash, control byte or non-ASCII byte.
+            let stops = Self.attentionMask(word) | (word & 0x8080_8080_8080_8080)
+            if stops != 0 {
+                let end = cursor &+ (stops.trailingZeroBitCount &>> 3)
+                return base[end] == quote ? end : nil
+            }
+            cursor &+= 8
+        }
+        return nil
     }
 
     /// High bits flag the bytes of `word` that are a quote, a backslash or below 0x20. The lowest flag is
@@ -764,7 +790,13 @@ extension Reader {
     }
 
     /// Validates a string and appends its node.
+    @inline(__always)
     mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
+        if let end = plainStringEnd(from: position + 1) {
+            nodes.append(JSONDocument.Node(kind: .string, start: position + 1, end: end, next: nodes.count + 1))
+            position = end + 1
+            return
+        }
         let (contentStart, end, isEscaped) = try scanStringContent()
         nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count + 1))
     }

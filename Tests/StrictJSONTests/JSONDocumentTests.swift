@@ -125,6 +125,53 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Plain ASCII strings are read a word at a time by a fast path; anything else in them (a quote, an escape,
+    /// a control byte, non-ASCII, the end of the input) sends them to the general scanner. Strings of every
+    /// length up to three words, with one such byte at every place, at every alignment, kept and dropped.
+    func testStringFastPathAgreesWithTheGeneralScanner() {
+        let specials: [[UInt8]] = [[], Array(#"\""#.utf8), Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\x"#.utf8),
+                                   Array(#"\"#.utf8), [0x00], [0x1F], [0x7F], [0xC3, 0xA9], [0xC3], [0xFF], [0xE2, 0x82, 0xAC], [0x22]]
+        var dropping = JSONParser.Limits()
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        for length in 0...24 {
+            for special in specials {
+                for place in 0...length where !(special.isEmpty && place > 0) {
+                    let plain = Array("abcdefghijklmnopqrstuvwxyz".utf8.prefix(length))
+                    let string = Array(plain[..<place]) + special + Array(plain[place...])
+                    for padding in 0..<8 {
+                        let pad = Array(repeating: UInt8(ascii: " "), count: padding)
+                        let texts: [[UInt8]] = [
+                            pad + [0x22] + string + [0x22],  // ends the input
+                            pad + [0x22] + string,  // unterminated
+                            Array(#"{"k":"#.utf8) + pad + [0x22] + string + Array(#"","l":[1]}"#.utf8),
+                            Array(#"{"#.utf8) + pad + [0x22] + string + Array(#"":true}"#.utf8),  // a key
+                            Array(#"["#.utf8) + pad + [0x22] + string + Array(#"",null]"#.utf8),
+                            Array(#"{"env":["#.utf8) + pad + [0x22] + string + Array(#""],"x":{"#.utf8) + [0x22] + string + Array(#"":1}}"#.utf8),
+                        ]
+                        for text in texts {
+                            for limits in [JSONParser.Limits(), dropping] {
+                                let tree = Result { () throws(JSONParseError) in try JSONParser.parse(text, limits: limits) }
+                                let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: text, limits: limits) }
+                                switch (tree, flat) {
+                                case (.success(let value), .success(let document)):
+                                    XCTAssertEqual(document.value(at: document.root), value, String(decoding: text, as: UTF8.self))
+                                case (.failure(let treeError), .failure(let flatError)):
+                                    XCTAssertEqual(flatError, treeError, String(decoding: text, as: UTF8.self))
+                                default:
+                                    XCTFail("verdicts differ on \(String(decoding: text, as: UTF8.self)): \(tree) / \(flat)")
+                                }
+                            }
+                            // A dropped string is validated as a kept one is: the same verdict either way.
+                            let kept = (try? JSONParser.parse(text)) != nil
+                            let dropped = (try? JSONDocument(parsing: text, limits: dropping)) != nil
+                            XCTAssertEqual(kept, dropped, String(decoding: text, as: UTF8.self))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
