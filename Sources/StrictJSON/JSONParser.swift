@@ -697,6 +697,9 @@ private struct NodeBuffer: ~Copyable {
 
 extension Reader {
     /// Checks one value against the same grammar as `parseValue` and appends its nodes.
+    ///
+    /// Between tokens, the byte expected next is looked at first and whitespace is skipped only when it is not
+    /// there: the apiserver sends compact JSON. The checks and errors are those of `parseValue`, in its order.
     mutating func scanValue(depth: Int, into nodes: inout NodeBuffer) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         let index = nodes.count
@@ -711,36 +714,39 @@ extension Reader {
                 position += 1
             } else {
                 members: while true {
-                    skipWhitespace()
+                    // Whitespace before the key is skipped: after '{' above, after ',' below.
                     guard position < bytes.count, bytes[position] == quote else {
                         throw error("unexpected \(describeByte(at: position)), expected a string key")
                     }
                     let keyStart = position + 1
                     try scanString(into: &nodes)
                     let keyEnd = position - 1
-                    skipWhitespace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                    if !isAt(UInt8(ascii: ":")) {
+                        skipWhitespace()
+                        guard isAt(UInt8(ascii: ":")) else {
+                            throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                        }
                     }
                     position += 1
                     skipWhitespace()
-                    if dropsAny, position < bytes.count, bytes[position] == UInt8(ascii: "{") || bytes[position] == UInt8(ascii: "["),
-                       dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
+                    guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+                    let first = bytes[position]
+                    if first == quote {
+                        // Most values are strings: scanned here, without another level of recursion.
+                        try scanString(into: &nodes)
+                        count += 1
+                    } else if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+                              dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
                         nodes.removeLast()  // the key
                         try skipValue(depth: depth + 1)
                     } else {
-                        // Most values are strings: scanned here, without another level of recursion.
-                        if position < bytes.count && bytes[position] == quote {
-                            try scanString(into: &nodes)
-                        } else {
-                            try scanValue(depth: depth + 1, into: &nodes)
-                        }
+                        try scanValue(depth: depth + 1, into: &nodes)
                         count += 1
                     }
-                    skipWhitespace()
+                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: ","): position += 1; skipWhitespace()
                     case UInt8(ascii: "}"): position += 1; break members
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                     }
@@ -757,17 +763,17 @@ extension Reader {
                 position += 1
             } else {
                 elements: while true {
-                    skipWhitespace()
-                    if position < bytes.count && bytes[position] == quote {
+                    // Whitespace before the element is skipped: after '[' above, after ',' below.
+                    if isAt(quote) {
                         try scanString(into: &nodes)
                     } else {
                         try scanValue(depth: depth + 1, into: &nodes)
                     }
                     count += 1
-                    skipWhitespace()
+                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1
+                    case UInt8(ascii: ","): position += 1; skipWhitespace()
                     case UInt8(ascii: "]"): position += 1; break elements
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                     }
@@ -788,6 +794,10 @@ extension Reader {
         }
         nodes.endValue(at: index)
     }
+
+    /// Whether the byte at the cursor is `byte` (false at the end of the input).
+    @inline(__always)
+    func isAt(_ byte: UInt8) -> Bool { position < bytes.count && bytes[position] == byte }
 
     /// Validates a string and appends its node.
     @inline(__always)
