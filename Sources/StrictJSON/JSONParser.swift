@@ -231,6 +231,10 @@ private struct Reader {
         skipWhitespaceRun()
     }
 
+    /// Whether the byte at the cursor is `byte` (false at the end of the input).
+    @inline(__always)
+    func isAt(_ byte: UInt8) -> Bool { position < bytes.count && bytes[position] == byte }
+
     mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
@@ -343,6 +347,8 @@ private struct Reader {
     // MARK: Validating without building (dropped members)
 
     /// Checks one value against the same grammar as `parseValue` and moves past it, building nothing.
+    /// Like the document scanner, it looks at the byte expected next before skipping whitespace, and skips
+    /// string members and elements without another level of recursion.
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
@@ -352,22 +358,24 @@ private struct Reader {
             skipWhitespace()
             if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position += 1; return }
             while true {
-                skipWhitespace()
+                // Whitespace before the key is skipped: after '{' above, after ',' below.
                 guard position < bytes.count, bytes[position] == quote else {
                     throw error("unexpected \(describeByte(at: position)), expected a string key")
                 }
                 try skipString()
-                skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                    throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                if !isAt(UInt8(ascii: ":")) {
+                    skipWhitespace()
+                    guard isAt(UInt8(ascii: ":")) else {
+                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                    }
                 }
                 position += 1
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
+                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
+                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: ","): position += 1; skipWhitespace()
                 case UInt8(ascii: "}"): position += 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                 }
@@ -378,12 +386,12 @@ private struct Reader {
             skipWhitespace()
             if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position += 1; return }
             while true {
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
+                // Whitespace before the element is skipped: after '[' above, after ',' below.
+                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
+                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: ","): position += 1; skipWhitespace()
                 case UInt8(ascii: "]"): position += 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                 }
@@ -397,13 +405,20 @@ private struct Reader {
         }
     }
 
-    /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
-    /// where nothing needs a closer look.
+    /// Validates a string and moves past it: plain ASCII text by the inlined fast path, anything else by
+    /// `skipGeneralString`.
+    @inline(__always)
     mutating func skipString() throws(JSONParseError) {
         if let end = plainStringEnd(from: position + 1) {
             position = end + 1
             return
         }
+        try skipGeneralString()
+    }
+
+    /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
+    /// where nothing needs a closer look.
+    mutating func skipGeneralString() throws(JSONParseError) {
         let start = position
         position += 1
         var segmentStart = position
@@ -794,10 +809,6 @@ extension Reader {
         }
         nodes.endValue(at: index)
     }
-
-    /// Whether the byte at the cursor is `byte` (false at the end of the input).
-    @inline(__always)
-    func isAt(_ byte: UInt8) -> Bool { position < bytes.count && bytes[position] == byte }
 
     /// Validates a string and appends its node.
     @inline(__always)

@@ -172,6 +172,42 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// A dropped member is skipped by its own code (`skipValue`), shared by both parsers: its grammar checks
+    /// must be those of a kept member. Mutated inputs give the same verdict dropped or kept, and the same
+    /// error, but where UTF-8 is concerned (a dropped string is validated between its escapes).
+    func testDroppedMembersAreCheckedAsKeptOnesAre() {
+        var rng = SplitMix(state: 7)
+        let seed = Array(#"{"a":{"env":[{"name":"X","value":"1"},{"n":[],"o":{},"p":[1.5e3,-0,true,false,null,"s\"\u00e9"]}],"fieldsV1":{"f:x":{".":{},"f:y":{}}}},"b":"c"}"#.utf8)
+        let interesting: [UInt8] = Array("{}[]\",:\\u0123456789.eE+-tfn \n\t".utf8) + [0x80, 0xC3, 0x00]
+        var dropping = JSONParser.Limits(maxDepth: 6)
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env", "fieldsV1"])
+        var rejected = 0
+        for iteration in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 0...3, using: &rng) where iteration > 0 {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = interesting.randomElement(using: &rng)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(interesting.randomElement(using: &rng)!, at: index)
+                }
+            }
+            let kept = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: JSONParser.Limits(maxDepth: 6)) }
+            let dropped = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: dropping) }
+            switch (kept, dropped) {
+            case (.success, .success): break
+            case (.failure(let keptError), .failure(let droppedError)):
+                rejected += 1
+                if !keptError.message.contains("UTF-8") && !droppedError.message.contains("UTF-8") {
+                    XCTAssertEqual(droppedError, keptError, String(decoding: bytes, as: UTF8.self))
+                }
+            default:
+                XCTFail("verdicts differ on \(String(decoding: bytes, as: UTF8.self)): \(kept) / \(dropped)")
+            }
+        }
+        XCTAssertGreaterThan(rejected, 1_000)
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
