@@ -566,7 +566,8 @@ private struct Reader {
     /// before the end of the input. Nil otherwise: the string is then read by the general scanner, from its start.
     @inline(__always)
     func plainStringEnd(from contentStart: Int) -> Int? {
-        guard let base = bytes.baseAddress else { return nil }
+        // Called at an opening quote: the buffer is not empty, so it has an address.
+        let base = bytes.baseAddress.unsafelyUnwrapped
         let lastWord = bytes.count &- 8
         var cursor = contentStart
         while cursor <= lastWord {
