@@ -258,14 +258,16 @@ private struct Reader {
         }
     }
 
+    /// Moves past `literal` (`true`, `false` or `null`), whose first byte is at the cursor.
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         let start = position
-        guard bytes.count - position >= count else { throw error("invalid literal, expected \(literal)", at: start) }
-        let expected = literal.utf8Start
-        for index in 0..<count where bytes[position + index] != expected[index] {
-            throw error("invalid literal, expected \(literal)", at: start)
-        }
+        // The literals are four or five bytes: the first four compared as one word, then the fifth.
+        guard bytes.count - start >= count,
+              UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
+                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
+              count == 4 || bytes[start + 4] == literal.utf8Start[4]
+        else { throw error("invalid literal, expected \(literal)", at: start) }
         position += count
     }
 

@@ -208,6 +208,42 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 1_000)
     }
 
+    /// Literals are compared a word at a time: cut short or wrong at any byte, they are rejected where they
+    /// start, by both parsers, kept or dropped.
+    func testLiteralsCutOrWrongAtEveryByte() throws {
+        var dropping = JSONParser.Limits()
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        for literal in ["true", "false", "null"] {
+            var variants = (1...literal.utf8.count).map { String(literal.prefix($0)) }
+            for index in 1..<literal.utf8.count {
+                var bytes = Array(literal.utf8)
+                bytes[index] = UInt8(ascii: "x")
+                variants.append(String(decoding: bytes, as: UTF8.self))
+            }
+            for variant in variants {
+                for (text, offset) in [(variant, 0), ("[" + variant + "]", 1), (#"{"env":["# + variant + "]}", 8)] {
+                    for limits in [JSONParser.Limits(), dropping] {
+                        let bytes = Array(text.utf8)
+                        if variant == literal {
+                            XCTAssertNoThrow(try JSONDocument(parsing: bytes, limits: limits), text)
+                            XCTAssertNoThrow(try JSONParser.parse(bytes, limits: limits), text)
+                            continue
+                        }
+                        let tree = Result { () throws(JSONParseError) in try JSONParser.parse(bytes, limits: limits) }
+                        let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: limits) }
+                        guard case .failure(let treeError) = tree, case .failure(let flatError) = flat else {
+                            XCTFail("accepted: \(text)")
+                            continue
+                        }
+                        XCTAssertEqual(flatError, treeError, text)
+                        XCTAssertEqual(flatError.offset, offset, text)
+                        XCTAssertEqual(flatError.message, "invalid literal, expected \(literal)", text)
+                    }
+                }
+            }
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
