@@ -350,15 +350,15 @@ private struct Reader {
 
     /// Checks one value against the same grammar as `parseValue` and moves past it, building nothing.
     /// Like the document scanner, it looks at the byte expected next before skipping whitespace, and skips
-    /// string members and elements without another level of recursion.
+    /// string members and elements without another level of recursion. Steps past a byte just read: `&+`.
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position += 1
+            position &+= 1
             skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position += 1; return }
+            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position &+= 1; return }
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
                 guard position < bytes.count, bytes[position] == quote else {
@@ -371,30 +371,30 @@ private struct Reader {
                         throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
                     }
                 }
-                position += 1
+                position &+= 1
                 skipWhitespace()
                 if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
                 if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1; skipWhitespace()
-                case UInt8(ascii: "}"): position += 1; return
+                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                case UInt8(ascii: "}"): position &+= 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                 }
             }
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position += 1
+            position &+= 1
             skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position += 1; return }
+            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position &+= 1; return }
             while true {
                 // Whitespace before the element is skipped: after '[' above, after ',' below.
                 if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
                 if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1; skipWhitespace()
-                case UInt8(ascii: "]"): position += 1; return
+                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                case UInt8(ascii: "]"): position &+= 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                 }
             }
@@ -411,8 +411,8 @@ private struct Reader {
     /// `skipGeneralString`.
     @inline(__always)
     mutating func skipString() throws(JSONParseError) {
-        if let end = plainStringEnd(from: position + 1) {
-            position = end + 1
+        if let end = plainStringEnd(from: position &+ 1) {
+            position = end &+ 1
             return
         }
         try skipGeneralString()
@@ -685,7 +685,7 @@ private struct NodeBuffer: ~Copyable {
     mutating func append(_ node: JSONDocument.Node) {
         if count == capacity { grow() }
         (base + count).initialize(to: node)
-        count += 1
+        count &+= 1
     }
 
     /// Takes back the last node appended (a dropped member's key).
@@ -718,6 +718,7 @@ extension Reader {
     ///
     /// Between tokens, the byte expected next is looked at first and whitespace is skipped only when it is not
     /// there: the apiserver sends compact JSON. The checks and errors are those of `parseValue`, in its order.
+    /// Steps past a byte just read, and counts of nodes (fewer than the bytes), cannot overflow: `&+`.
     mutating func scanValue(depth: Int, into nodes: inout NodeBuffer) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         let index = nodes.count
@@ -725,47 +726,47 @@ extension Reader {
         case UInt8(ascii: "{"):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             nodes.append(JSONDocument.Node(kind: .object))
-            position += 1
+            position &+= 1
             skipWhitespace()
             var count = 0
             if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-                position += 1
+                position &+= 1
             } else {
                 members: while true {
                     // Whitespace before the key is skipped: after '{' above, after ',' below.
                     guard position < bytes.count, bytes[position] == quote else {
                         throw error("unexpected \(describeByte(at: position)), expected a string key")
                     }
-                    let keyStart = position + 1
+                    let keyStart = position &+ 1
                     try scanString(into: &nodes)
-                    let keyEnd = position - 1
+                    let keyEnd = position &- 1
                     if !isAt(UInt8(ascii: ":")) {
                         skipWhitespace()
                         guard isAt(UInt8(ascii: ":")) else {
                             throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
                         }
                     }
-                    position += 1
+                    position &+= 1
                     skipWhitespace()
                     guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
                     let first = bytes[position]
                     if first == quote {
                         // Most values are strings: scanned here, without another level of recursion.
                         try scanString(into: &nodes)
-                        count += 1
+                        count &+= 1
                     } else if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
                               dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
                         nodes.removeLast()  // the key
                         try skipValue(depth: depth + 1)
                     } else {
                         try scanValue(depth: depth + 1, into: &nodes)
-                        count += 1
+                        count &+= 1
                     }
                     if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1; skipWhitespace()
-                    case UInt8(ascii: "}"): position += 1; break members
+                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                    case UInt8(ascii: "}"): position &+= 1; break members
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                     }
                 }
@@ -774,11 +775,11 @@ extension Reader {
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             nodes.append(JSONDocument.Node(kind: .array))
-            position += 1
+            position &+= 1
             skipWhitespace()
             var count = 0
             if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-                position += 1
+                position &+= 1
             } else {
                 elements: while true {
                     // Whitespace before the element is skipped: after '[' above, after ',' below.
@@ -787,12 +788,12 @@ extension Reader {
                     } else {
                         try scanValue(depth: depth + 1, into: &nodes)
                     }
-                    count += 1
+                    count &+= 1
                     if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1; skipWhitespace()
-                    case UInt8(ascii: "]"): position += 1; break elements
+                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                    case UInt8(ascii: "]"): position &+= 1; break elements
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                     }
                 }
@@ -816,13 +817,13 @@ extension Reader {
     /// Validates a string and appends its node.
     @inline(__always)
     mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
-        if let end = plainStringEnd(from: position + 1) {
-            nodes.append(JSONDocument.Node(kind: .string, start: position + 1, end: end, next: nodes.count + 1))
-            position = end + 1
+        if let end = plainStringEnd(from: position &+ 1) {
+            nodes.append(JSONDocument.Node(kind: .string, start: position &+ 1, end: end, next: nodes.count &+ 1))
+            position = end &+ 1
             return
         }
         let (contentStart, end, isEscaped) = try scanStringContent()
-        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count + 1))
+        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count &+ 1))
     }
 
     /// Validates the string at `position` (escapes and control characters where they occur, UTF-8 for the
