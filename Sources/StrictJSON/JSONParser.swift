@@ -84,19 +84,43 @@ public enum JSONParser {
         }
     }
 
-    /// A set of member names, looked up by their raw bytes without hashing (by length, then bytes).
+    /// A set of member names, looked up by their raw bytes: open addressing on `JSONNameTable`'s cheap hash,
+    /// so a key that is none of them (most keys of a review) costs a hash and an empty slot.
     public struct DroppedMembers: Sendable {
-        fileprivate let byLength: [[[UInt8]]]
+        private struct Slot {
+            /// Where the name's bytes start in `storage`; the slot is empty when `length` is 0.
+            var start: Int32
+            var length: Int32
+        }
+        private let storage: [UInt8]
+        private let slots: [Slot]
+        private let mask: Int
+        /// `""` is one of the names (kept out of the table: the hash reads a first byte).
+        private let hasEmptyName: Bool
 
         public init(_ names: [String] = []) {
-            var table: [[[UInt8]]] = []
-            for name in names {
-                let bytes = Array(name.utf8)
-                while table.count <= bytes.count { table.append([]) }
-                table[bytes.count].append(bytes)
-            }
-            byLength = table
             isEmpty = names.isEmpty
+            hasEmptyName = names.contains("")
+            guard !names.isEmpty else {
+                // The default of every `Limits()`: nothing to look up, nothing to allocate.
+                (storage, slots, mask) = ([], [], 0)
+                return
+            }
+            let unique = Array(Set(names))
+            var capacity = 16
+            while capacity < unique.count * 4 { capacity *= 2 }
+            var storage: [UInt8] = []
+            var slots = [Slot](repeating: Slot(start: 0, length: 0), count: capacity)
+            for name in unique where !name.utf8.isEmpty {
+                let bytes = Array(name.utf8)
+                var slot = bytes.withUnsafeBufferPointer { JSONNameTable.hash($0) } & (capacity - 1)
+                while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count))
+                storage.append(contentsOf: bytes)
+            }
+            self.storage = storage
+            self.slots = slots
+            self.mask = capacity - 1
         }
 
         /// Stored, not derived: every parse asks.
@@ -104,11 +128,21 @@ public enum JSONParser {
 
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard key.count < byLength.count else { return false }
-            for candidate in byLength[key.count] where candidate.withUnsafeBufferPointer({ $0.elementsEqual(key) }) {
-                return true
+            guard key.count > 0, !isEmpty else { return hasEmptyName }
+            var slot = JSONNameTable.hash(key) & mask
+            return slots.withUnsafeBufferPointer { slots in
+                storage.withUnsafeBufferPointer { stored in
+                    while true {
+                        let candidate = slots[slot]
+                        if candidate.length == 0 { return false }
+                        if Int(candidate.length) == key.count
+                            && memcmp(stored.baseAddress! + Int(candidate.start), key.baseAddress!, key.count) == 0 {
+                            return true
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
             }
-            return false
         }
     }
 
@@ -229,6 +263,15 @@ private struct Reader {
         // One comparison when there is none, as between the tokens of the compact JSON the apiserver sends.
         guard position < bytes.count, bytes[position] <= 0x20 else { return }
         skipWhitespaceRun()
+    }
+
+    /// Skips the container at the cursor if `key` names a dropped member; whether it did. Out of line: asked
+    /// only for object- and array-valued members, it stays out of the scanner's hot loop.
+    @inline(never)
+    mutating func skipIfDropped(key: Range<Int>, depth: Int) throws(JSONParseError) -> Bool {
+        guard dropped.contains(UnsafeBufferPointer(rebasing: bytes[key])) else { return false }
+        try skipValue(depth: depth)
+        return true
     }
 
     /// Whether the byte at the cursor is `byte` (false at the end of the input).
@@ -755,9 +798,8 @@ extension Reader {
                         try scanString(into: &nodes)
                         count &+= 1
                     } else if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
-                              dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
+                              try skipIfDropped(key: keyStart..<keyEnd, depth: depth + 1) {
                         nodes.removeLast()  // the key
-                        try skipValue(depth: depth + 1)
                     } else {
                         try scanValue(depth: depth + 1, into: &nodes)
                         count &+= 1

@@ -244,6 +244,29 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Dropped names are found by their raw bytes in a hash table: exactly the names listed (the empty one
+    /// included, duplicates harmless), never a prefix, an extension, or an escaped spelling of one.
+    func testDroppedNamesAreMatchedExactly() throws {
+        var limits = JSONParser.Limits()
+        let names = ["", "a", "ab", "env", "env", "managedFields", String(repeating: "x", count: 100)]
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(names)
+        let keys = ["", "a", "b", "ab", "ba", "en", "envv", "nev", "managedField", "managedFieldsX", "\\u0065nv",
+                    String(repeating: "x", count: 100), String(repeating: "x", count: 99), "é", "A"]
+        let text = "{" + keys.map { #""\#($0)":[1],"\#($0)":"s""# }.joined(separator: ",") + "}"
+        let expected = keys.flatMap { key -> [String] in
+            let decoded = key == "\\u0065nv" ? "env" : key
+            return names.contains(key) ? [decoded] : [decoded, decoded]
+        }
+        for document in [try document(text, limits: limits)] {
+            XCTAssertEqual(document.members(of: document.root).map { document.string($0.key) }, expected)
+        }
+        guard case .object(let object) = try JSONParser.parse(text, limits: limits) else { return XCTFail("not an object") }
+        XCTAssertEqual(object.members.map(\.key), expected)
+        // No names: nothing is dropped.
+        let all = try document(text, limits: JSONParser.Limits())
+        XCTAssertEqual(all.count(all.root), keys.count * 2)
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
