@@ -97,13 +97,16 @@ public enum JSONParser {
         private let mask: Int
         /// `""` is one of the names (kept out of the table: the hash reads a first byte).
         private let hasEmptyName: Bool
+        /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that
+        /// length: most keys share neither with any name and are answered without hashing.
+        private let firstBytesByLength: [UInt64]
 
         public init(_ names: [String] = []) {
             isEmpty = names.isEmpty
             hasEmptyName = names.contains("")
             guard !names.isEmpty else {
                 // The default of every `Limits()`: nothing to look up, nothing to allocate.
-                (storage, slots, mask) = ([], [], 0)
+                (storage, slots, mask, firstBytesByLength) = ([], [], 0, [])
                 return
             }
             let unique = Array(Set(names))
@@ -111,8 +114,10 @@ public enum JSONParser {
             while capacity < unique.count * 4 { capacity *= 2 }
             var storage: [UInt8] = []
             var slots = [Slot](repeating: Slot(start: 0, length: 0), count: capacity)
+            var firstBytesByLength = [UInt64](repeating: 0, count: 64)
             for name in unique where !name.utf8.isEmpty {
                 let bytes = Array(name.utf8)
+                firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
                 var slot = bytes.withUnsafeBufferPointer { JSONNameTable.hash($0) } & (capacity - 1)
                 while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
                 slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count))
@@ -121,6 +126,7 @@ public enum JSONParser {
             self.storage = storage
             self.slots = slots
             self.mask = capacity - 1
+            self.firstBytesByLength = firstBytesByLength
         }
 
         /// Stored, not derived: every parse asks.
@@ -129,6 +135,8 @@ public enum JSONParser {
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
             guard key.count > 0, !isEmpty else { return hasEmptyName }
+            let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(key.count, 63)] }
+            guard firstBytes & (1 << (key[0] & 63)) != 0 else { return false }
             var slot = JSONNameTable.hash(key) & mask
             return slots.withUnsafeBufferPointer { slots in
                 storage.withUnsafeBufferPointer { stored in
