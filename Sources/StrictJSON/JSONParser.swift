@@ -237,15 +237,17 @@ private struct Reader {
     let maxDepth: Int
     let dropped: JSONParser.DroppedMembers
     let dropsAny: Bool
-    let known: JSONParser.StringTable
+    /// The tree parser's known strings; nil for the document scanner, which builds no string (and so does
+    /// not copy, retain and release the table's arrays on every parse).
+    let known: JSONParser.StringTable?
     var position = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits, buildsStrings: Bool = true) {
         self.bytes = bytes
         self.maxDepth = limits.maxDepth
         self.dropped = limits.droppedContainerMembers
         self.dropsAny = !limits.droppedContainerMembers.isEmpty
-        self.known = limits.knownStrings
+        self.known = buildsStrings ? limits.knownStrings : nil
     }
 
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
@@ -589,7 +591,7 @@ private struct Reader {
         let raw = UnsafeBufferPointer(rebasing: bytes[contentStart..<end])
         if isEscaped { return String(decoding: JSONDocument.unescape(raw), as: UTF8.self) }
         // Validated UTF-8 already: decoding repairs nothing.
-        return known.lookup(raw) ?? String(decoding: raw, as: UTF8.self)
+        return known?.lookup(raw) ?? String(decoding: raw, as: UTF8.self)
     }
 
     /// Inside a string: moves eight bytes at a time past bytes that are not a quote, a backslash or a control
@@ -683,7 +685,7 @@ extension JSONDocument {
         var spilled: [JSONDocument.Node]?
         let nodes = [JSONDocument.Node](unsafeUninitializedCapacity: bytes.count / 8 + 8) { storage, initializedCount in
             bytes.withUnsafeBufferPointer { buffer in
-                var reader = Reader(buffer, limits: limits)
+                var reader = Reader(buffer, limits: limits, buildsStrings: false)
                 var nodes = NodeBuffer(storage)
                 do throws(JSONParseError) {
                     // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
