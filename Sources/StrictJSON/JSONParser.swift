@@ -242,7 +242,7 @@ private struct Reader {
     let known: JSONParser.StringTable?
     var position = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits, buildsStrings: Bool = true) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: borrowing JSONParser.Limits, buildsStrings: Bool = true) {
         self.bytes = bytes
         self.maxDepth = limits.maxDepth
         self.dropped = limits.droppedContainerMembers
@@ -677,7 +677,9 @@ extension JSONDocument {
     /// Parses exactly one JSON value into a flat document: the same grammar, limits, dropped members and
     /// errors as `JSONParser.parse(_:limits:)`, without building a tree (`limits.knownStrings` is not used:
     /// no string is built while parsing).
-    public init(parsing bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
+    /// `limits` is borrowed: an initializer would otherwise take it owned, the caller retaining the arrays of a
+    /// shared `Limits` for the call and this releasing them (or destroying a default one) on every parse.
+    public init(parsing bytes: [UInt8], limits: borrowing JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
         // The nodes are written straight into the storage of the array the document keeps (a review has hundreds:
         // copying them out of a scratch buffer cost more than a tenth of the parse). A text with more nodes than
         // the estimate (dense arrays of numbers) moves them to a larger buffer and is copied once at the end.
