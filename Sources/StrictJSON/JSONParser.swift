@@ -84,19 +84,49 @@ public enum JSONParser {
         }
     }
 
-    /// A set of member names, looked up by their raw bytes without hashing (by length, then bytes).
+    /// A set of member names, looked up by their raw bytes: open addressing on `JSONNameTable`'s cheap hash,
+    /// so a key that is none of them (most keys of a review) costs a hash and an empty slot.
     public struct DroppedMembers: Sendable {
-        fileprivate let byLength: [[[UInt8]]]
+        private struct Slot {
+            /// Where the name's bytes start in `storage`; the slot is empty when `length` is 0.
+            var start: Int32
+            var length: Int32
+        }
+        private let storage: [UInt8]
+        private let slots: [Slot]
+        private let mask: Int
+        /// `""` is one of the names (kept out of the table: the hash reads a first byte).
+        private let hasEmptyName: Bool
+        /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that
+        /// length: most keys share neither with any name and are answered without hashing.
+        private let firstBytesByLength: [UInt64]
 
         public init(_ names: [String] = []) {
-            var table: [[[UInt8]]] = []
-            for name in names {
-                let bytes = Array(name.utf8)
-                while table.count <= bytes.count { table.append([]) }
-                table[bytes.count].append(bytes)
-            }
-            byLength = table
             isEmpty = names.isEmpty
+            hasEmptyName = names.contains("")
+            guard !names.isEmpty else {
+                // The default of every `Limits()`: nothing to look up, nothing to allocate.
+                (storage, slots, mask, firstBytesByLength) = ([], [], 0, [])
+                return
+            }
+            let unique = Array(Set(names))
+            var capacity = 16
+            while capacity < unique.count * 4 { capacity *= 2 }
+            var storage: [UInt8] = []
+            var slots = [Slot](repeating: Slot(start: 0, length: 0), count: capacity)
+            var firstBytesByLength = [UInt64](repeating: 0, count: 64)
+            for name in unique where !name.utf8.isEmpty {
+                let bytes = Array(name.utf8)
+                firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
+                var slot = bytes.withUnsafeBufferPointer { JSONNameTable.hash($0) } & (capacity - 1)
+                while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count))
+                storage.append(contentsOf: bytes)
+            }
+            self.storage = storage
+            self.slots = slots
+            self.mask = capacity - 1
+            self.firstBytesByLength = firstBytesByLength
         }
 
         /// Stored, not derived: every parse asks.
@@ -104,11 +134,23 @@ public enum JSONParser {
 
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard key.count < byLength.count else { return false }
-            for candidate in byLength[key.count] where candidate.withUnsafeBufferPointer({ $0.elementsEqual(key) }) {
-                return true
+            guard key.count > 0, !isEmpty else { return hasEmptyName }
+            let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(key.count, 63)] }
+            guard firstBytes & (1 << (key[0] & 63)) != 0 else { return false }
+            var slot = JSONNameTable.hash(key) & mask
+            return slots.withUnsafeBufferPointer { slots in
+                storage.withUnsafeBufferPointer { stored in
+                    while true {
+                        let candidate = slots[slot]
+                        if candidate.length == 0 { return false }
+                        if Int(candidate.length) == key.count
+                            && memcmp(stored.baseAddress! + Int(candidate.start), key.baseAddress!, key.count) == 0 {
+                            return true
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
             }
-            return false
         }
     }
 
@@ -195,15 +237,17 @@ private struct Reader {
     let maxDepth: Int
     let dropped: JSONParser.DroppedMembers
     let dropsAny: Bool
-    let known: JSONParser.StringTable
+    /// The tree parser's known strings; nil for the document scanner, which builds no string (and so does
+    /// not copy, retain and release the table's arrays on every parse).
+    let known: JSONParser.StringTable?
     var position = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: borrowing JSONParser.Limits, buildsStrings: Bool = true) {
         self.bytes = bytes
         self.maxDepth = limits.maxDepth
         self.dropped = limits.droppedContainerMembers
         self.dropsAny = !limits.droppedContainerMembers.isEmpty
-        self.known = limits.knownStrings
+        self.known = buildsStrings ? limits.knownStrings : nil
     }
 
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
@@ -231,6 +275,19 @@ private struct Reader {
         skipWhitespaceRun()
     }
 
+    /// Skips the container at the cursor if `key` names a dropped member; whether it did. Out of line: asked
+    /// only for object- and array-valued members, it stays out of the scanner's hot loop.
+    @inline(never)
+    mutating func skipIfDropped(key: Range<Int>, depth: Int) throws(JSONParseError) -> Bool {
+        guard dropped.contains(UnsafeBufferPointer(rebasing: bytes[key])) else { return false }
+        try skipValue(depth: depth)
+        return true
+    }
+
+    /// Whether the byte at the cursor is `byte` (false at the end of the input).
+    @inline(__always)
+    func isAt(_ byte: UInt8) -> Bool { position < bytes.count && bytes[position] == byte }
+
     mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
@@ -254,14 +311,16 @@ private struct Reader {
         }
     }
 
+    /// Moves past `literal` (`true`, `false` or `null`), whose first byte is at the cursor.
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         let start = position
-        guard bytes.count - position >= count else { throw error("invalid literal, expected \(literal)", at: start) }
-        let expected = literal.utf8Start
-        for index in 0..<count where bytes[position + index] != expected[index] {
-            throw error("invalid literal, expected \(literal)", at: start)
-        }
+        // The literals are four or five bytes: the first four compared as one word, then the fifth.
+        guard bytes.count - start >= count,
+              UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
+                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
+              count == 4 || bytes[start + 4] == literal.utf8Start[4]
+        else { throw error("invalid literal, expected \(literal)", at: start) }
         position += count
     }
 
@@ -343,48 +402,52 @@ private struct Reader {
     // MARK: Validating without building (dropped members)
 
     /// Checks one value against the same grammar as `parseValue` and moves past it, building nothing.
+    /// Like the document scanner, it looks at the byte expected next before skipping whitespace, and skips
+    /// string members and elements without another level of recursion. Steps past a byte just read: `&+`.
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position += 1
+            position &+= 1
             skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position += 1; return }
+            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position &+= 1; return }
             while true {
-                skipWhitespace()
+                // Whitespace before the key is skipped: after '{' above, after ',' below.
                 guard position < bytes.count, bytes[position] == quote else {
                     throw error("unexpected \(describeByte(at: position)), expected a string key")
                 }
                 try skipString()
-                skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                    throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                if !isAt(UInt8(ascii: ":")) {
+                    skipWhitespace()
+                    guard isAt(UInt8(ascii: ":")) else {
+                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
+                    }
                 }
-                position += 1
+                position &+= 1
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
+                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
+                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
-                case UInt8(ascii: "}"): position += 1; return
+                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                case UInt8(ascii: "}"): position &+= 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                 }
             }
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position += 1
+            position &+= 1
             skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position += 1; return }
+            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position &+= 1; return }
             while true {
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
+                // Whitespace before the element is skipped: after '[' above, after ',' below.
+                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
+                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                 guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                 switch bytes[position] {
-                case UInt8(ascii: ","): position += 1
-                case UInt8(ascii: "]"): position += 1; return
+                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                case UInt8(ascii: "]"): position &+= 1; return
                 default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                 }
             }
@@ -397,9 +460,20 @@ private struct Reader {
         }
     }
 
+    /// Validates a string and moves past it: plain ASCII text by the inlined fast path, anything else by
+    /// `skipGeneralString`.
+    @inline(__always)
+    mutating func skipString() throws(JSONParseError) {
+        if let end = plainStringEnd(from: position &+ 1) {
+            position = end &+ 1
+            return
+        }
+        try skipGeneralString()
+    }
+
     /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
     /// where nothing needs a closer look.
-    mutating func skipString() throws(JSONParseError) {
+    mutating func skipGeneralString() throws(JSONParseError) {
         let start = position
         position += 1
         var segmentStart = position
@@ -517,7 +591,7 @@ private struct Reader {
         let raw = UnsafeBufferPointer(rebasing: bytes[contentStart..<end])
         if isEscaped { return String(decoding: JSONDocument.unescape(raw), as: UTF8.self) }
         // Validated UTF-8 already: decoding repairs nothing.
-        return known.lookup(raw) ?? String(decoding: raw, as: UTF8.self)
+        return known?.lookup(raw) ?? String(decoding: raw, as: UTF8.self)
     }
 
     /// Inside a string: moves eight bytes at a time past bytes that are not a quote, a backslash or a control
@@ -539,6 +613,29 @@ private struct Reader {
             seen |= word
             position += 8
         }
+    }
+
+    /// The fast path for the strings a review is mostly made of (keys, names, plain values): the closing quote
+    /// of the string whose text starts at `contentStart`, when that text is ASCII without escapes or control
+    /// characters (nothing to check but where it ends) and the quote is found a whole 8-byte word at a time
+    /// before the end of the input. Nil otherwise: the string is then read by the general scanner, from its start.
+    @inline(__always)
+    func plainStringEnd(from contentStart: Int) -> Int? {
+        // Called at an opening quote: the buffer is not empty, so it has an address.
+        let base = bytes.baseAddress.unsafelyUnwrapped
+        let lastWord = bytes.count &- 8
+        var cursor = contentStart
+        while cursor <= lastWord {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+            // The lowest flag is exactly the first quote, backslash, control byte or non-ASCII byte.
+            let stops = Self.attentionMask(word) | (word & 0x8080_8080_8080_8080)
+            if stops != 0 {
+                let end = cursor &+ (stops.trailingZeroBitCount &>> 3)
+                return base[end] == quote ? end : nil
+            }
+            cursor &+= 8
+        }
+        return nil
     }
 
     /// High bits flag the bytes of `word` that are a quote, a backslash or below 0x20. The lowest flag is
@@ -580,47 +677,70 @@ extension JSONDocument {
     /// Parses exactly one JSON value into a flat document: the same grammar, limits, dropped members and
     /// errors as `JSONParser.parse(_:limits:)`, without building a tree (`limits.knownStrings` is not used:
     /// no string is built while parsing).
-    public init(parsing bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
-        let result: Result<[JSONDocument.Node], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(buffer, limits: limits)
-            do throws(JSONParseError) {
-                // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
-                guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
-                var nodes = NodeBuffer(capacity: buffer.count / 8 + 8)
-                reader.skipWhitespace()
-                try reader.scanValue(depth: 0, into: &nodes)
-                reader.skipWhitespace()
-                if reader.position != buffer.count {
-                    throw reader.error("unexpected data after the JSON value")
+    /// `limits` is borrowed: an initializer would otherwise take it owned, the caller retaining the arrays of a
+    /// shared `Limits` for the call and this releasing them (or destroying a default one) on every parse.
+    public init(parsing bytes: [UInt8], limits: borrowing JSONParser.Limits = JSONParser.Limits()) throws(JSONParseError) {
+        // The nodes are written straight into the storage of the array the document keeps (a review has hundreds:
+        // copying them out of a scratch buffer cost more than a tenth of the parse). A text with more nodes than
+        // the estimate (dense arrays of numbers) moves them to a larger buffer and is copied once at the end.
+        var failure: JSONParseError?
+        var spilled: [JSONDocument.Node]?
+        let nodes = [JSONDocument.Node](unsafeUninitializedCapacity: bytes.count / 8 + 8) { storage, initializedCount in
+            bytes.withUnsafeBufferPointer { buffer in
+                var reader = Reader(buffer, limits: limits, buildsStrings: false)
+                var nodes = NodeBuffer(storage)
+                do throws(JSONParseError) {
+                    // Offsets are kept in 32 bits; the webhook's bodies are limited to 3 MiB.
+                    guard buffer.count < Int(UInt32.max) else { throw reader.error("input larger than 4 GiB", at: 0) }
+                    reader.skipWhitespace()
+                    try reader.scanValue(depth: 0, into: &nodes)
+                    reader.skipWhitespace()
+                    if reader.position != buffer.count {
+                        throw reader.error("unexpected data after the JSON value")
+                    }
+                    if nodes.isInPlace {
+                        initializedCount = nodes.count
+                    } else {
+                        spilled = nodes.array()
+                    }
+                } catch {
+                    failure = error
                 }
-                return .success(nodes.array())
-            } catch {
-                return .failure(error)
             }
         }
-        self.init(text: bytes, nodes: try result.get())
+        if let failure { throw failure }
+        self.init(text: bytes, nodes: spilled ?? nodes)
     }
 }
 
 /// The nodes of a document being parsed: a growable buffer written without the uniqueness and bounds checks
-/// an array makes on every append and update (a review has hundreds of nodes).
+/// an array makes on every append and update (a review has hundreds of nodes). It starts in storage it is
+/// lent (the final array's) and moves to storage of its own only if that fills up.
 private struct NodeBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<JSONDocument.Node>
     private var capacity: Int
     private(set) var count = 0
+    /// Still in the lent storage: its nodes need no copy.
+    private(set) var isInPlace = true
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
+    init(_ lent: UnsafeMutableBufferPointer<JSONDocument.Node>) {
+        if let lentBase = lent.baseAddress, lent.count > 0 {
+            base = lentBase
+            capacity = lent.count
+        } else {
+            base = .allocate(capacity: 16)
+            capacity = 16
+            isInPlace = false
+        }
     }
 
-    deinit { base.deallocate() }
+    deinit { if !isInPlace { base.deallocate() } }
 
     @inline(__always)
     mutating func append(_ node: JSONDocument.Node) {
         if count == capacity { grow() }
         (base + count).initialize(to: node)
-        count += 1
+        count &+= 1
     }
 
     /// Takes back the last node appended (a dropped member's key).
@@ -639,9 +759,10 @@ private struct NodeBuffer: ~Copyable {
     private mutating func grow() {
         let larger = UnsafeMutablePointer<JSONDocument.Node>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if !isInPlace { base.deallocate() }
         base = larger
         capacity *= 2
+        isInPlace = false
     }
 
     func array() -> [JSONDocument.Node] { Array(UnsafeBufferPointer(start: base, count: count)) }
@@ -649,6 +770,10 @@ private struct NodeBuffer: ~Copyable {
 
 extension Reader {
     /// Checks one value against the same grammar as `parseValue` and appends its nodes.
+    ///
+    /// Between tokens, the byte expected next is looked at first and whitespace is skipped only when it is not
+    /// there: the apiserver sends compact JSON. The checks and errors are those of `parseValue`, in its order.
+    /// Steps past a byte just read, and counts of nodes (fewer than the bytes), cannot overflow: `&+`.
     mutating func scanValue(depth: Int, into nodes: inout NodeBuffer) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         let index = nodes.count
@@ -656,44 +781,46 @@ extension Reader {
         case UInt8(ascii: "{"):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             nodes.append(JSONDocument.Node(kind: .object))
-            position += 1
+            position &+= 1
             skipWhitespace()
             var count = 0
             if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-                position += 1
+                position &+= 1
             } else {
                 members: while true {
-                    skipWhitespace()
+                    // Whitespace before the key is skipped: after '{' above, after ',' below.
                     guard position < bytes.count, bytes[position] == quote else {
                         throw error("unexpected \(describeByte(at: position)), expected a string key")
                     }
-                    let keyStart = position + 1
+                    let keyStart = position &+ 1
                     try scanString(into: &nodes)
-                    let keyEnd = position - 1
-                    skipWhitespace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
-                    }
-                    position += 1
-                    skipWhitespace()
-                    if dropsAny, position < bytes.count, bytes[position] == UInt8(ascii: "{") || bytes[position] == UInt8(ascii: "["),
-                       dropped.contains(UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])) {
-                        nodes.removeLast()  // the key
-                        try skipValue(depth: depth + 1)
-                    } else {
-                        // Most values are strings: scanned here, without another level of recursion.
-                        if position < bytes.count && bytes[position] == quote {
-                            try scanString(into: &nodes)
-                        } else {
-                            try scanValue(depth: depth + 1, into: &nodes)
+                    let keyEnd = position &- 1
+                    if !isAt(UInt8(ascii: ":")) {
+                        skipWhitespace()
+                        guard isAt(UInt8(ascii: ":")) else {
+                            throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
                         }
-                        count += 1
                     }
+                    position &+= 1
                     skipWhitespace()
+                    guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
+                    let first = bytes[position]
+                    if first == quote {
+                        // Most values are strings: scanned here, without another level of recursion.
+                        try scanString(into: &nodes)
+                        count &+= 1
+                    } else if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+                              try skipIfDropped(key: keyStart..<keyEnd, depth: depth + 1) {
+                        nodes.removeLast()  // the key
+                    } else {
+                        try scanValue(depth: depth + 1, into: &nodes)
+                        count &+= 1
+                    }
+                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an object") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1
-                    case UInt8(ascii: "}"): position += 1; break members
+                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                    case UInt8(ascii: "}"): position &+= 1; break members
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
                     }
                 }
@@ -702,25 +829,25 @@ extension Reader {
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             nodes.append(JSONDocument.Node(kind: .array))
-            position += 1
+            position &+= 1
             skipWhitespace()
             var count = 0
             if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-                position += 1
+                position &+= 1
             } else {
                 elements: while true {
-                    skipWhitespace()
-                    if position < bytes.count && bytes[position] == quote {
+                    // Whitespace before the element is skipped: after '[' above, after ',' below.
+                    if isAt(quote) {
                         try scanString(into: &nodes)
                     } else {
                         try scanValue(depth: depth + 1, into: &nodes)
                     }
-                    count += 1
-                    skipWhitespace()
+                    count &+= 1
+                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
                     guard position < bytes.count else { throw error("unexpected end of input inside an array") }
                     switch bytes[position] {
-                    case UInt8(ascii: ","): position += 1
-                    case UInt8(ascii: "]"): position += 1; break elements
+                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
+                    case UInt8(ascii: "]"): position &+= 1; break elements
                     default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
                     }
                 }
@@ -742,9 +869,15 @@ extension Reader {
     }
 
     /// Validates a string and appends its node.
+    @inline(__always)
     mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
+        if let end = plainStringEnd(from: position &+ 1) {
+            nodes.append(JSONDocument.Node(kind: .string, start: position &+ 1, end: end, next: nodes.count &+ 1))
+            position = end &+ 1
+            return
+        }
         let (contentStart, end, isEscaped) = try scanStringContent()
-        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count + 1))
+        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count &+ 1))
     }
 
     /// Validates the string at `position` (escapes and control characters where they occur, UTF-8 for the

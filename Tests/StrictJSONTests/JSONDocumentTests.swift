@@ -111,6 +111,162 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Nodes are written into the document's array while they fit the estimate made from the input's size;
+    /// denser texts (one node every two bytes) move to a larger buffer. Both read back what the tree holds.
+    func testDenseTextsOutgrowTheNodeEstimate() throws {
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 40, 41, 200, 1_000] {
+            for text in ["[" + Array(repeating: "1", count: count).joined(separator: ",") + "]",
+                         "[" + Array(repeating: "[]", count: count).joined(separator: ",") + "]",
+                         "{" + (0..<count).map { #""\#($0 % 10)":0"# }.joined(separator: ",") + "}",
+                         String(repeating: "[", count: min(count + 1, 200)) + String(repeating: "]", count: min(count + 1, 200))] {
+                let document = try document(text)
+                XCTAssertEqual(document.value(at: document.root), try JSONParser.parse(text), text)
+            }
+        }
+    }
+
+    /// Plain ASCII strings are read a word at a time by a fast path; anything else in them (a quote, an escape,
+    /// a control byte, non-ASCII, the end of the input) sends them to the general scanner. Strings of every
+    /// length up to three words, with one such byte at every place, at every alignment, kept and dropped.
+    func testStringFastPathAgreesWithTheGeneralScanner() {
+        let specials: [[UInt8]] = [[], Array(#"\""#.utf8), Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\x"#.utf8),
+                                   Array(#"\"#.utf8), [0x00], [0x1F], [0x7F], [0xC3, 0xA9], [0xC3], [0xFF], [0xE2, 0x82, 0xAC], [0x22]]
+        var dropping = JSONParser.Limits()
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        for length in 0...24 {
+            for special in specials {
+                for place in 0...length where !(special.isEmpty && place > 0) {
+                    let plain = Array("abcdefghijklmnopqrstuvwxyz".utf8.prefix(length))
+                    let string = Array(plain[..<place]) + special + Array(plain[place...])
+                    for padding in 0..<8 {
+                        let pad = Array(repeating: UInt8(ascii: " "), count: padding)
+                        let texts: [[UInt8]] = [
+                            pad + [0x22] + string + [0x22],  // ends the input
+                            pad + [0x22] + string,  // unterminated
+                            Array(#"{"k":"#.utf8) + pad + [0x22] + string + Array(#"","l":[1]}"#.utf8),
+                            Array(#"{"#.utf8) + pad + [0x22] + string + Array(#"":true}"#.utf8),  // a key
+                            Array(#"["#.utf8) + pad + [0x22] + string + Array(#"",null]"#.utf8),
+                            Array(#"{"env":["#.utf8) + pad + [0x22] + string + Array(#""],"x":{"#.utf8) + [0x22] + string + Array(#"":1}}"#.utf8),
+                        ]
+                        for text in texts {
+                            for limits in [JSONParser.Limits(), dropping] {
+                                let tree = Result { () throws(JSONParseError) in try JSONParser.parse(text, limits: limits) }
+                                let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: text, limits: limits) }
+                                switch (tree, flat) {
+                                case (.success(let value), .success(let document)):
+                                    XCTAssertEqual(document.value(at: document.root), value, String(decoding: text, as: UTF8.self))
+                                case (.failure(let treeError), .failure(let flatError)):
+                                    XCTAssertEqual(flatError, treeError, String(decoding: text, as: UTF8.self))
+                                default:
+                                    XCTFail("verdicts differ on \(String(decoding: text, as: UTF8.self)): \(tree) / \(flat)")
+                                }
+                            }
+                            // A dropped string is validated as a kept one is: the same verdict either way.
+                            let kept = (try? JSONParser.parse(text)) != nil
+                            let dropped = (try? JSONDocument(parsing: text, limits: dropping)) != nil
+                            XCTAssertEqual(kept, dropped, String(decoding: text, as: UTF8.self))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A dropped member is skipped by its own code (`skipValue`), shared by both parsers: its grammar checks
+    /// must be those of a kept member. Mutated inputs give the same verdict dropped or kept, and the same
+    /// error, but where UTF-8 is concerned (a dropped string is validated between its escapes).
+    func testDroppedMembersAreCheckedAsKeptOnesAre() {
+        var rng = SplitMix(state: 7)
+        let seed = Array(#"{"a":{"env":[{"name":"X","value":"1"},{"n":[],"o":{},"p":[1.5e3,-0,true,false,null,"s\"\u00e9"]}],"fieldsV1":{"f:x":{".":{},"f:y":{}}}},"b":"c"}"#.utf8)
+        let interesting: [UInt8] = Array("{}[]\",:\\u0123456789.eE+-tfn \n\t".utf8) + [0x80, 0xC3, 0x00]
+        var dropping = JSONParser.Limits(maxDepth: 6)
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env", "fieldsV1"])
+        var rejected = 0
+        for iteration in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 0...3, using: &rng) where iteration > 0 {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = interesting.randomElement(using: &rng)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(interesting.randomElement(using: &rng)!, at: index)
+                }
+            }
+            let kept = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: JSONParser.Limits(maxDepth: 6)) }
+            let dropped = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: dropping) }
+            switch (kept, dropped) {
+            case (.success, .success): break
+            case (.failure(let keptError), .failure(let droppedError)):
+                rejected += 1
+                if !keptError.message.contains("UTF-8") && !droppedError.message.contains("UTF-8") {
+                    XCTAssertEqual(droppedError, keptError, String(decoding: bytes, as: UTF8.self))
+                }
+            default:
+                XCTFail("verdicts differ on \(String(decoding: bytes, as: UTF8.self)): \(kept) / \(dropped)")
+            }
+        }
+        XCTAssertGreaterThan(rejected, 1_000)
+    }
+
+    /// Literals are compared a word at a time: cut short or wrong at any byte, they are rejected where they
+    /// start, by both parsers, kept or dropped.
+    func testLiteralsCutOrWrongAtEveryByte() throws {
+        var dropping = JSONParser.Limits()
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        for literal in ["true", "false", "null"] {
+            var variants = (1...literal.utf8.count).map { String(literal.prefix($0)) }
+            for index in 1..<literal.utf8.count {
+                var bytes = Array(literal.utf8)
+                bytes[index] = UInt8(ascii: "x")
+                variants.append(String(decoding: bytes, as: UTF8.self))
+            }
+            for variant in variants {
+                for (text, offset) in [(variant, 0), ("[" + variant + "]", 1), (#"{"env":["# + variant + "]}", 8)] {
+                    for limits in [JSONParser.Limits(), dropping] {
+                        let bytes = Array(text.utf8)
+                        if variant == literal {
+                            XCTAssertNoThrow(try JSONDocument(parsing: bytes, limits: limits), text)
+                            XCTAssertNoThrow(try JSONParser.parse(bytes, limits: limits), text)
+                            continue
+                        }
+                        let tree = Result { () throws(JSONParseError) in try JSONParser.parse(bytes, limits: limits) }
+                        let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: limits) }
+                        guard case .failure(let treeError) = tree, case .failure(let flatError) = flat else {
+                            XCTFail("accepted: \(text)")
+                            continue
+                        }
+                        XCTAssertEqual(flatError, treeError, text)
+                        XCTAssertEqual(flatError.offset, offset, text)
+                        XCTAssertEqual(flatError.message, "invalid literal, expected \(literal)", text)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dropped names are found by their raw bytes in a hash table: exactly the names listed (the empty one
+    /// included, duplicates harmless), never a prefix, an extension, or an escaped spelling of one.
+    func testDroppedNamesAreMatchedExactly() throws {
+        var limits = JSONParser.Limits()
+        let names = ["", "a", "ab", "env", "env", "managedFields", String(repeating: "x", count: 100)]
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(names)
+        let keys = ["", "a", "b", "ab", "ba", "en", "envv", "nev", "managedField", "managedFieldsX", "\\u0065nv",
+                    String(repeating: "x", count: 100), String(repeating: "x", count: 99), "é", "A"]
+        let text = "{" + keys.map { #""\#($0)":[1],"\#($0)":"s""# }.joined(separator: ",") + "}"
+        let expected = keys.flatMap { key -> [String] in
+            let decoded = key == "\\u0065nv" ? "env" : key
+            return names.contains(key) ? [decoded] : [decoded, decoded]
+        }
+        for document in [try document(text, limits: limits)] {
+            XCTAssertEqual(document.members(of: document.root).map { document.string($0.key) }, expected)
+        }
+        guard case .object(let object) = try JSONParser.parse(text, limits: limits) else { return XCTFail("not an object") }
+        XCTAssertEqual(object.members.map(\.key), expected)
+        // No names: nothing is dropped.
+        let all = try document(text, limits: JSONParser.Limits())
+        XCTAssertEqual(all.count(all.root), keys.count * 2)
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
