@@ -93,7 +93,7 @@ public final class AdmissionController: Sendable {
             log.message = notes.joined(separator: "; ")
         } else {
             log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
-            let message = response.status?["message"]?.stringValue ?? ""
+            let message = response.failure?.message ?? ""
             if let detail = state.errorDetail { log.message = "\(message): \(detail)" } else { log.message = message }
         }
         return AdmissionOutcome(
