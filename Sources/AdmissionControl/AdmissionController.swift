@@ -560,6 +560,20 @@ public final class AdmissionController: Sendable {
             lastReason = (levelVersion, reason)
             return reason
         }
+        /// `<verb> PodSecurity "<policy>": <reasons>`, in one string sized once. (A policy's description is
+        /// plain ASCII, so Go's `%q` of it is it in double quotes.)
+        func violationMessage(_ verb: String, _ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+            let reason = forbiddenReason(levelVersion, result)
+            let policy = levelVersion.description
+            var text = ""
+            text.reserveCapacity(verb.utf8.count + policy.utf8.count + reason.utf8.count + 20)
+            text += verb
+            text += " PodSecurity \""
+            text += policy
+            text += "\": "
+            text += reason
+            return text
+        }
 
         var response = ReviewResponse.allowed
         if enforce {
@@ -568,7 +582,7 @@ public final class AdmissionController: Sendable {
             if !result.allowed {
                 response = .forbidden(
                     group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(forbiddenReason(policy.enforce, result))")
+                    error: violationMessage("violates", policy.enforce, result))
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -576,16 +590,14 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations[PodSecurityAnnotations.auditViolations] =
-                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(forbiddenReason(policy.audit, auditResult))"
+            annotations[PodSecurityAnnotations.auditViolations] = violationMessage("would violate", policy.audit, auditResult)
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                response.warnings.append(
-                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(forbiddenReason(policy.warn, warnResult))")
+                response.warnings.append(violationMessage("would violate", policy.warn, warnResult))
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }

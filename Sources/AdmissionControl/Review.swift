@@ -264,15 +264,25 @@ struct ReviewResponse {
 
     /// `apierrors.NewForbidden(groupResource, name, err)`.
     static func forbidden(group: String, resource: String, name: String, error: String) -> ReviewResponse {
-        let qualified = group.isEmpty ? resource : "\(resource).\(group)"
-        let message: String
-        if qualified.isEmpty {
-            message = "forbidden: \(error)"
-        } else if name.isEmpty {
-            message = "\(qualified) is forbidden: \(error)"
-        } else {
-            message = "\(qualified) \(goQuoted(name)) is forbidden: \(error)"
+        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string sized once (the error runs to
+        // hundreds of bytes).
+        let quotedName = name.isEmpty ? "" : goQuoted(name)
+        var message = ""
+        message.reserveCapacity(resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8.count + 16)
+        message += resource
+        if !group.isEmpty {
+            message += "."
+            message += group
         }
+        if !message.isEmpty {
+            if !quotedName.isEmpty {
+                message += " "
+                message += quotedName
+            }
+            message += " is "
+        }
+        message += "forbidden: "
+        message += error
         let details = ReviewStatus.Details(name: name, group: group, kind: resource)
         return failure(message: message, reason: "Forbidden", code: 403, details: details)
     }
