@@ -31,7 +31,7 @@ extension Checks {
 
         var forbiddenAnnotations: [String] = []
         for (key, value) in metadata.annotations where key.hasPrefix(appArmorAnnotationPrefix) && !allowedAnnotation(value) {
-            forbiddenAnnotations.append("\(key)=\(goQuoted(value))")
+            forbiddenAnnotations.append(String(concatenating: "\(key)=\(goQuoted(value))"))
         }
         var valueList = sortedUnique(badValues)
         if !forbiddenAnnotations.isEmpty {
@@ -42,6 +42,6 @@ extension Checks {
         guard !badSetters.isEmpty else { return nil }
         return CheckFinding(
             reason: pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", valueList.count),
-            detail: "\(badSetters.joined(separator: " and ")) must not set AppArmor profile type to \(joinQuote(valueList))")
+            detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set AppArmor profile type to \(joinQuote(valueList))"))
     }
 }

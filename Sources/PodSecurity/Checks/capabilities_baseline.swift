@@ -24,6 +24,6 @@ extension Checks {
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "non-default capabilities",
-            detail: "\(containersPhrase(badContainers)) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add"))
     }
 }

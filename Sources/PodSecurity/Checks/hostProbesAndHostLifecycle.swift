@@ -35,6 +35,6 @@ extension Checks {
         let hosts = sortedUnique(forbiddenHosts)
         return CheckFinding(
             reason: "probe or lifecycle host",
-            detail: "\(containersPhrase(containers)) \(pluralize("uses", "use", containers.count)) \(pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.count)) \(joinQuote(hosts))")
+            detail: String(concatenating: "\(containersPhrase(containers)) \(pluralize("uses", "use", containers.count)) \(pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.count)) \(joinQuote(hosts))"))
     }
 }

@@ -10,6 +10,6 @@ extension Checks {
             if container.securityContext?.privileged == true { badContainers.append(container.name) }
         }
         guard !badContainers.isEmpty else { return nil }
-        return CheckFinding(reason: "privileged", detail: "\(containersPhrase(badContainers)) must not set securityContext.privileged=true")
+        return CheckFinding(reason: "privileged", detail: String(concatenating: "\(containersPhrase(badContainers)) must not set securityContext.privileged=true"))
     }
 }

@@ -19,7 +19,7 @@ extension Checks {
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "procMount",
-            detail: "\(containersPhrase(badContainers)) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))"))
     }
 
     @Sendable static func procMountV1Dot35Baseline(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

@@ -25,12 +25,12 @@ extension Checks {
         if !badSetters.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                detail: "\(badSetters.joined(separator: " and ")) must not set securityContext.runAsNonRoot=false")
+                detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set securityContext.runAsNonRoot=false"))
         }
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                detail: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.runAsNonRoot=true")
+                detail: String(concatenating: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.runAsNonRoot=true"))
         }
         return nil
     }

@@ -15,7 +15,7 @@ extension Checks {
         }
         if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
         guard !badSetters.isEmpty else { return nil }
-        return CheckFinding(reason: "runAsUser=0", detail: "\(badSetters.joined(separator: " and ")) must not set runAsUser=0")
+        return CheckFinding(reason: "runAsUser=0", detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set runAsUser=0"))
     }
 
     @Sendable static func runAsUserV1Dot35(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

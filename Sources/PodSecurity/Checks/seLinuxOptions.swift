@@ -44,12 +44,12 @@ extension Checks {
         var problems: [String] = []
         if !badTypes.isEmpty {
             let types = sortedUnique(badTypes)
-            problems.append("\(pluralize("type", "types", types.count)) \(joinQuote(types))")
+            problems.append(String(concatenating: "\(pluralize("type", "types", types.count)) \(joinQuote(types))"))
         }
         if setUser { problems.append("user may not be set") }
         if setRole { problems.append("role may not be set") }
         return CheckFinding(
             reason: "seLinuxOptions",
-            detail: "\(badSetters.joined(separator: " and ")) set forbidden securityContext.seLinuxOptions: \(problems.joined(separator: "; "))")
+            detail: String(concatenating: "\(badSetters.joined(separator: " and ")) set forbidden securityContext.seLinuxOptions: \(problems.joined(separator: "; "))"))
     }
 }

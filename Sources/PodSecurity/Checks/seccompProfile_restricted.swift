@@ -34,12 +34,12 @@ extension Checks {
         if !badSetters.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                detail: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))")
+                detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))"))
         }
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                detail: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"")
+                detail: String(concatenating: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""))
         }
         return nil
     }

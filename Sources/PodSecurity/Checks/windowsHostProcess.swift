@@ -15,6 +15,6 @@ extension Checks {
         guard !setters.isEmpty else { return nil }
         return CheckFinding(
             reason: "hostProcess",
-            detail: "\(setters.joined(separator: " and ")) must not set securityContext.windowsOptions.hostProcess=true")
+            detail: String(concatenating: "\(setters.joined(separator: " and ")) must not set securityContext.windowsOptions.hostProcess=true"))
     }
 }

@@ -7,19 +7,16 @@ func pluralize(_ singular: String, _ plural: String, _ count: Int) -> String {
 
 /// `"a", "b"`: each item in double quotes, joined by `, `, as PSA's `joinQuote`.
 func joinQuote(_ items: [String]) -> String {
-    guard !items.isEmpty else { return "" }
-    var text = "\""
-    for (index, item) in items.enumerated() {
-        if index > 0 { text += "\", \"" }
-        text += item
-    }
-    text += "\""
-    return text
+    String(capacity: UTF8Writer.quotedListLength(items)) { $0.writeQuotedList(items) }
 }
 
 /// `container "a"` / `containers "a", "b"`.
 func containersPhrase(_ names: [String]) -> String {
-    "\(pluralize("container", "containers", names.count)) \(joinQuote(names))"
+    let noun = pluralize("container ", "containers ", names.count)
+    return String(capacity: noun.utf8.count + UTF8Writer.quotedListLength(names)) { text in
+        text.write(noun)
+        text.writeQuotedList(names)
+    }
 }
 
 /// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.
