@@ -34,8 +34,16 @@ public enum GoSyntax {
 }
 
 func goQuoted(_ text: String) -> String {
-    // Printable ASCII without quotes or backslashes (nearly every name) is quoted as it is.
-    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + text + "\"" }
+    // Printable ASCII without quotes or backslashes (nearly every name) is quoted as it is. (Checked over the
+    // contiguous bytes and written into one string allocated once: this runs for every denial.)
+    func isPlain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C }
+    if text.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isPlain) }) ?? text.utf8.allSatisfy(isPlain) {
+        return String(capacity: text.utf8.count + 2) { quoted in
+            quoted.write("\"")
+            quoted.write(text)
+            quoted.write("\"")
+        }
+    }
     var result = "\""
     for scalar in text.unicodeScalars {
         switch scalar {
