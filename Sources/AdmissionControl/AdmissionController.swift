@@ -540,7 +540,8 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
-        var annotations: [String: String] = [:]
+        // Sized for every annotation a pod review can get (error, enforce-policy, audit-violations): no regrowth.
+        var annotations = [String: String](minimumCapacity: 3)
         if !policyErrors.isEmpty {
             annotations[PodSecurityAnnotations.error] = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
