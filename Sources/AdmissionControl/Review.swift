@@ -315,11 +315,12 @@ struct ReviewResponse {
         }
         if !auditAnnotations.isEmpty {
             output.append(contentsOf: #","auditAnnotations":{"#.utf8)
-            for (index, key) in auditAnnotations.keys.sorted().enumerated() {
+            // The pairs sorted by key, not the keys sorted and then looked up: each lookup hashes the key again.
+            for (index, annotation) in auditAnnotations.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONWriter.appendQuoted(key, to: &output)
+                JSONWriter.appendQuoted(annotation.key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                JSONWriter.appendQuoted(auditAnnotations[key]!, to: &output)
+                JSONWriter.appendQuoted(annotation.value, to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
