@@ -102,12 +102,17 @@ public enum JSONWriter {
     static func escapeMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func has(_ byte: UInt8) -> UInt64 {
-            let matches = word ^ (ones &* UInt64(byte))
+        /// The bytes of `word` that equal `byte` once the bits of `ignoring` are set in each: a pair of
+        /// characters one bit apart is one test (setting bits works byte by byte, so the lowest flag stays exact).
+        @inline(__always) func has(_ byte: UInt8, ignoring bits: UInt8 = 0) -> UInt64 {
+            let matches = (word | ones &* UInt64(bits)) ^ (ones &* UInt64(byte))
             return (matches &- ones) & ~matches
         }
         let control = (word &- ones &* 0x20) & ~word
-        return (has(0x22) | has(0x5C) | has(0x3C) | has(0x3E) | has(0x26) | has(0xE2) | control) & highs
+        // `"` (0x22) and `&` (0x26) differ in bit 0x04; `<` (0x3C) and `>` (0x3E) in bit 0x02.
+        let quoteOrAmpersand = has(0x26, ignoring: 0x04)
+        let angleBracket = has(0x3E, ignoring: 0x02)
+        return (quoteOrAmpersand | has(0x5C) | angleBracket | has(0xE2) | control) & highs
     }
 
     /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
