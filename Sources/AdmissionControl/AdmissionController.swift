@@ -566,14 +566,13 @@ public final class AdmissionController: Sendable {
         func violationMessage(_ verb: String, _ levelVersion: LevelVersion, _ result: Evaluation) -> String {
             let reason = forbiddenReason(levelVersion, result)
             let policy = levelVersion.description
-            var text = ""
-            text.reserveCapacity(verb.utf8.count + policy.utf8.count + reason.utf8.count + 20)
-            text += verb
-            text += " PodSecurity \""
-            text += policy
-            text += "\": "
-            text += reason
-            return text
+            return String(capacity: verb.utf8.count + policy.utf8.count + reason.utf8.count + 17) { text in
+                text.write(verb)
+                text.write(" PodSecurity \"")
+                text.write(policy)
+                text.write("\": ")
+                text.write(reason)
+            }
         }
 
         var response = ReviewResponse.allowed

@@ -1,3 +1,4 @@
+import PodSecurity
 import StrictJSON
 
 /// The fields of an `AdmissionReview` request that Pod Security Admission reads.
@@ -264,25 +265,26 @@ struct ReviewResponse {
 
     /// `apierrors.NewForbidden(groupResource, name, err)`.
     static func forbidden(group: String, resource: String, name: String, error: String) -> ReviewResponse {
-        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string sized once (the error runs to
-        // hundreds of bytes).
+        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once (the error runs
+        // to hundreds of bytes).
         let quotedName = name.isEmpty ? "" : goQuoted(name)
-        var message = ""
-        message.reserveCapacity(resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8.count + 16)
-        message += resource
-        if !group.isEmpty {
-            message += "."
-            message += group
-        }
-        if !message.isEmpty {
-            if !quotedName.isEmpty {
-                message += " "
-                message += quotedName
+        let length = resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8.count + 17
+        let message = String(capacity: length) { text in
+            text.write(resource)
+            if !group.isEmpty {
+                text.write(".")
+                text.write(group)
             }
-            message += " is "
+            if text.count > 0 {
+                if !quotedName.isEmpty {
+                    text.write(" ")
+                    text.write(quotedName)
+                }
+                text.write(" is ")
+            }
+            text.write("forbidden: ")
+            text.write(error)
         }
-        message += "forbidden: "
-        message += error
         let details = ReviewStatus.Details(name: name, group: group, kind: resource)
         return failure(message: message, reason: "Forbidden", code: 403, details: details)
     }

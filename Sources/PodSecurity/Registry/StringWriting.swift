@@ -6,7 +6,7 @@
 package struct UTF8Writer: ~Copyable {
     private let buffer: UnsafeMutableBufferPointer<UInt8>
     /// The bytes written so far.
-    private(set) var count = 0
+    package private(set) var count = 0
 
     fileprivate init(buffer: UnsafeMutableBufferPointer<UInt8>) {
         self.buffer = buffer
