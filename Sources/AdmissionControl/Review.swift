@@ -305,7 +305,9 @@ struct ReviewResponse {
     /// review as a `JSONValue` and serializing it, without the tree.
     func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        // A denial carries its reasons twice (the message and, usually, the audit annotation) and its quotes
+        // escaped: room for three times the message, so that the answer is not regrown and copied on the way.
+        output.reserveCapacity(256 + 3 * (failure?.message.utf8.count ?? 0))
         output.append(contentsOf: #"{"apiVersion":"#.utf8)
         JSONWriter.appendQuoted(apiVersion, to: &output)
         output.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
