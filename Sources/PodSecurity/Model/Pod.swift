@@ -92,12 +92,13 @@ public struct PodSpec: Sendable, Hashable {
     /// Every container in PSA's visiting order: init containers, containers, then ephemeral containers.
     public var allContainers: [Container] { initContainers + containers + ephemeralContainers }
 
-    /// Calls `body` for every container in PSA's visiting order without building a new array.
+    /// Calls `body` for every container in PSA's visiting order without building a new array. Each container is
+    /// lent from the array's buffer: a `for in` loop hands out copies, and a copy retains its every string.
     @inlinable
-    public func forEachContainer(_ body: (Container) -> Void) {
-        for container in initContainers { body(container) }
-        for container in containers { body(container) }
-        for container in ephemeralContainers { body(container) }
+    public func forEachContainer(_ body: (borrowing Container) -> Void) {
+        initContainers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
+        containers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
+        ephemeralContainers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
     }
 
     /// PSA's `spec.os.name == "windows"`.
