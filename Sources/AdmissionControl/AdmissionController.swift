@@ -668,6 +668,8 @@ struct RequestState {
     }
 
     mutating func recordEvaluation(decision: String, _ policy: LevelVersion, mode: String) {
+        // One evaluation per mode: room for all three at the first, rather than regrowing at the second.
+        if metrics.isEmpty { metrics.reserveCapacity(3) }
         metrics.append(.evaluation(
             decision: decision, policyLevel: policy.level.rawValue, policyVersion: Self.versionLabel(policy),
             mode: mode, operation: operation, resource: resource, subresource: subresource))
