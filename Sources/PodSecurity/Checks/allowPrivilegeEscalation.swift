@@ -7,10 +7,7 @@ extension Checks {
     ])
 
     @Sendable static func allowPrivilegeEscalationV1Dot8(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.allowPrivilegeEscalation != false { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.allowPrivilegeEscalation != false }
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "allowPrivilegeEscalation != false",

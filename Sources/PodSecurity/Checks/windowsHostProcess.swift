@@ -5,10 +5,7 @@ extension Checks {
     ])
 
     @Sendable static func windowsHostProcessV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.windowsOptions?.hostProcess == true { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.windowsOptions?.hostProcess == true }
         var setters: [String] = []
         if spec.securityContext?.windowsOptions?.hostProcess == true { setters.append("pod") }
         if !badContainers.isEmpty { setters.append(containersPhrase(badContainers)) }

@@ -101,6 +101,26 @@ public struct PodSpec: Sendable, Hashable {
         ephemeralContainers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
     }
 
+    /// The names of the containers for which `isMatch` holds, in PSA's visiting order. Sized for every
+    /// container at the first match (a failing check usually names several), and each name is read in place.
+    @inlinable
+    public func containerNames(where isMatch: (borrowing Container) -> Bool) -> [String] {
+        var names: [String] = []
+        let total = initContainers.count + containers.count + ephemeralContainers.count
+        func collect(_ list: [Container]) {
+            list.withUnsafeBufferPointer { buffer in
+                for index in buffer.indices where isMatch(buffer[index]) {
+                    if names.isEmpty { names.reserveCapacity(total) }
+                    names.append(buffer[index].name)
+                }
+            }
+        }
+        collect(initContainers)
+        collect(containers)
+        collect(ephemeralContainers)
+        return names
+    }
+
     /// PSA's `spec.os.name == "windows"`.
     public var isWindows: Bool { osName == "windows" }
 
