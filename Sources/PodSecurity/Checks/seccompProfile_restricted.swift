@@ -18,18 +18,17 @@ extension Checks {
                 badValues.append(profile.type)
             }
         }
-        var explicitlyBad: [String] = []
-        var implicitlyBad: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.seccompProfile {
-                if !isValidSeccompType(profile.type) {
-                    explicitlyBad.append(container.name)
+        let explicitlyBad = spec.containerNames { container in
+            container.securityContext?.seccompProfile.map { !isValidSeccompType($0.type) } ?? false
+        }
+        if !explicitlyBad.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
                     badValues.append(profile.type)
                 }
-            } else if !podSeccompSet {
-                implicitlyBad.append(container.name)
             }
         }
+        let implicitlyBad = podSeccompSet ? [] : spec.containerNames { $0.securityContext?.seccompProfile == nil }
         if !explicitlyBad.isEmpty { badSetters.append(containersPhrase(explicitlyBad)) }
         if !badSetters.isEmpty {
             return CheckFinding(
