@@ -20,14 +20,17 @@ extension Checks {
             badSetters.append("pod")
             badValues.append(profile.type)
         }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.appArmorProfile, !allowedType(profile.type) {
-                badContainers.append(container.name)
-                badValues.append(profile.type)
-            }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.appArmorProfile.map { !allowedType($0.type) } ?? false
         }
-        if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
+        if !badContainers.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.appArmorProfile, !allowedType(profile.type) {
+                    badValues.append(profile.type)
+                }
+            }
+            badSetters.append(containersPhrase(badContainers))
+        }
 
         var forbiddenAnnotations: [String] = []
         for (key, value) in metadata.annotations where key.hasPrefix(appArmorAnnotationPrefix) && !allowedAnnotation(value) {
