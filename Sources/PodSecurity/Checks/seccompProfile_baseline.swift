@@ -40,14 +40,17 @@ extension Checks {
             badSetters.append("pod")
             badValues.append(profile.type)
         }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
-                badContainers.append(container.name)
-                badValues.append(profile.type)
-            }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.seccompProfile.map { !isValidSeccompType($0.type) } ?? false
         }
-        if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
+        if !badContainers.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
+                    badValues.append(profile.type)
+                }
+            }
+            badSetters.append(containersPhrase(badContainers))
+        }
         guard !badSetters.isEmpty else { return nil }
         return CheckFinding(
             reason: "seccompProfile",
