@@ -546,11 +546,12 @@ public final class AdmissionController: Sendable {
             annotations[PodSecurityAnnotations.error] = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
-        var cache: [LevelVersion: Evaluation] = [:]
+        // At most three policies (one per mode), usually one: a short list searched in order, not a dictionary.
+        var cache: [(policy: LevelVersion, result: Evaluation)] = []
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
-            if let cached = cache[levelVersion] { return cached }
+            if let cached = cache.first(where: { $0.policy == levelVersion }) { return cached.result }
             let result = evaluator(pod, levelVersion)
-            cache[levelVersion] = result
+            cache.append((levelVersion, result))
             return result
         }
         // The modes usually share one policy: its reasons (hundreds of bytes when denied) are written once.
