@@ -85,10 +85,20 @@ public final class AdmissionController: Sendable {
         log.policy = state.policy.map(\.description) ?? ""
         if response.allowed {
             log.decision = "allow"
+            // One pass over the (one to three) annotations rather than three hashed lookups.
+            var exempt: String?, error: String?, audit: String?
+            for (key, value) in response.auditAnnotations {
+                switch key {
+                case PodSecurityAnnotations.exempt: exempt = value
+                case PodSecurityAnnotations.error: error = value
+                case PodSecurityAnnotations.auditViolations: audit = value
+                default: break
+                }
+            }
             var notes: [String] = []
-            if let exempt = response.auditAnnotations[PodSecurityAnnotations.exempt] { notes.append("exempt: \(exempt)") }
-            if let error = response.auditAnnotations[PodSecurityAnnotations.error] { notes.append("error: \(error)") }
-            if let audit = response.auditAnnotations[PodSecurityAnnotations.auditViolations] { notes.append("audit: \(audit)") }
+            if let exempt { notes.append("exempt: \(exempt)") }
+            if let error { notes.append("error: \(error)") }
+            if let audit { notes.append("audit: \(audit)") }
             notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
             log.message = notes.joined(separator: "; ")
         } else {
