@@ -6,7 +6,8 @@ extension Checks {
     ])
 
     @Sendable static func hostProbesAndHostLifecycleV1Dot34(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        /// The hosts a handler names (`httpGet.host`, `tcpSocket.host`), in that order; unset and empty are none.
+        /// Calls `body` with each host the container's probes and lifecycle handlers name, handler by handler
+        /// (`httpGet.host`, then `tcpSocket.host`); unset and empty hosts are skipped.
         func forEachHost(of container: borrowing Container, _ body: (String) -> Void) {
             // Handler by handler rather than through a temporary array: this runs for every container of every pod.
             func visit(_ handler: ProbeHandler?) {
