@@ -85,15 +85,25 @@ public final class AdmissionController: Sendable {
         log.policy = state.policy.map(\.description) ?? ""
         if response.allowed {
             log.decision = "allow"
+            // One pass over the (one to three) annotations rather than three hashed lookups.
+            var exempt: String?, error: String?, audit: String?
+            for (key, value) in response.auditAnnotations {
+                switch key {
+                case PodSecurityAnnotations.exempt: exempt = value
+                case PodSecurityAnnotations.error: error = value
+                case PodSecurityAnnotations.auditViolations: audit = value
+                default: break
+                }
+            }
             var notes: [String] = []
-            if let exempt = response.auditAnnotations[PodSecurityAnnotations.exempt] { notes.append("exempt: \(exempt)") }
-            if let error = response.auditAnnotations[PodSecurityAnnotations.error] { notes.append("error: \(error)") }
-            if let audit = response.auditAnnotations[PodSecurityAnnotations.auditViolations] { notes.append("audit: \(audit)") }
+            if let exempt { notes.append("exempt: \(exempt)") }
+            if let error { notes.append("error: \(error)") }
+            if let audit { notes.append("audit: \(audit)") }
             notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
             log.message = notes.joined(separator: "; ")
         } else {
             log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
-            let message = response.status?["message"]?.stringValue ?? ""
+            let message = response.failure?.message ?? ""
             if let detail = state.errorDetail { log.message = "\(message): \(detail)" } else { log.message = message }
         }
         return AdmissionOutcome(
@@ -314,7 +324,8 @@ public final class AdmissionController: Sendable {
     func validatePod(_ request: ReviewRequest, _ state: inout RequestState, deadline: ContinuousClock.Instant) -> ReviewResponse {
         // The in-tree plugin only handles CREATE and UPDATE; the webhook is registered for those.
         guard request.operation == "CREATE" || request.operation == "UPDATE" else { return .allowed }
-        if Self.ignoredPodSubresources.contains(request.subresource) { return .allowed }
+        // Most reviews have no subresource: no need to hash the empty string to find that out.
+        if !request.subresource.isEmpty && Self.ignoredPodSubresources.contains(request.subresource) { return .allowed }
         if let exempt = exemption(of: request, &state) { return exempt }
         let labels: [String: String]
         do {
@@ -540,16 +551,18 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
-        var annotations: [String: String] = [:]
+        // Sized for every annotation a pod review can get (error, enforce-policy, audit-violations): no regrowth.
+        var annotations = [String: String](minimumCapacity: 3)
         if !policyErrors.isEmpty {
             annotations[PodSecurityAnnotations.error] = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
-        var cache: [LevelVersion: Evaluation] = [:]
+        // At most three policies (one per mode), usually one: a short list searched in order, not a dictionary.
+        var cache: [(policy: LevelVersion, result: Evaluation)] = []
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
-            if let cached = cache[levelVersion] { return cached }
+            if let cached = cache.first(where: { $0.policy == levelVersion }) { return cached.result }
             let result = evaluator(pod, levelVersion)
-            cache[levelVersion] = result
+            cache.append((levelVersion, result))
             return result
         }
         // The modes usually share one policy: its reasons (hundreds of bytes when denied) are written once.
@@ -560,6 +573,19 @@ public final class AdmissionController: Sendable {
             lastReason = (levelVersion, reason)
             return reason
         }
+        /// `<verb> PodSecurity "<policy>": <reasons>`, in one string sized once. (A policy's description is
+        /// plain ASCII, so Go's `%q` of it is it in double quotes.)
+        func violationMessage(_ verb: String, _ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+            let reason = forbiddenReason(levelVersion, result)
+            let policy = levelVersion.description
+            return String(capacity: verb.utf8.count + policy.utf8.count + reason.utf8.count + 17) { text in
+                text.write(verb)
+                text.write(" PodSecurity \"")
+                text.write(policy)
+                text.write("\": ")
+                text.write(reason)
+            }
+        }
 
         var response = ReviewResponse.allowed
         if enforce {
@@ -568,7 +594,7 @@ public final class AdmissionController: Sendable {
             if !result.allowed {
                 response = .forbidden(
                     group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: "violates PodSecurity \(goQuoted(policy.enforce.description)): \(forbiddenReason(policy.enforce, result))")
+                    error: violationMessage("violates", policy.enforce, result))
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -576,16 +602,14 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations[PodSecurityAnnotations.auditViolations] =
-                "would violate PodSecurity \(goQuoted(policy.audit.description)): \(forbiddenReason(policy.audit, auditResult))"
+            annotations[PodSecurityAnnotations.auditViolations] = violationMessage("would violate", policy.audit, auditResult)
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                response.warnings.append(
-                    "would violate PodSecurity \(goQuoted(policy.warn.description)): \(forbiddenReason(policy.warn, warnResult))")
+                response.warnings.append(violationMessage("would violate", policy.warn, warnResult))
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }
@@ -656,6 +680,8 @@ struct RequestState {
     }
 
     mutating func recordEvaluation(decision: String, _ policy: LevelVersion, mode: String) {
+        // One evaluation per mode: room for all three at the first, rather than regrowing at the second.
+        if metrics.isEmpty { metrics.reserveCapacity(3) }
         metrics.append(.evaluation(
             decision: decision, policyLevel: policy.level.rawValue, policyVersion: Self.versionLabel(policy),
             mode: mode, operation: operation, resource: resource, subresource: subresource))

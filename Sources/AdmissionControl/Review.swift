@@ -1,3 +1,4 @@
+import PodSecurity
 import StrictJSON
 
 /// The fields of an `AdmissionReview` request that Pod Security Admission reads.
@@ -128,38 +129,126 @@ func splitAPIVersion(_ apiVersion: String) -> (group: String, version: String) {
     return (String(apiVersion[..<slash]), String(apiVersion[apiVersion.index(after: slash)...]))
 }
 
-/// An admission response, before it is written in the review's version.
-struct ReviewResponse {
-    var allowed: Bool
-    var status: JSONValue? = nil
-    var auditAnnotations: [String: String] = [:]
-    var warnings: [String] = []
-    /// The status code in `status` (0 when allowed).
-    var code: Int = 0
+/// A refusal's `metav1.Status`: `{"metadata":{},"status":"Failure","message":…,"reason":…,"details":…,"code":…}`.
+/// Kept as fields and written straight to bytes (the denial path writes one per request).
+struct ReviewStatus {
+    var message: String
+    var reason: String
+    var code: Int
+    var details: Details?
 
-    static let allowed = ReviewResponse(allowed: true)
-
-    static func exempt(_ reason: String) -> ReviewResponse {
-        ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.exempt: reason])
+    /// `metav1.StatusDetails`; empty fields are omitted, as Go's `omitempty` omits them.
+    struct Details {
+        var name = ""
+        var group = ""
+        var kind = ""
+        var causes: [Cause] = []
     }
 
-    /// `{"metadata":{},"status":"Failure","message":…,"reason":…,"details":…,"code":…}`, as metav1.Status encodes.
-    static func failure(message: String, reason: String, code: Int, details: JSONObject? = nil) -> ReviewResponse {
+    /// `metav1.StatusCause`; a nil field is not written.
+    struct Cause {
+        var reason: String?
+        var message: String
+        var field: String?
+    }
+
+    /// Appends the status as JSON, fields in Go's order.
+    func write(to output: inout [UInt8]) {
+        output.append(contentsOf: #"{"metadata":{},"status":"Failure","message":"#.utf8)
+        JSONWriter.appendQuoted(message, to: &output)
+        output.append(contentsOf: #","reason":"#.utf8)
+        JSONWriter.appendQuoted(reason, to: &output)
+        if let details {
+            output.append(contentsOf: #","details":{"#.utf8)
+            var first = true
+            func member(_ key: String, _ value: String) {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                JSONWriter.appendQuoted(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                JSONWriter.appendQuoted(value, to: &output)
+            }
+            if !details.name.isEmpty { member("name", details.name) }
+            if !details.group.isEmpty { member("group", details.group) }
+            if !details.kind.isEmpty { member("kind", details.kind) }
+            if !details.causes.isEmpty {
+                if !first { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: #""causes":["#.utf8)
+                for (index, cause) in details.causes.enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    output.append(UInt8(ascii: "{"))
+                    first = true
+                    if let reason = cause.reason { member("reason", reason) }
+                    member("message", cause.message)
+                    if let field = cause.field { member("field", field) }
+                    output.append(UInt8(ascii: "}"))
+                }
+                output.append(UInt8(ascii: "]"))
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(contentsOf: #","code":"#.utf8)
+        output.append(contentsOf: String(code).utf8)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// The same status as a JSON tree (tests compare it with the bytes `write` produces).
+    var tree: JSONValue {
         var status = JSONObject([
             "metadata": .object(JSONObject()),
             "status": .string("Failure"),
             "message": .string(message),
             "reason": .string(reason),
         ])
-        if let details { status.members.append(.init(key: "details", value: .object(details))) }
+        if let details {
+            var object = JSONObject()
+            if !details.name.isEmpty { object["name"] = .string(details.name) }
+            if !details.group.isEmpty { object["group"] = .string(details.group) }
+            if !details.kind.isEmpty { object["kind"] = .string(details.kind) }
+            if !details.causes.isEmpty {
+                object["causes"] = .array(details.causes.map { cause in
+                    var member = JSONObject()
+                    if let reason = cause.reason { member["reason"] = .string(reason) }
+                    member["message"] = .string(cause.message)
+                    if let field = cause.field { member["field"] = .string(field) }
+                    return .object(member)
+                })
+            }
+            status.members.append(.init(key: "details", value: .object(object)))
+        }
         status.members.append(.init(key: "code", value: .number(JSONNumber(code))))
-        return ReviewResponse(allowed: false, status: .object(status), code: code)
+        return .object(status)
+    }
+}
+
+/// An admission response, before it is written in the review's version.
+struct ReviewResponse {
+    var allowed: Bool
+    /// The refusal's status; nil when allowed.
+    var failure: ReviewStatus? = nil
+    var auditAnnotations: [String: String] = [:]
+    var warnings: [String] = []
+
+    static let allowed = ReviewResponse(allowed: true)
+
+    /// The status as a JSON tree, nil when allowed.
+    var status: JSONValue? { failure?.tree }
+    /// The status code in the status (0 when allowed).
+    var code: Int { failure?.code ?? 0 }
+
+    static func exempt(_ reason: String) -> ReviewResponse {
+        ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.exempt: reason])
+    }
+
+    /// `{"metadata":{},"status":"Failure","message":…,"reason":…,"details":…,"code":…}`, as metav1.Status encodes.
+    static func failure(message: String, reason: String, code: Int, details: ReviewStatus.Details? = nil) -> ReviewResponse {
+        ReviewResponse(allowed: false, failure: ReviewStatus(message: message, reason: reason, code: code, details: details))
     }
 
     /// apimachinery's `errorResponse`: the status plus an `error` audit annotation with the cause.
     static func error(_ status: ReviewResponse, cause: String?) -> ReviewResponse {
         var response = status
-        let message = status.status?["message"]?.stringValue ?? ""
+        let message = status.failure?.message ?? ""
         response.auditAnnotations[PodSecurityAnnotations.error] = cause.map { "\(message): \($0)" } ?? message
         return response
     }
@@ -170,43 +259,41 @@ struct ReviewResponse {
 
     /// `apierrors.NewInternalError(err)`.
     static func internalError(_ error: String) -> ReviewResponse {
-        let details = JSONObject(["causes": .array([.object(JSONObject(["message": .string(error)]))])])
+        let details = ReviewStatus.Details(causes: [ReviewStatus.Cause(message: error)])
         return failure(message: "Internal error occurred: \(error)", reason: "InternalError", code: 500, details: details)
     }
 
     /// `apierrors.NewForbidden(groupResource, name, err)`.
     static func forbidden(group: String, resource: String, name: String, error: String) -> ReviewResponse {
-        let qualified = group.isEmpty ? resource : "\(resource).\(group)"
-        let message: String
-        if qualified.isEmpty {
-            message = "forbidden: \(error)"
-        } else if name.isEmpty {
-            message = "\(qualified) is forbidden: \(error)"
-        } else {
-            message = "\(qualified) \(goQuoted(name)) is forbidden: \(error)"
+        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once (the error runs
+        // to hundreds of bytes).
+        let quotedName = name.isEmpty ? "" : goQuoted(name)
+        let length = resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8.count + 17
+        let message = String(capacity: length) { text in
+            text.write(resource)
+            if !group.isEmpty {
+                text.write(".")
+                text.write(group)
+            }
+            if text.count > 0 {
+                if !quotedName.isEmpty {
+                    text.write(" ")
+                    text.write(quotedName)
+                }
+                text.write(" is ")
+            }
+            text.write("forbidden: ")
+            text.write(error)
         }
-        var details = JSONObject()
-        if !name.isEmpty { details["name"] = .string(name) }
-        if !group.isEmpty { details["group"] = .string(group) }
-        if !resource.isEmpty { details["kind"] = .string(resource) }
+        let details = ReviewStatus.Details(name: name, group: group, kind: resource)
         return failure(message: message, reason: "Forbidden", code: 403, details: details)
     }
 
     /// `apierrors.NewInvalid(groupKind, name, fieldErrors)`.
     static func invalid(group: String, kind: String, name: String, errors: [FieldError]) -> ReviewResponse {
         let qualified = group.isEmpty ? kind : "\(kind).\(group)"
-        var details = JSONObject()
-        if !name.isEmpty { details["name"] = .string(name) }
-        if !group.isEmpty { details["group"] = .string(group) }
-        if !kind.isEmpty { details["kind"] = .string(kind) }
-        let causes: [JSONValue] = errors.map { error in
-            .object(JSONObject([
-                "reason": .string(error.kind.causeType),
-                "message": .string(error.body),
-                "field": .string(error.field),
-            ]))
-        }
-        if !causes.isEmpty { details["causes"] = .array(causes) }
+        let causes = errors.map { ReviewStatus.Cause(reason: $0.kind.causeType, message: $0.body, field: $0.field) }
+        let details = ReviewStatus.Details(name: name, group: group, kind: kind, causes: causes)
         let message = errors.isEmpty
             ? "\(qualified) \(goQuoted(name)) is invalid"
             : "\(qualified) \(goQuoted(name)) is invalid: \(aggregateDescription(errors))"
@@ -218,23 +305,26 @@ struct ReviewResponse {
     /// review as a `JSONValue` and serializing it, without the tree.
     func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        // A denial carries its reasons twice (the message and, usually, the audit annotation) and its quotes
+        // escaped: room for three times the message, so that the answer is not regrown and copied on the way.
+        output.reserveCapacity(256 + 3 * (failure?.message.utf8.count ?? 0))
         output.append(contentsOf: #"{"apiVersion":"#.utf8)
         JSONWriter.appendQuoted(apiVersion, to: &output)
         output.append(contentsOf: #","kind":"AdmissionReview","response":{"uid":"#.utf8)
         JSONWriter.appendQuoted(uid, to: &output)
         output.append(contentsOf: (allowed ? #","allowed":true"# : #","allowed":false"#).utf8)
-        if let status {
+        if let failure {
             output.append(contentsOf: #","status":"#.utf8)
-            JSONWriter.append(status, to: &output)
+            failure.write(to: &output)
         }
         if !auditAnnotations.isEmpty {
             output.append(contentsOf: #","auditAnnotations":{"#.utf8)
-            for (index, key) in auditAnnotations.keys.sorted().enumerated() {
+            // The pairs sorted by key, not the keys sorted and then looked up: each lookup hashes the key again.
+            for (index, annotation) in auditAnnotations.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONWriter.appendQuoted(key, to: &output)
+                JSONWriter.appendQuoted(annotation.key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                JSONWriter.appendQuoted(auditAnnotations[key]!, to: &output)
+                JSONWriter.appendQuoted(annotation.value, to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }

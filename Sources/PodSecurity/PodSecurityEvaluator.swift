@@ -9,8 +9,12 @@ public enum PodSecurityEvaluator {
     /// The same, for a pod given as metadata and spec (a workload's pod template).
     public static func evaluate(metadata: PodMetadata, spec: PodSpec, at policy: LevelVersion) -> Evaluation {
         var violations: [Violation] = []
-        for entry in CheckRegistry.standard.entries(for: policy) {
+        let entries = CheckRegistry.standard.entries(for: policy)
+        for entry in entries {
             if let finding = entry.evaluate(metadata, spec) {
+                // Room for every check at the first violation (a denied pod usually fails several, and growing
+                // the array one by one reallocates it), none while the pod passes.
+                if violations.isEmpty { violations.reserveCapacity(entries.count) }
                 violations.append(Violation(checkID: entry.checkID, reason: finding.reason, detail: finding.detail))
             }
         }

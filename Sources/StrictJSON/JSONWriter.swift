@@ -2,59 +2,96 @@
 /// Strings are escaped as Go's encoding/json escapes them (including `<`, `>`, `&`, U+2028, U+2029), so our
 /// bytes match what a Go webhook would send.
 public enum JSONWriter {
-    /// Appends `string` as a quoted, escaped JSON string. Runs of bytes that need no escape are copied whole.
+    /// Appends `string` as a quoted, escaped JSON string.
     public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
         var string = string
+        string.withUTF8 { appendQuoted($0, to: &output) }
+    }
+
+    /// The escaped text is assembled in a small stack buffer and appended to `output` a chunk at a time:
+    /// appending each run between escapes to the array costs more than the escape itself, and a denial's
+    /// message has dozens of quotes.
+    private static let chunkCapacity = 512
+
+    private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         let escapeAction = Self.escapeAction  // read once: the global is checked for initialization at every read
-        string.withUTF8 { bytes in
-            output.reserveCapacity(output.count + bytes.count + 2)
+        output.reserveCapacity(output.count + bytes.count + 2)
+        output.append(UInt8(ascii: "\""))
+        // The plain prefix, often the whole string (names, versions, keys), is appended as it is.
+        let count = bytes.count
+        var start = 0
+        while count - start >= 8 {
+            let flagged = escapeMask(UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + start).loadUnaligned(as: UInt64.self)))
+            if flagged != 0 {
+                start += flagged.trailingZeroBitCount >> 3
+                break
+            }
+            start += 8
+        }
+        while start < count && escapeAction[Int(bytes[start])] == 0 { start += 1 }
+        if start > 0 { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<start])) }
+        if start == count {
             output.append(UInt8(ascii: "\""))
-            var runStart = 0
-            var index = 0
-            let count = bytes.count
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunkCapacity) { chunk in
+            let out = UnsafeMutableRawPointer(chunk.baseAddress!)
+            var used = 0
+            var index = start
             while index < count {
+                // Room for one step: a word stored whole (eight bytes, up to seven of them kept), then one
+                // byte escaped to at most six.
+                if used > chunkCapacity - 16 {
+                    output.append(contentsOf: UnsafeBufferPointer(start: chunk.baseAddress, count: used))
+                    used = 0
+                }
                 // Eight bytes at a time while none of them can need an escape (most of a message is plain
-                // text), then straight to the first one that may.
+                // text); a word with a flagged byte is stored whole too, but only its bytes before the flag
+                // count (the rest is overwritten).
                 if count - index >= 8 {
-                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-                    let flagged = escapeMask(word)
+                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    out.storeBytes(of: word, toByteOffset: used, as: UInt64.self)
+                    let flagged = escapeMask(UInt64(littleEndian: word))
                     if flagged == 0 {
                         index += 8
+                        used += 8
                         continue
                     }
-                    index += flagged.trailingZeroBitCount >> 3
+                    let plain = flagged.trailingZeroBitCount >> 3
+                    index += plain
+                    used += plain
                 }
                 let byte = bytes[index]
-                let action = escapeAction[Int(byte)]
-                if action == 0 {
+                switch escapeAction[Int(byte)] {
+                case 0:
+                    chunk[used] = byte
+                    used += 1
                     index += 1
-                    continue
-                }
-                // U+2028 and U+2029 (E2 80 A8 / E2 80 A9) are escaped too; other E2 sequences are copied.
-                if action == 3 {
-                    guard index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 else {
-                        index += 1
-                        continue
-                    }
-                }
-                if runStart < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-                switch action {
                 case 1:
-                    output.append(0x5C)
-                    output.append(shortEscape(byte))
+                    chunk[used] = 0x5C
+                    chunk[used + 1] = shortEscape(byte)
+                    used += 2
                     index += 1
                 case 2:
-                    appendUnicodeEscape(UInt16(byte), to: &output)
+                    writeUnicodeEscape(UInt16(byte), to: chunk, at: used)
+                    used += 6
                     index += 1
                 default:
-                    appendUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: &output)
-                    index += 3
+                    // U+2028 and U+2029 (E2 80 A8 / E2 80 A9) are escaped too; other E2 sequences are copied.
+                    if index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+                        writeUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: chunk, at: used)
+                        used += 6
+                        index += 3
+                    } else {
+                        chunk[used] = byte
+                        used += 1
+                        index += 1
+                    }
                 }
-                runStart = index
             }
-            if runStart < count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
-            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(start: chunk.baseAddress, count: used))
         }
+        output.append(UInt8(ascii: "\""))
     }
 
     /// High bits flag the bytes of `word` (little-endian: byte 0 lowest) that `escapeAction` does not copy:
@@ -65,12 +102,17 @@ public enum JSONWriter {
     static func escapeMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func has(_ byte: UInt8) -> UInt64 {
-            let matches = word ^ (ones &* UInt64(byte))
+        /// The bytes of `word` that equal `byte` once the bits of `ignoring` are set in each: a pair of
+        /// characters one bit apart is one test (setting bits works byte by byte, so the lowest flag stays exact).
+        @inline(__always) func has(_ byte: UInt8, ignoring bits: UInt8 = 0) -> UInt64 {
+            let matches = (word | ones &* UInt64(bits)) ^ (ones &* UInt64(byte))
             return (matches &- ones) & ~matches
         }
         let control = (word &- ones &* 0x20) & ~word
-        return (has(0x22) | has(0x5C) | has(0x3C) | has(0x3E) | has(0x26) | has(0xE2) | control) & highs
+        // `"` (0x22) and `&` (0x26) differ in bit 0x04; `<` (0x3C) and `>` (0x3E) in bit 0x02.
+        let quoteOrAmpersand = has(0x26, ignoring: 0x04)
+        let angleBracket = has(0x3E, ignoring: 0x02)
+        return (quoteOrAmpersand | has(0x5C) | angleBracket | has(0xE2) | control) & highs
     }
 
     /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
@@ -102,13 +144,14 @@ public enum JSONWriter {
         value < 10 ? UInt8(ascii: "0") + UInt8(value) : UInt8(ascii: "a") + UInt8(value - 10)
     }
 
-    private static func appendUnicodeEscape(_ value: UInt16, to output: inout [UInt8]) {
-        output.append(0x5C)
-        output.append(UInt8(ascii: "u"))
-        output.append(hexDigit((value >> 12) & 0xF))
-        output.append(hexDigit((value >> 8) & 0xF))
-        output.append(hexDigit((value >> 4) & 0xF))
-        output.append(hexDigit(value & 0xF))
+    /// Writes `\uXXXX` (six bytes) at `offset`.
+    private static func writeUnicodeEscape(_ value: UInt16, to chunk: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        chunk[offset] = 0x5C
+        chunk[offset + 1] = UInt8(ascii: "u")
+        chunk[offset + 2] = hexDigit((value >> 12) & 0xF)
+        chunk[offset + 3] = hexDigit((value >> 8) & 0xF)
+        chunk[offset + 4] = hexDigit((value >> 4) & 0xF)
+        chunk[offset + 5] = hexDigit(value & 0xF)
     }
 
     /// Appends the compact serialization of `value`.

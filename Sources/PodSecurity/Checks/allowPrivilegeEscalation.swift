@@ -7,14 +7,11 @@ extension Checks {
     ])
 
     @Sendable static func allowPrivilegeEscalationV1Dot8(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.allowPrivilegeEscalation != false { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.allowPrivilegeEscalation != false }
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "allowPrivilegeEscalation != false",
-            detail: "\(containersPhrase(badContainers)) must set securityContext.allowPrivilegeEscalation=false")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) must set securityContext.allowPrivilegeEscalation=false"))
     }
 
     @Sendable static func allowPrivilegeEscalationV1Dot25(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

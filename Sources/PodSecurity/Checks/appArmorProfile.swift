@@ -20,18 +20,21 @@ extension Checks {
             badSetters.append("pod")
             badValues.append(profile.type)
         }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.appArmorProfile, !allowedType(profile.type) {
-                badContainers.append(container.name)
-                badValues.append(profile.type)
-            }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.appArmorProfile.map { !allowedType($0.type) } ?? false
         }
-        if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
+        if !badContainers.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.appArmorProfile, !allowedType(profile.type) {
+                    badValues.append(profile.type)
+                }
+            }
+            badSetters.append(containersPhrase(badContainers))
+        }
 
         var forbiddenAnnotations: [String] = []
         for (key, value) in metadata.annotations where key.hasPrefix(appArmorAnnotationPrefix) && !allowedAnnotation(value) {
-            forbiddenAnnotations.append("\(key)=\(goQuoted(value))")
+            forbiddenAnnotations.append(String(concatenating: "\(key)=\(goQuoted(value))"))
         }
         var valueList = sortedUnique(badValues)
         if !forbiddenAnnotations.isEmpty {
@@ -42,6 +45,6 @@ extension Checks {
         guard !badSetters.isEmpty else { return nil }
         return CheckFinding(
             reason: pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", valueList.count),
-            detail: "\(badSetters.joined(separator: " and ")) must not set AppArmor profile type to \(joinQuote(valueList))")
+            detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set AppArmor profile type to \(joinQuote(valueList))"))
     }
 }

@@ -10,20 +10,18 @@ extension Checks {
     ]
 
     @Sendable static func capabilitiesBaselineV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        var nonDefault: [String] = []
-        spec.forEachContainer { container in
-            guard let capabilities = container.securityContext?.capabilities else { return }
-            var valid = true
-            for capability in capabilities.add where !baselineAllowedCapabilities.contains(capability) {
-                valid = false
-                nonDefault.append(capability)
-            }
-            if !valid { badContainers.append(container.name) }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.capabilities?.add.contains { !baselineAllowedCapabilities.contains($0) } ?? false
         }
         guard !badContainers.isEmpty else { return nil }
+        var nonDefault: [String] = []
+        spec.forEachContainer { container in
+            for capability in container.securityContext?.capabilities?.add ?? [] where !baselineAllowedCapabilities.contains(capability) {
+                nonDefault.append(capability)
+            }
+        }
         return CheckFinding(
             reason: "non-default capabilities",
-            detail: "\(containersPhrase(badContainers)) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add"))
     }
 }

@@ -7,28 +7,24 @@ extension Checks {
     ])
 
     @Sendable static func capabilitiesRestrictedV1Dot22(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var missingDropAll: [String] = []
-        var addingForbidden: [String] = []
+        let missingDropAll = spec.containerNames { !($0.securityContext?.capabilities?.drop.contains("ALL") ?? false) }
+        let addingForbidden = spec.containerNames { container in
+            container.securityContext?.capabilities?.add.contains { $0 != "NET_BIND_SERVICE" } ?? false
+        }
         var forbiddenCapabilities: [String] = []
-        spec.forEachContainer { container in
-            guard let capabilities = container.securityContext?.capabilities else {
-                missingDropAll.append(container.name)
-                return
+        if !addingForbidden.isEmpty {
+            spec.forEachContainer { container in
+                for capability in container.securityContext?.capabilities?.add ?? [] where capability != "NET_BIND_SERVICE" {
+                    forbiddenCapabilities.append(capability)
+                }
             }
-            if !capabilities.drop.contains("ALL") { missingDropAll.append(container.name) }
-            var addedForbidden = false
-            for capability in capabilities.add where capability != "NET_BIND_SERVICE" {
-                addedForbidden = true
-                forbiddenCapabilities.append(capability)
-            }
-            if addedForbidden { addingForbidden.append(container.name) }
         }
         var details: [String] = []
         if !missingDropAll.isEmpty {
-            details.append("\(containersPhrase(missingDropAll)) must set securityContext.capabilities.drop=[\"ALL\"]")
+            details.append(String(concatenating: "\(containersPhrase(missingDropAll)) must set securityContext.capabilities.drop=[\"ALL\"]"))
         }
         if !addingForbidden.isEmpty {
-            details.append("\(containersPhrase(addingForbidden)) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add")
+            details.append(String(concatenating: "\(containersPhrase(addingForbidden)) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add"))
         }
         guard !details.isEmpty else { return nil }
         return CheckFinding(reason: "unrestricted capabilities", detail: details.joined(separator: "; "))

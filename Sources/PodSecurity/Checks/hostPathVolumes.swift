@@ -7,6 +7,6 @@ extension Checks {
     @Sendable static func hostPathVolumesV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
         let names = spec.volumes.filter { $0.has(.hostPath) }.map(\.name)
         guard !names.isEmpty else { return nil }
-        return CheckFinding(reason: "hostPath volumes", detail: "\(pluralize("volume", "volumes", names.count)) \(joinQuote(names))")
+        return CheckFinding(reason: "hostPath volumes", detail: String(concatenating: "\(pluralize("volume", "volumes", names.count)) \(joinQuote(names))"))
     }
 }

@@ -5,21 +5,16 @@ extension Checks {
     ])
 
     @Sendable static func hostPortsV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
+        let badContainers = spec.containerNames { $0.ports.contains { $0.hostPort != 0 } }
+        guard !badContainers.isEmpty else { return nil }
         var ports: [String] = []
         spec.forEachContainer { container in
-            var valid = true
-            for port in container.ports where port.hostPort != 0 {
-                valid = false
-                ports.append(String(port.hostPort))
-            }
-            if !valid { badContainers.append(container.name) }
+            for port in container.ports where port.hostPort != 0 { ports.append(String(port.hostPort)) }
         }
-        guard !badContainers.isEmpty else { return nil }
         // Upstream keeps the ports in a string set: sorted as strings, not as numbers.
         let portList = sortedUnique(ports)
         return CheckFinding(
             reason: "hostPort",
-            detail: "\(containersPhrase(badContainers)) \(pluralize("uses", "use", badContainers.count)) \(pluralize("hostPort", "hostPorts", portList.count)) \(portList.joined(separator: ", "))")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) \(pluralize("uses", "use", badContainers.count)) \(pluralize("hostPort", "hostPorts", portList.count)) \(portList.joined(separator: ", "))"))
     }
 }

@@ -5,11 +5,8 @@ extension Checks {
     ])
 
     @Sendable static func privilegedV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.privileged == true { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.privileged == true }
         guard !badContainers.isEmpty else { return nil }
-        return CheckFinding(reason: "privileged", detail: "\(containersPhrase(badContainers)) must not set securityContext.privileged=true")
+        return CheckFinding(reason: "privileged", detail: String(concatenating: "\(containersPhrase(badContainers)) must not set securityContext.privileged=true"))
     }
 }

@@ -8,18 +8,17 @@ extension Checks {
     ])
 
     @Sendable static func procMountV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        var badTypes: [String] = []
-        spec.forEachContainer { container in
-            if let procMount = container.securityContext?.procMount, procMount != "Default" {
-                badContainers.append(container.name)
-                badTypes.append(procMount)
-            }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.procMount.map { $0 != "Default" } ?? false
         }
         guard !badContainers.isEmpty else { return nil }
+        var badTypes: [String] = []
+        spec.forEachContainer { container in
+            if let procMount = container.securityContext?.procMount, procMount != "Default" { badTypes.append(procMount) }
+        }
         return CheckFinding(
             reason: "procMount",
-            detail: "\(containersPhrase(badContainers)) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))")
+            detail: String(concatenating: "\(containersPhrase(badContainers)) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))"))
     }
 
     @Sendable static func procMountV1Dot35Baseline(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

@@ -28,6 +28,6 @@ extension Checks {
         let types = sortedUnique(badTypes)
         return CheckFinding(
             reason: "restricted volume types",
-            detail: "\(pluralize("volume", "volumes", badVolumes.count)) \(joinQuote(badVolumes)) \(pluralize("uses", "use", badVolumes.count)) \(pluralize("restricted volume type", "restricted volume types", types.count)) \(joinQuote(types))")
+            detail: String(concatenating: "\(pluralize("volume", "volumes", badVolumes.count)) \(joinQuote(badVolumes)) \(pluralize("uses", "use", badVolumes.count)) \(pluralize("restricted volume type", "restricted volume types", types.count)) \(joinQuote(types))"))
     }
 }

@@ -12,25 +12,18 @@ extension Checks {
         if let value = spec.securityContext?.runAsNonRoot {
             if value { podRunAsNonRoot = true } else { badSetters.append("pod") }
         }
-        var explicitlyBad: [String] = []
-        var implicitlyBad: [String] = []
-        spec.forEachContainer { container in
-            if let value = container.securityContext?.runAsNonRoot {
-                if !value { explicitlyBad.append(container.name) }
-            } else if !podRunAsNonRoot {
-                implicitlyBad.append(container.name)
-            }
-        }
+        let explicitlyBad = spec.containerNames { $0.securityContext?.runAsNonRoot == false }
+        let implicitlyBad = podRunAsNonRoot ? [] : spec.containerNames { $0.securityContext?.runAsNonRoot == nil }
         if !explicitlyBad.isEmpty { badSetters.append(containersPhrase(explicitlyBad)) }
         if !badSetters.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                detail: "\(badSetters.joined(separator: " and ")) must not set securityContext.runAsNonRoot=false")
+                detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set securityContext.runAsNonRoot=false"))
         }
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                detail: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.runAsNonRoot=true")
+                detail: String(concatenating: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.runAsNonRoot=true"))
         }
         return nil
     }

@@ -9,13 +9,10 @@ extension Checks {
     @Sendable static func runAsUserV1Dot23(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
         var badSetters: [String] = []
         if spec.securityContext?.runAsUser == 0 { badSetters.append("pod") }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.runAsUser == 0 { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.runAsUser == 0 }
         if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
         guard !badSetters.isEmpty else { return nil }
-        return CheckFinding(reason: "runAsUser=0", detail: "\(badSetters.joined(separator: " and ")) must not set runAsUser=0")
+        return CheckFinding(reason: "runAsUser=0", detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set runAsUser=0"))
     }
 
     @Sendable static func runAsUserV1Dot35(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

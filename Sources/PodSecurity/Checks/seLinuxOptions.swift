@@ -10,46 +10,42 @@ extension Checks {
     static let seLinuxTypesV1Dot31: Set<String> = seLinuxTypesV1Dot0.union(["container_engine_t"])
 
     static func seLinuxOptions(_ metadata: PodMetadata, _ spec: PodSpec, allowedTypes: Set<String>) -> CheckFinding? {
+        func valid(_ options: SELinuxOptions) -> Bool {
+            allowedTypes.contains(options.type) && options.user.isEmpty && options.role.isEmpty
+        }
         var badTypes: [String] = []
         var setUser = false
         var setRole = false
-        func valid(_ options: SELinuxOptions) -> Bool {
-            var valid = true
-            if !allowedTypes.contains(options.type) {
-                valid = false
-                badTypes.append(options.type)
-            }
-            if !options.user.isEmpty {
-                valid = false
-                setUser = true
-            }
-            if !options.role.isEmpty {
-                valid = false
-                setRole = true
-            }
-            return valid
+        /// Notes what makes `options` invalid.
+        func record(_ options: SELinuxOptions) {
+            if !allowedTypes.contains(options.type) { badTypes.append(options.type) }
+            if !options.user.isEmpty { setUser = true }
+            if !options.role.isEmpty { setRole = true }
         }
 
         var badSetters: [String] = []
-        if let options = spec.securityContext?.seLinuxOptions, !valid(options) { badSetters.append("pod") }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if let options = container.securityContext?.seLinuxOptions, !valid(options) {
-                badContainers.append(container.name)
-            }
+        if let options = spec.securityContext?.seLinuxOptions, !valid(options) {
+            record(options)
+            badSetters.append("pod")
         }
-        if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
+        let badContainers = spec.containerNames { $0.securityContext?.seLinuxOptions.map { !valid($0) } ?? false }
+        if !badContainers.isEmpty {
+            spec.forEachContainer { container in
+                if let options = container.securityContext?.seLinuxOptions { record(options) }
+            }
+            badSetters.append(containersPhrase(badContainers))
+        }
         guard !badSetters.isEmpty else { return nil }
 
         var problems: [String] = []
         if !badTypes.isEmpty {
             let types = sortedUnique(badTypes)
-            problems.append("\(pluralize("type", "types", types.count)) \(joinQuote(types))")
+            problems.append(String(concatenating: "\(pluralize("type", "types", types.count)) \(joinQuote(types))"))
         }
         if setUser { problems.append("user may not be set") }
         if setRole { problems.append("role may not be set") }
         return CheckFinding(
             reason: "seLinuxOptions",
-            detail: "\(badSetters.joined(separator: " and ")) set forbidden securityContext.seLinuxOptions: \(problems.joined(separator: "; "))")
+            detail: String(concatenating: "\(badSetters.joined(separator: " and ")) set forbidden securityContext.seLinuxOptions: \(problems.joined(separator: "; "))"))
     }
 }

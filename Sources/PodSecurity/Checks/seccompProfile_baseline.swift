@@ -18,19 +18,19 @@ extension Checks {
     @Sendable static func seccompProfileBaselineV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
         var forbidden: [String] = []
         if let value = metadata.annotations[seccompPodAnnotation], !isValidSeccompAnnotation(value) {
-            forbidden.append("\(seccompPodAnnotation)=\(goQuoted(value))")
+            forbidden.append(String(concatenating: "\(seccompPodAnnotation)=\(goQuoted(value))"))
         }
         spec.forEachContainer { container in
             let key = seccompContainerAnnotationPrefix + container.name
             if let value = metadata.annotations[key], !isValidSeccompAnnotation(value) {
-                forbidden.append("\(key)=\(goQuoted(value))")
+                forbidden.append(String(concatenating: "\(key)=\(goQuoted(value))"))
             }
         }
         guard !forbidden.isEmpty else { return nil }
         let list = sortedUnique(forbidden)
         return CheckFinding(
             reason: "seccompProfile",
-            detail: "forbidden \(pluralize("annotation", "annotations", list.count)) \(list.joined(separator: ", "))")
+            detail: String(concatenating: "forbidden \(pluralize("annotation", "annotations", list.count)) \(list.joined(separator: ", "))"))
     }
 
     @Sendable static func seccompProfileBaselineV1Dot19(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
@@ -40,17 +40,20 @@ extension Checks {
             badSetters.append("pod")
             badValues.append(profile.type)
         }
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
-                badContainers.append(container.name)
-                badValues.append(profile.type)
-            }
+        let badContainers = spec.containerNames { container in
+            container.securityContext?.seccompProfile.map { !isValidSeccompType($0.type) } ?? false
         }
-        if !badContainers.isEmpty { badSetters.append(containersPhrase(badContainers)) }
+        if !badContainers.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
+                    badValues.append(profile.type)
+                }
+            }
+            badSetters.append(containersPhrase(badContainers))
+        }
         guard !badSetters.isEmpty else { return nil }
         return CheckFinding(
             reason: "seccompProfile",
-            detail: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))")
+            detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))"))
     }
 }

@@ -18,28 +18,27 @@ extension Checks {
                 badValues.append(profile.type)
             }
         }
-        var explicitlyBad: [String] = []
-        var implicitlyBad: [String] = []
-        spec.forEachContainer { container in
-            if let profile = container.securityContext?.seccompProfile {
-                if !isValidSeccompType(profile.type) {
-                    explicitlyBad.append(container.name)
+        let explicitlyBad = spec.containerNames { container in
+            container.securityContext?.seccompProfile.map { !isValidSeccompType($0.type) } ?? false
+        }
+        if !explicitlyBad.isEmpty {
+            spec.forEachContainer { container in
+                if let profile = container.securityContext?.seccompProfile, !isValidSeccompType(profile.type) {
                     badValues.append(profile.type)
                 }
-            } else if !podSeccompSet {
-                implicitlyBad.append(container.name)
             }
         }
+        let implicitlyBad = podSeccompSet ? [] : spec.containerNames { $0.securityContext?.seccompProfile == nil }
         if !explicitlyBad.isEmpty { badSetters.append(containersPhrase(explicitlyBad)) }
         if !badSetters.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                detail: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))")
+                detail: String(concatenating: "\(badSetters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(sortedUnique(badValues)))"))
         }
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                detail: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"")
+                detail: String(concatenating: "pod or \(containersPhrase(implicitlyBad)) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""))
         }
         return nil
     }

@@ -5,16 +5,13 @@ extension Checks {
     ])
 
     @Sendable static func windowsHostProcessV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        var badContainers: [String] = []
-        spec.forEachContainer { container in
-            if container.securityContext?.windowsOptions?.hostProcess == true { badContainers.append(container.name) }
-        }
+        let badContainers = spec.containerNames { $0.securityContext?.windowsOptions?.hostProcess == true }
         var setters: [String] = []
         if spec.securityContext?.windowsOptions?.hostProcess == true { setters.append("pod") }
         if !badContainers.isEmpty { setters.append(containersPhrase(badContainers)) }
         guard !setters.isEmpty else { return nil }
         return CheckFinding(
             reason: "hostProcess",
-            detail: "\(setters.joined(separator: " and ")) must not set securityContext.windowsOptions.hostProcess=true")
+            detail: String(concatenating: "\(setters.joined(separator: " and ")) must not set securityContext.windowsOptions.hostProcess=true"))
     }
 }

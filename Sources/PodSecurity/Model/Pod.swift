@@ -92,12 +92,33 @@ public struct PodSpec: Sendable, Hashable {
     /// Every container in PSA's visiting order: init containers, containers, then ephemeral containers.
     public var allContainers: [Container] { initContainers + containers + ephemeralContainers }
 
-    /// Calls `body` for every container in PSA's visiting order without building a new array.
+    /// Calls `body` for every container in PSA's visiting order without building a new array. Each container is
+    /// lent from the array's buffer: a `for in` loop hands out copies, and a copy retains its every string.
     @inlinable
-    public func forEachContainer(_ body: (Container) -> Void) {
-        for container in initContainers { body(container) }
-        for container in containers { body(container) }
-        for container in ephemeralContainers { body(container) }
+    public func forEachContainer(_ body: (borrowing Container) -> Void) {
+        initContainers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
+        containers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
+        ephemeralContainers.withUnsafeBufferPointer { for index in $0.indices { body($0[index]) } }
+    }
+
+    /// The names of the containers for which `isMatch` holds, in PSA's visiting order. Sized for every
+    /// container at the first match (a failing check usually names several), and each name is read in place.
+    @inlinable
+    public func containerNames(where isMatch: (borrowing Container) -> Bool) -> [String] {
+        var names: [String] = []
+        let total = initContainers.count + containers.count + ephemeralContainers.count
+        func collect(_ list: [Container]) {
+            list.withUnsafeBufferPointer { buffer in
+                for index in buffer.indices where isMatch(buffer[index]) {
+                    if names.isEmpty { names.reserveCapacity(total) }
+                    names.append(buffer[index].name)
+                }
+            }
+        }
+        collect(initContainers)
+        collect(containers)
+        collect(ephemeralContainers)
+        return names
     }
 
     /// PSA's `spec.os.name == "windows"`.

@@ -25,21 +25,19 @@ public struct Evaluation: Sendable, Hashable {
     /// The reasons joined as PSA joins them: `reason (detail), reason2 (detail2)`; a reason with an empty
     /// detail stands alone.
     public var forbiddenReason: String {
-        // Sized once and appended piece by piece: a denial's message runs to hundreds of bytes.
         var length = 0
         for violation in violations { length += violation.reason.utf8.count + violation.detail.utf8.count + 5 }
-        var text = ""
-        text.reserveCapacity(length)
-        for (index, violation) in violations.enumerated() {
-            if index > 0 { text += ", " }
-            text += violation.reason
-            if !violation.detail.isEmpty {
-                text += " ("
-                text += violation.detail
-                text += ")"
+        return String(capacity: length) { text in
+            for (index, violation) in violations.enumerated() {
+                if index > 0 { text.write(", ") }
+                text.write(violation.reason)
+                if !violation.detail.isEmpty {
+                    text.write(" (")
+                    text.write(violation.detail)
+                    text.write(")")
+                }
             }
         }
-        return text
     }
 
     /// PSA's denial message: `violates PodSecurity "restricted:latest": reason (detail), ...`.

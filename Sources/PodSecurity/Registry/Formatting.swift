@@ -7,19 +7,16 @@ func pluralize(_ singular: String, _ plural: String, _ count: Int) -> String {
 
 /// `"a", "b"`: each item in double quotes, joined by `, `, as PSA's `joinQuote`.
 func joinQuote(_ items: [String]) -> String {
-    guard !items.isEmpty else { return "" }
-    var text = "\""
-    for (index, item) in items.enumerated() {
-        if index > 0 { text += "\", \"" }
-        text += item
-    }
-    text += "\""
-    return text
+    String(capacity: UTF8Writer.quotedListLength(items)) { $0.writeQuotedList(items) }
 }
 
 /// `container "a"` / `containers "a", "b"`.
 func containersPhrase(_ names: [String]) -> String {
-    "\(pluralize("container", "containers", names.count)) \(joinQuote(names))"
+    let noun = pluralize("container ", "containers ", names.count)
+    return String(capacity: noun.utf8.count + UTF8Writer.quotedListLength(names)) { text in
+        text.write(noun)
+        text.writeQuotedList(names)
+    }
 }
 
 /// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.
@@ -37,8 +34,16 @@ public enum GoSyntax {
 }
 
 func goQuoted(_ text: String) -> String {
-    // Printable ASCII without quotes or backslashes (nearly every name) is quoted as it is.
-    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + text + "\"" }
+    // Printable ASCII without quotes or backslashes (nearly every name) is quoted as it is. (Checked over the
+    // contiguous bytes and written into one string allocated once: this runs for every denial.)
+    func isPlain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C }
+    if text.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isPlain) }) ?? text.utf8.allSatisfy(isPlain) {
+        return String(capacity: text.utf8.count + 2) { quoted in
+            quoted.write("\"")
+            quoted.write(text)
+            quoted.write("\"")
+        }
+    }
     var result = "\""
     for scalar in text.unicodeScalars {
         switch scalar {

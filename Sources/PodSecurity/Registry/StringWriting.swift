@@ -1,0 +1,99 @@
+// Building a denial's text: details, reasons and messages run to hundreds of bytes, and interpolation or `+=`
+// grows, re-checks and copies the string at every piece (about 450 instructions a piece, measured). These
+// write the pieces straight into one string allocated at its final length (about 150).
+
+/// Writes strings end to end into the storage of a string being created (`String(capacity:writing:)`).
+package struct UTF8Writer: ~Copyable {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    /// The bytes written so far.
+    package private(set) var count = 0
+
+    fileprivate init(buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
+    }
+
+    package mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            precondition(bytes.count <= buffer.count - count, "UTF8Writer: more text than the capacity given")
+            (buffer.baseAddress! + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    /// `"a", "b"`: each item in double quotes, joined by `, ` (PSA's `joinQuote`). `quotedListLength(items)`
+    /// bytes.
+    package mutating func writeQuotedList(_ items: [String]) {
+        guard !items.isEmpty else { return }
+        write("\"")
+        for (index, item) in items.enumerated() {
+            if index > 0 { write("\", \"") }
+            write(item)
+        }
+        write("\"")
+    }
+
+    /// The length in bytes of `writeQuotedList(items)`.
+    package static func quotedListLength(_ items: [String]) -> Int {
+        guard !items.isEmpty else { return 0 }
+        var length = 2 + 4 * (items.count - 1)
+        for item in items { length += item.utf8.count }
+        return length
+    }
+}
+
+extension String {
+    /// The text `body` writes, at most `capacity` bytes, in one string allocated once.
+    package init(capacity: Int, writing body: (inout UTF8Writer) -> Void) {
+        guard capacity > 0 else {
+            self = ""
+            return
+        }
+        self.init(unsafeUninitializedCapacity: capacity) { buffer in
+            var writer = UTF8Writer(buffer: buffer)
+            body(&writer)
+            return writer.count
+        }
+    }
+
+    /// The text of an interpolation of strings, `String(concatenating: "\(a) must set \(b)")`, in one string
+    /// allocated once.
+    package init(concatenating text: ConcatenatedText) {
+        let pieces = text.pieces
+        var length = 0
+        for piece in pieces { length += piece.utf8.count }
+        self.init(capacity: length) { text in
+            for piece in pieces { text.write(piece) }
+        }
+    }
+}
+
+/// A string interpolation kept as its pieces, for `String(concatenating:)`.
+package struct ConcatenatedText: ExpressibleByStringInterpolation {
+    fileprivate var pieces: [String]
+
+    package init(stringLiteral value: String) {
+        pieces = [value]
+    }
+
+    package init(stringInterpolation: StringInterpolation) {
+        pieces = stringInterpolation.pieces
+    }
+
+    package struct StringInterpolation: StringInterpolationProtocol {
+        fileprivate var pieces: [String] = []
+
+        package init(literalCapacity: Int, interpolationCount: Int) {
+            pieces.reserveCapacity(2 * interpolationCount + 1)
+        }
+
+        package mutating func appendLiteral(_ literal: String) {
+            pieces.append(literal)
+        }
+
+        package mutating func appendInterpolation(_ text: String) {
+            pieces.append(text)
+        }
+    }
+}
