@@ -309,7 +309,8 @@ final class FieldDecoder<Source: PodJSONSource> {
                     } else if let kind = volumeSource(field.key) {
                         // A source is set when it is a non-null object, as a Go pointer field is.
                         let isSet = try object(field.value, at: itemPath().key(kind.rawValue)) != nil
-                        volume.sources.removeAll { $0 == kind }
+                        // removeAll(where:) reallocates even an empty array: call it only for a repeated key.
+                        if volume.sources.contains(kind) { volume.sources.removeAll { $0 == kind } }
                         if isSet { volume.sources.append(kind) }
                     }
                 }
