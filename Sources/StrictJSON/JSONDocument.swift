@@ -235,6 +235,38 @@ public struct JSONDocument: Sendable {
         }
     }
 
+    /// The number at `index` as an `Int64` when `Int64(numberText(index))` would be one (an optional sign, then
+    /// only decimal digits, in range: no fraction, no exponent), nil otherwise or for anything but a number.
+    /// Read from the bytes: a decoder reading integers builds no `String` unless it reports an error.
+    public func int64(_ index: Index) -> Int64? {
+        let node = nodes[index.node]
+        guard node.kind == .number else { return nil }
+        return text.withUnsafeBufferPointer { bytes -> Int64? in
+            var position = Int(node.start)
+            let end = Int(node.end)
+            guard position < end else { return nil }
+            let isNegative = bytes[position] == UInt8(ascii: "-")
+            if isNegative || bytes[position] == UInt8(ascii: "+") { position += 1 }
+            guard position < end else { return nil }
+            var value: Int64 = 0
+            while position < end {
+                let digit = bytes[position] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                // A negative number is accumulated negative, so that Int64.min is in range.
+                let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
+                let (next, digitOverflow) = isNegative
+                    ? shifted.subtractingReportingOverflow(Int64(digit)) : shifted.addingReportingOverflow(Int64(digit))
+                guard !shiftOverflow && !digitOverflow else { return nil }
+                value = next
+                position += 1
+            }
+            return value
+        }
+    }
+
+    /// The number at `index` as an `Int32` when `Int32(numberText(index))` would be one, nil otherwise.
+    public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
+
     /// Decodes the escapes of a validated string's raw bytes. Lone surrogates become U+FFFD, as Go's decoder
     /// (and `JSONParser`) make them.
     static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {

@@ -267,6 +267,30 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertEqual(all.count(all.root), keys.count * 2)
     }
 
+    /// Integers read from the bytes: exactly what `Int64(text)` and `Int32(text)` accept, at and past each limit.
+    func testIntegersReadAsTheStringInitializersReadThem() throws {
+        let texts = ["0", "-0", "7", "-1", "10001", "1.0", "1.5", "1e3", "1E3", "-1e3", "1e-3", "1.5e3", "0.0",
+                     "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967296",
+                     "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                     "18446744073709551616", "99999999999999999999999"]
+        for text in texts {
+            let document = try document(text)
+            XCTAssertEqual(document.int64(document.root), Int64(text), text)
+            XCTAssertEqual(document.int32(document.root), Int32(text), text)
+        }
+        // A document built from a tree holds the numbers' text as given, which JSON would not allow.
+        for text in ["+5", "-", "+", "", "--1", "1-", " 1", "0x10", "٣"] {
+            let document = JSONDocument(.number(JSONNumber(text: text)))
+            XCTAssertEqual(document.int64(document.root), Int64(text), text)
+            XCTAssertEqual(document.int32(document.root), Int32(text), text)
+        }
+        let notNumbers = try document(#"["1", null, true, {}, []]"#)
+        for element in notNumbers.elements(of: notNumbers.root) {
+            XCTAssertNil(notNumbers.int64(element))
+            XCTAssertNil(notNumbers.int32(element))
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)

@@ -380,8 +380,9 @@ final class FieldDecoder<Source: PodJSONSource> {
         switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = source.numberText(value)
-            guard let integer = Int64(text) else { throw path().error("expected a 64-bit integer, found \(text)") }
+            guard let integer = source.int64(value) else {
+                throw path().error("expected a 64-bit integer, found \(source.numberText(value))")
+            }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
         }
@@ -393,8 +394,9 @@ final class FieldDecoder<Source: PodJSONSource> {
         switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = source.numberText(value)
-            guard let integer = Int32(text) else { throw path().error("expected a 32-bit integer, found \(text)") }
+            guard let integer = source.int32(value) else {
+                throw path().error("expected a 32-bit integer, found \(source.numberText(value))")
+            }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
         }
@@ -419,6 +421,10 @@ protocol PodJSONSource {
     func string(_ value: Value) -> String
     /// A number's text as written.
     func numberText(_ value: Value) -> String
+    /// A number as `Int64(numberText(value))` reads it.
+    func int64(_ value: Value) -> Int64?
+    /// A number as `Int32(numberText(value))` reads it.
+    func int32(_ value: Value) -> Int32?
     /// The field a key names, nil for keys no check reads.
     func field(_ key: Key) -> PodField?
     func volumeSource(_ key: Key) -> VolumeSourceKind?
@@ -444,6 +450,8 @@ struct DocumentSource: PodJSONSource {
     func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { document.elements(of: array) }
     func string(_ value: JSONDocument.Index) -> String { document.string(value) }
     func numberText(_ value: JSONDocument.Index) -> String { document.numberText(value) }
+    func int64(_ value: JSONDocument.Index) -> Int64? { document.int64(value) }
+    func int32(_ value: JSONDocument.Index) -> Int32? { document.int32(value) }
     func field(_ key: JSONDocument.Index) -> PodField? {
         PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
     }
@@ -469,6 +477,8 @@ struct TreeSource: PodJSONSource {
     func elements(of array: JSONValue) -> [JSONValue] { array.arrayValue ?? [] }
     func string(_ value: JSONValue) -> String { value.stringValue ?? "" }
     func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
+    func int64(_ value: JSONValue) -> Int64? { Int64(numberText(value)) }
+    func int32(_ value: JSONValue) -> Int32? { Int32(numberText(value)) }
     func field(_ key: String) -> PodField? {
         var key = key
         return key.withUTF8 { PodField.names.ordinal(of: $0) }.flatMap(PodField.init(rawValue:))
