@@ -134,14 +134,16 @@ final class FieldDecoder<Source: PodJSONSource> {
         var result: [Container] = []
         result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
-            result.append(try container(item, at: path().index(index)))
+            // Decoded where it is stored: a Container is large, and each copy of one retains all its fields.
+            result.append(Container())
+            try container(item, into: &result[result.count - 1], at: path().index(index))
         }
         return result
     }
 
-    private func container(_ value: Value, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Container {
-        var container = Container()
-        guard let members = try object(value, at: path()) else { return container }
+    private func container(_ value: Value, into container: inout Container,
+                           at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
+        guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -169,7 +171,6 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return container
     }
 
     private func securityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SecurityContext? {
