@@ -42,8 +42,8 @@ final class FieldDecoder<Source: PodJSONSource> {
                     metadata.annotations = [:]
                     continue
                 }
-                var annotations: [String: String] = [:]
-                annotations.reserveCapacity(entries.underestimatedCount)
+                // Not `[:]` then reserveCapacity: that resize runs unspecialized, looking up the storage's metadata.
+                var annotations = [String: String](minimumCapacity: entries.underestimatedCount)
                 for entry in entries {
                     annotations[keyText(entry.key)] = try string(entry.value, at: annotationsPath().key(keyText(entry.key))) ?? ""
                 }
