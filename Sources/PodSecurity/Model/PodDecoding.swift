@@ -56,9 +56,9 @@ final class FieldDecoder<Source: PodJSONSource> {
 
     // MARK: spec
 
-    func podSpec(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSpec {
-        var spec = PodSpec()
-        guard let members = try object(value, at: path()) else { return spec }
+    /// Decodes into `spec` (a fresh `PodSpec`) where the caller keeps it: returning one copied it whole.
+    func podSpec(_ value: Value?, into spec: inout PodSpec, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
+        guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -75,7 +75,14 @@ final class FieldDecoder<Source: PodJSONSource> {
                         spec.osName = try string(field.value, at: osPath().key("name"))
                     }
                 }
-            case .securityContext?: spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
+            case .securityContext?:
+                func contextPath() -> FieldPath { path().key("securityContext") }
+                guard let fields = try object(value, at: contextPath()) else {
+                    spec.securityContext = nil
+                    continue
+                }
+                spec.securityContext = PodSecurityContext()
+                try podSecurityContext(fields, into: &spec.securityContext!, at: contextPath())
             case .containers?: spec.containers = try containers(value, at: path().key("containers"))
             case .initContainers?: spec.initContainers = try containers(value, at: path().key("initContainers"))
             case .ephemeralContainers?: spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
@@ -83,12 +90,12 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return spec
     }
 
-    private func podSecurityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSecurityContext? {
-        guard let members = try object(value, at: path()) else { return nil }
-        var context = PodSecurityContext()
+    /// Decodes the members of a pod's `securityContext` into `context` (a fresh one), where the spec keeps it:
+    /// returning one made the optimizer move it through an unspecialized value witness.
+    private func podSecurityContext(_ members: Source.Members, into context: inout PodSecurityContext,
+                                    at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -124,7 +131,6 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return context
     }
 
     // MARK: containers
@@ -148,7 +154,14 @@ final class FieldDecoder<Source: PodJSONSource> {
             let value = member.value
             switch knownField(member.key) {
             case .name?: container.name = try string(value, at: path().key("name")) ?? ""
-            case .securityContext?: container.securityContext = try securityContext(value, at: path().key("securityContext"))
+            case .securityContext?:
+                func contextPath() -> FieldPath { path().key("securityContext") }
+                guard let fields = try object(value, at: contextPath()) else {
+                    container.securityContext = nil
+                    continue
+                }
+                container.securityContext = SecurityContext()
+                try securityContext(fields, into: &container.securityContext!, at: contextPath())
             case .ports?: container.ports = try ports(value, at: path().key("ports"))
             case .livenessProbe?: container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
             case .readinessProbe?: container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
@@ -173,9 +186,10 @@ final class FieldDecoder<Source: PodJSONSource> {
         }
     }
 
-    private func securityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SecurityContext? {
-        guard let members = try object(value, at: path()) else { return nil }
-        var context = SecurityContext()
+    /// Decodes the members of a container's `securityContext` into `context` (a fresh one), in place as
+    /// `podSecurityContext` does.
+    private func securityContext(_ members: Source.Members, into context: inout SecurityContext,
+                                 at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -209,7 +223,6 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return context
     }
 
     private func ports(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
