@@ -452,6 +452,28 @@ public struct JSONNameTable: Sendable {
         return decoded.withUTF8 { ordinal(of: $0) }
     }
 
+    /// Whether `count` (at least 1) bytes at `a` and `b` are equal. Compared a word at a time, the last word
+    /// overlapping the one before, never reading outside either range: names are short, and a call to
+    /// `memcmp` cost more than the comparison.
+    @inlinable @inline(__always)
+    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let a = UnsafeRawPointer(a), b = UnsafeRawPointer(b)
+        @inline(__always) func equal<Word: FixedWidthInteger>(at offset: Int, _: Word.Type) -> Bool {
+            a.loadUnaligned(fromByteOffset: offset, as: Word.self) == b.loadUnaligned(fromByteOffset: offset, as: Word.self)
+        }
+        if count >= 8 {
+            var offset = 0
+            while offset < count &- 8 {
+                guard equal(at: offset, UInt64.self) else { return false }
+                offset &+= 8
+            }
+            return equal(at: count &- 8, UInt64.self)
+        }
+        if count >= 4 { return equal(at: 0, UInt32.self) && equal(at: count &- 4, UInt32.self) }
+        if count >= 2 { return equal(at: 0, UInt16.self) && equal(at: count &- 2, UInt16.self) }
+        return equal(at: 0, UInt8.self)
+    }
+
     /// The position in the table's names of `utf8`, nil when it is none of them.
     @inlinable
     public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -463,7 +485,7 @@ public struct JSONNameTable: Sendable {
                     let candidate = slots[slot]
                     if candidate.length == 0 { return nil }
                     if Int(candidate.length) == utf8.count
-                        && memcmp(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, utf8.count) == 0 {
+                        && Self.bytesEqual(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, count: utf8.count) {
                         return Int(candidate.ordinal)
                     }
                     slot = (slot + 1) & mask

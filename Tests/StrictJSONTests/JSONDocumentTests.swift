@@ -291,6 +291,26 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
+    /// any length, is not that name.
+    func testNameTableComparesEveryByteAtEveryLength() throws {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        let names = (1...40).map { length in String(decoding: (0..<length).map { alphabet[($0 * 7 + length) % alphabet.count] }, as: UTF8.self) }
+        let table = JSONNameTable(names)
+        for (ordinal, name) in names.enumerated() {
+            var keys = [name]
+            for position in 0..<name.utf8.count {
+                var bytes = Array(name.utf8)
+                bytes[position] = bytes[position] == UInt8(ascii: "_") ? UInt8(ascii: "-") : UInt8(ascii: "_")
+                keys.append(String(decoding: bytes, as: UTF8.self))
+            }
+            let text = "{" + keys.map { "\"\($0)\":0" }.joined(separator: ",") + "}"
+            let document = try document(text)
+            let found = document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }
+            XCTAssertEqual(found, [ordinal] + Array(repeating: nil, count: name.utf8.count), name)
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
