@@ -164,6 +164,151 @@ public struct JSONDocument: Sendable {
         }
     }
 
+    // MARK: Reading by address
+
+    /// Calls `body` with a view of this document that holds its storage by address. A decoder stepping
+    /// through many values (the pod decoder) then does so without retaining and releasing the document's
+    /// arrays for every object, array and string it visits. The view is valid only inside `body`.
+    @inlinable
+    public func withView<Result>(_ body: (View) -> Result) -> Result {
+        nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBufferPointer { text in body(View(nodes: nodes, text: text)) }
+        }
+    }
+
+    /// What `withView` lends: the document's reading functions, on its storage's addresses.
+    @frozen
+    public struct View {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline let text: UnsafeBufferPointer<UInt8>
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, text: UnsafeBufferPointer<UInt8>) {
+            self.nodes = nodes
+            self.text = text
+        }
+
+        @inlinable
+        public func kind(_ index: Index) -> Kind { nodes[index.node].kind }
+
+        /// As `JSONDocument.members(of:)`.
+        @inlinable
+        public func members(of object: Index) -> ViewMembers {
+            let node = nodes[object.node]
+            return ViewMembers(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
+        }
+
+        /// As `JSONDocument.elements(of:)`.
+        @inlinable
+        public func elements(of array: Index) -> ViewElements {
+            let node = nodes[array.node]
+            return ViewElements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
+        }
+
+        /// As `JSONDocument.string(_:)`.
+        public func string(_ index: Index) -> String {
+            let node = nodes[index.node]
+            guard node.kind == .string else { return "" }
+            let raw = UnsafeBufferPointer(rebasing: text[Int(node.start)..<Int(node.end)])
+            if !node.isEscaped {
+                // Fewer instructions than String(decoding:as:) for the same result (both validate; the bytes are
+                // valid): a short string is built in place, a long one allocated at its size.
+                return String(unsafeUninitializedCapacity: raw.count) { buffer in
+                    _ = buffer.initialize(from: raw)
+                    return raw.count
+                }
+            }
+            return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
+        }
+
+        /// As `JSONDocument.numberText(_:)`.
+        public func numberText(_ index: Index) -> String {
+            let node = nodes[index.node]
+            guard node.kind == .number else { return "" }
+            return String(decoding: UnsafeBufferPointer(rebasing: text[Int(node.start)..<Int(node.end)]), as: UTF8.self)
+        }
+
+        /// As `JSONDocument.int64(_:)`.
+        public func int64(_ index: Index) -> Int64? {
+            let node = nodes[index.node]
+            guard node.kind == .number else { return nil }
+            var position = Int(node.start)
+            let end = Int(node.end)
+            guard position < end else { return nil }
+            let isNegative = text[position] == UInt8(ascii: "-")
+            if isNegative || text[position] == UInt8(ascii: "+") { position += 1 }
+            guard position < end else { return nil }
+            var value: Int64 = 0
+            while position < end {
+                let digit = text[position] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                // A negative number is accumulated negative, so that Int64.min is in range.
+                let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
+                let (next, digitOverflow) = isNegative
+                    ? shifted.subtractingReportingOverflow(Int64(digit)) : shifted.addingReportingOverflow(Int64(digit))
+                guard !shiftOverflow && !digitOverflow else { return nil }
+                value = next
+                position += 1
+            }
+            return value
+        }
+
+        /// As `JSONDocument.int32(_:)`.
+        public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
+    }
+
+    /// `Members` for a `View`.
+    @frozen
+    public struct ViewMembers: Sequence, IteratorProtocol {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Member? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let key = cursor
+            cursor = Int(nodes[key + 1].next)
+            return Member(key: Index(node: key), value: Index(node: key + 1))
+        }
+    }
+
+    /// `Elements` for a `View`.
+    @frozen
+    public struct ViewElements: Sequence, IteratorProtocol {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Index? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let element = cursor
+            cursor = Int(nodes[element].next)
+            return Index(node: element)
+        }
+    }
+
     /// The value of the **last** member named `key` (as `JSONObject`'s subscript), nil when absent or when
     /// `object` is not an object.
     public func member(_ key: String, of object: Index) -> Index? {
@@ -215,61 +360,15 @@ public struct JSONDocument: Sendable {
     }
 
     /// The string at `index`, escapes decoded as `JSONParser` decodes them ("" for anything but a string).
-    public func string(_ index: Index) -> String {
-        let node = nodes[index.node]
-        guard node.kind == .string else { return "" }
-        return text.withUnsafeBufferPointer { bytes in
-            let raw = UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)])
-            // Validated when parsed (or taken from a String): well-formed UTF-8.
-            if !node.isEscaped {
-                // Fewer instructions than String(decoding:as:) for the same result (both validate; the bytes are
-                // valid): a short string is built in place, a long one allocated at its size.
-                return String(unsafeUninitializedCapacity: raw.count) { buffer in
-                    _ = buffer.initialize(from: raw)
-                    return raw.count
-                }
-            }
-            return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
-        }
-    }
+    public func string(_ index: Index) -> String { withView { $0.string(index) } }
 
     /// The number's text as written (`1000`, `-1`, `1.5e3`), "" for anything but a number.
-    public func numberText(_ index: Index) -> String {
-        let node = nodes[index.node]
-        guard node.kind == .number else { return "" }
-        return text.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)]), as: UTF8.self)
-        }
-    }
+    public func numberText(_ index: Index) -> String { withView { $0.numberText(index) } }
 
     /// The number at `index` as an `Int64` when `Int64(numberText(index))` would be one (an optional sign, then
     /// only decimal digits, in range: no fraction, no exponent), nil otherwise or for anything but a number.
     /// Read from the bytes: a decoder reading integers builds no `String` unless it reports an error.
-    public func int64(_ index: Index) -> Int64? {
-        let node = nodes[index.node]
-        guard node.kind == .number else { return nil }
-        return text.withUnsafeBufferPointer { bytes -> Int64? in
-            var position = Int(node.start)
-            let end = Int(node.end)
-            guard position < end else { return nil }
-            let isNegative = bytes[position] == UInt8(ascii: "-")
-            if isNegative || bytes[position] == UInt8(ascii: "+") { position += 1 }
-            guard position < end else { return nil }
-            var value: Int64 = 0
-            while position < end {
-                let digit = bytes[position] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                // A negative number is accumulated negative, so that Int64.min is in range.
-                let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
-                let (next, digitOverflow) = isNegative
-                    ? shifted.subtractingReportingOverflow(Int64(digit)) : shifted.addingReportingOverflow(Int64(digit))
-                guard !shiftOverflow && !digitOverflow else { return nil }
-                value = next
-                position += 1
-            }
-            return value
-        }
-    }
+    public func int64(_ index: Index) -> Int64? { withView { $0.int64(index) } }
 
     /// The number at `index` as an `Int32` when `Int32(numberText(index))` would be one, nil otherwise.
     public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
@@ -444,18 +543,22 @@ public struct JSONNameTable: Sendable {
     /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
     @inlinable
     public func ordinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
-        let node = document.nodes[index.node]
+        document.withView { ordinal(of: index, in: $0) }
+    }
+
+    /// As `ordinal(of:in:)`, reading through a document view.
+    @inlinable
+    public func ordinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
+        let node = view.nodes[index.node]
         guard node.kind == .string else { return nil }
-        if node.isEscaped { return escapedOrdinal(of: index, in: document) }
-        return document.text.withUnsafeBufferPointer { text in
-            ordinal(of: UnsafeBufferPointer(start: text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
-        }
+        if node.isEscaped { return escapedOrdinal(of: index, in: view) }
+        return ordinal(of: UnsafeBufferPointer(start: view.text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
     }
 
     /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
     @usableFromInline
-    func escapedOrdinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
-        var decoded = document.string(index)
+    func escapedOrdinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
+        var decoded = view.string(index)
         return decoded.withUTF8 { ordinal(of: $0) }
     }
 

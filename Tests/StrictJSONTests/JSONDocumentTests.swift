@@ -291,6 +291,33 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// A view reads what the document reads: members, elements, kinds, strings, numbers, names.
+    func testViewReadsAsTheDocumentReads() throws {
+        let document = try document(#"{"a":[1,"x\u00e9",null,{"b":true}],"name":-7,"\u006eame":"n","":{}}"#)
+        let table = JSONNameTable(["name", "a", "b"])
+        document.withView { view in
+            func check(_ index: JSONDocument.Index) {
+                XCTAssertEqual(view.kind(index), document.kind(index))
+                XCTAssertEqual(view.string(index), document.string(index))
+                XCTAssertEqual(view.numberText(index), document.numberText(index))
+                XCTAssertEqual(view.int64(index), document.int64(index))
+                XCTAssertEqual(view.int32(index), document.int32(index))
+                let members = Array(view.members(of: index)), documentMembers = Array(document.members(of: index))
+                XCTAssertEqual(members.map(\.key), documentMembers.map(\.key))
+                XCTAssertEqual(members.map(\.value), documentMembers.map(\.value))
+                for member in members {
+                    XCTAssertEqual(table.ordinal(of: member.key, in: view), table.ordinal(of: member.key, in: document))
+                    check(member.value)
+                }
+                let elements = Array(view.elements(of: index))
+                XCTAssertEqual(elements, Array(document.elements(of: index)))
+                elements.forEach(check)
+            }
+            check(view.members(of: document.root).first { _ in true }!.key)
+            check(document.root)
+        }
+    }
+
     /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
     /// any length, is not that name.
     func testNameTableComparesEveryByteAtEveryLength() throws {

@@ -57,13 +57,17 @@ public struct Pod: Sendable, Hashable {
         guard document.kind(object) == .object else {
             throw PodDecodeError(path: "", message: "expected a Pod object, found \(document.kind(object).name)")
         }
-        self = try Pod(DocumentSource(document: document), metadata: document.member("metadata", of: object),
-                       spec: document.member("spec", of: object), path: "")
+        try self.init(document: document, metadata: document.member("metadata", of: object),
+                      spec: document.member("spec", of: object), path: "")
     }
 
     /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
     public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
-        self = try Pod(DocumentSource(document: document), metadata: metadata, spec: spec, path: path)
+        self = try document.withView { view in
+            Result { () throws(PodDecodeError) in
+                try Pod(DocumentSource(view: view), metadata: metadata, spec: spec, path: path)
+            }
+        }.get()
     }
 
     /// What the decoding initializers share. The parts are decoded into locals and the pod is made once both

@@ -455,24 +455,25 @@ protocol PodJSONMember {
 extension JSONDocument.Member: PodJSONMember {}
 extension JSONObject.Member: PodJSONMember {}
 
-/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps.
+/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps. Read through
+/// a view of the document (see `Pod.init(document:metadata:spec:path:)`), so that no step retains its arrays.
 struct DocumentSource: PodJSONSource {
-    let document: JSONDocument
+    let view: JSONDocument.View
 
-    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { document.kind(value) }
-    func members(of object: JSONDocument.Index) -> JSONDocument.Members { document.members(of: object) }
-    func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { document.elements(of: array) }
-    func string(_ value: JSONDocument.Index) -> String { document.string(value) }
-    func numberText(_ value: JSONDocument.Index) -> String { document.numberText(value) }
-    func int64(_ value: JSONDocument.Index) -> Int64? { document.int64(value) }
-    func int32(_ value: JSONDocument.Index) -> Int32? { document.int32(value) }
+    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { view.kind(value) }
+    func members(of object: JSONDocument.Index) -> JSONDocument.ViewMembers { view.members(of: object) }
+    func elements(of array: JSONDocument.Index) -> JSONDocument.ViewElements { view.elements(of: array) }
+    func string(_ value: JSONDocument.Index) -> String { view.string(value) }
+    func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
+    func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
+    func int32(_ value: JSONDocument.Index) -> Int32? { view.int32(value) }
     func field(_ key: JSONDocument.Index) -> PodField? {
-        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
+        PodField.names.ordinal(of: key, in: view).flatMap(PodField.init(rawValue:))
     }
     func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
-        VolumeSourceKind.names.ordinal(of: key, in: document).map { VolumeSourceKind.allCases[$0] }
+        VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
     }
-    func keyText(_ key: JSONDocument.Index) -> String { document.string(key) }
+    func keyText(_ key: JSONDocument.Index) -> String { view.string(key) }
 }
 
 /// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
