@@ -5,8 +5,10 @@ import StrictJSON
 /// field of the wrong JSON type is an error naming its path. The path is only built when there is an error.
 /// It reads JSON through a `PodJSONSource`: a parsed `JSONDocument` on the admission path (keys matched by their
 /// bytes, only the strings the model keeps ever built) or a `JSONValue` tree (manifests, listed pods), each
-/// compiled for its own representation.
-final class FieldDecoder<Source: PodJSONSource> {
+/// compiled for its own representation. A struct: on the admission path it holds the document by address (a
+/// `JSONDocument.View`), so the closures that build error paths capture it without retaining anything; as a
+/// class, each of them retained and released the decoder.
+struct FieldDecoder<Source: PodJSONSource> {
     typealias Value = Source.Value
     let source: Source
     private let prefix: String
