@@ -506,6 +506,9 @@ public struct JSONNameTable: Sendable {
     @usableFromInline let storage: [UInt8]
     @usableFromInline let slots: [Slot]
     @usableFromInline let mask: Int
+    /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that length:
+    /// most keys a decoder meets are none of its names and share neither, and are answered without hashing.
+    @usableFromInline let firstBytesByLength: [UInt64]
 
     /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
     public init(_ names: [String]) {
@@ -513,9 +516,11 @@ public struct JSONNameTable: Sendable {
         while capacity < names.count * 4 { capacity *= 2 }
         var storage: [UInt8] = []
         var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
+        var firstBytesByLength = [UInt64](repeating: 0, count: 64)
         for (ordinal, name) in names.enumerated() {
             let bytes = Array(name.utf8)
             precondition(!bytes.isEmpty, "names are not empty")
+            firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
             var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
             while slots[slot].length > 0 {
                 let taken = slots[slot]
@@ -528,6 +533,7 @@ public struct JSONNameTable: Sendable {
         self.storage = storage
         self.slots = slots
         self.mask = capacity - 1
+        self.firstBytesByLength = firstBytesByLength
     }
 
     @inlinable @inline(__always)
@@ -588,6 +594,8 @@ public struct JSONNameTable: Sendable {
     @inlinable
     public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         guard utf8.count > 0 else { return nil }
+        let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(utf8.count, 63)] }
+        guard firstBytes & (1 << (utf8[0] & 63)) != 0 else { return nil }
         var slot = Self.hash(utf8) & mask
         return slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBufferPointer { stored in
