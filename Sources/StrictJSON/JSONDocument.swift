@@ -590,12 +590,19 @@ public struct JSONNameTable: Sendable {
         return equal(at: 0, UInt8.self)
     }
 
-    /// The position in the table's names of `utf8`, nil when it is none of them.
-    @inlinable
+    /// The position in the table's names of `utf8`, nil when it is none of them. The length and first byte
+    /// test is compiled into the caller: most keys stop there, without a call.
+    @inlinable @inline(__always)
     public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         guard utf8.count > 0 else { return nil }
         let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(utf8.count, 63)] }
         guard firstBytes & (1 << (utf8[0] & 63)) != 0 else { return nil }
+        return probe(utf8)
+    }
+
+    /// `ordinal(of:)` past its first test: the hash table's lookup.
+    @inlinable @inline(never)
+    func probe(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         var slot = Self.hash(utf8) & mask
         return slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBufferPointer { stored in
