@@ -327,7 +327,10 @@ struct FieldDecoder<Source: PodJSONSource> {
                         let isSet = try object(field.value, at: itemPath().key(kind.rawValue)) != nil
                         // removeAll(where:) reallocates even an empty array: call it only for a repeated key.
                         if volume.sources.contains(kind) { volume.sources.removeAll { $0 == kind } }
-                        if isSet { volume.sources.append(kind) }
+                        if isSet {
+                            // A first source is an array literal: appending to the empty array took its growth path.
+                            if volume.sources.isEmpty { volume.sources = [kind] } else { volume.sources.append(kind) }
+                        }
                     }
                 }
             }
