@@ -326,7 +326,8 @@ public struct JSONDocument: Sendable {
                         if keyNode.isEscaped {
                             if string(Index(node: cursor), equals: key) { found = Index(node: cursor + 1) }
                         } else if Int(keyNode.end - keyNode.start) == key.count
-                                    && (key.count == 0 || memcmp(text.baseAddress! + Int(keyNode.start), key.baseAddress!, key.count) == 0) {
+                                    && (key.count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(keyNode.start),
+                                                                                   key.baseAddress!, count: key.count)) {
                             found = Index(node: cursor + 1)
                         }
                         cursor = Int(nodes[cursor + 1].next)
