@@ -164,6 +164,151 @@ public struct JSONDocument: Sendable {
         }
     }
 
+    // MARK: Reading by address
+
+    /// Calls `body` with a view of this document that holds its storage by address. A decoder stepping
+    /// through many values (the pod decoder) then does so without retaining and releasing the document's
+    /// arrays for every object, array and string it visits. The view is valid only inside `body`.
+    @inlinable
+    public func withView<Result>(_ body: (View) -> Result) -> Result {
+        nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBufferPointer { text in body(View(nodes: nodes, text: text)) }
+        }
+    }
+
+    /// What `withView` lends: the document's reading functions, on its storage's addresses.
+    @frozen
+    public struct View {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline let text: UnsafeBufferPointer<UInt8>
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, text: UnsafeBufferPointer<UInt8>) {
+            self.nodes = nodes
+            self.text = text
+        }
+
+        @inlinable
+        public func kind(_ index: Index) -> Kind { nodes[index.node].kind }
+
+        /// As `JSONDocument.members(of:)`.
+        @inlinable
+        public func members(of object: Index) -> ViewMembers {
+            let node = nodes[object.node]
+            return ViewMembers(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
+        }
+
+        /// As `JSONDocument.elements(of:)`.
+        @inlinable
+        public func elements(of array: Index) -> ViewElements {
+            let node = nodes[array.node]
+            return ViewElements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
+        }
+
+        /// As `JSONDocument.string(_:)`.
+        public func string(_ index: Index) -> String {
+            let node = nodes[index.node]
+            guard node.kind == .string else { return "" }
+            let raw = UnsafeBufferPointer(rebasing: text[Int(node.start)..<Int(node.end)])
+            if !node.isEscaped {
+                // Fewer instructions than String(decoding:as:) for the same result (both validate; the bytes are
+                // valid): a short string is built in place, a long one allocated at its size.
+                return String(unsafeUninitializedCapacity: raw.count) { buffer in
+                    _ = buffer.initialize(from: raw)
+                    return raw.count
+                }
+            }
+            return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
+        }
+
+        /// As `JSONDocument.numberText(_:)`.
+        public func numberText(_ index: Index) -> String {
+            let node = nodes[index.node]
+            guard node.kind == .number else { return "" }
+            return String(decoding: UnsafeBufferPointer(rebasing: text[Int(node.start)..<Int(node.end)]), as: UTF8.self)
+        }
+
+        /// As `JSONDocument.int64(_:)`.
+        public func int64(_ index: Index) -> Int64? {
+            let node = nodes[index.node]
+            guard node.kind == .number else { return nil }
+            var position = Int(node.start)
+            let end = Int(node.end)
+            guard position < end else { return nil }
+            let isNegative = text[position] == UInt8(ascii: "-")
+            if isNegative || text[position] == UInt8(ascii: "+") { position += 1 }
+            guard position < end else { return nil }
+            var value: Int64 = 0
+            while position < end {
+                let digit = text[position] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                // A negative number is accumulated negative, so that Int64.min is in range.
+                let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
+                let (next, digitOverflow) = isNegative
+                    ? shifted.subtractingReportingOverflow(Int64(digit)) : shifted.addingReportingOverflow(Int64(digit))
+                guard !shiftOverflow && !digitOverflow else { return nil }
+                value = next
+                position += 1
+            }
+            return value
+        }
+
+        /// As `JSONDocument.int32(_:)`.
+        public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
+    }
+
+    /// `Members` for a `View`.
+    @frozen
+    public struct ViewMembers: Sequence, IteratorProtocol {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Member? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let key = cursor
+            cursor = Int(nodes[key + 1].next)
+            return Member(key: Index(node: key), value: Index(node: key + 1))
+        }
+    }
+
+    /// `Elements` for a `View`.
+    @frozen
+    public struct ViewElements: Sequence, IteratorProtocol {
+        @usableFromInline let nodes: UnsafeBufferPointer<Node>
+        @usableFromInline var cursor: Int
+        @usableFromInline var remaining: Int
+
+        @inlinable
+        init(nodes: UnsafeBufferPointer<Node>, first: Int, count: Int) {
+            self.nodes = nodes
+            self.cursor = first
+            self.remaining = count
+        }
+
+        @inlinable public var underestimatedCount: Int { remaining }
+
+        @inlinable
+        public mutating func next() -> Index? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let element = cursor
+            cursor = Int(nodes[element].next)
+            return Index(node: element)
+        }
+    }
+
     /// The value of the **last** member named `key` (as `JSONObject`'s subscript), nil when absent or when
     /// `object` is not an object.
     public func member(_ key: String, of object: Index) -> Index? {
@@ -181,7 +326,8 @@ public struct JSONDocument: Sendable {
                         if keyNode.isEscaped {
                             if string(Index(node: cursor), equals: key) { found = Index(node: cursor + 1) }
                         } else if Int(keyNode.end - keyNode.start) == key.count
-                                    && (key.count == 0 || memcmp(text.baseAddress! + Int(keyNode.start), key.baseAddress!, key.count) == 0) {
+                                    && (key.count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(keyNode.start),
+                                                                                   key.baseAddress!, count: key.count)) {
                             found = Index(node: cursor + 1)
                         }
                         cursor = Int(nodes[cursor + 1].next)
@@ -215,25 +361,18 @@ public struct JSONDocument: Sendable {
     }
 
     /// The string at `index`, escapes decoded as `JSONParser` decodes them ("" for anything but a string).
-    public func string(_ index: Index) -> String {
-        let node = nodes[index.node]
-        guard node.kind == .string else { return "" }
-        return text.withUnsafeBufferPointer { bytes in
-            let raw = UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)])
-            // Validated when parsed (or taken from a String): well-formed UTF-8.
-            if !node.isEscaped { return String(decoding: raw, as: UTF8.self) }
-            return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
-        }
-    }
+    public func string(_ index: Index) -> String { withView { $0.string(index) } }
 
     /// The number's text as written (`1000`, `-1`, `1.5e3`), "" for anything but a number.
-    public func numberText(_ index: Index) -> String {
-        let node = nodes[index.node]
-        guard node.kind == .number else { return "" }
-        return text.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)]), as: UTF8.self)
-        }
-    }
+    public func numberText(_ index: Index) -> String { withView { $0.numberText(index) } }
+
+    /// The number at `index` as an `Int64` when `Int64(numberText(index))` would be one (an optional sign, then
+    /// only decimal digits, in range: no fraction, no exponent), nil otherwise or for anything but a number.
+    /// Read from the bytes: a decoder reading integers builds no `String` unless it reports an error.
+    public func int64(_ index: Index) -> Int64? { withView { $0.int64(index) } }
+
+    /// The number at `index` as an `Int32` when `Int32(numberText(index))` would be one, nil otherwise.
+    public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
 
     /// Decodes the escapes of a validated string's raw bytes. Lone surrogates become U+FFFD, as Go's decoder
     /// (and `JSONParser`) make them.
@@ -368,6 +507,9 @@ public struct JSONNameTable: Sendable {
     @usableFromInline let storage: [UInt8]
     @usableFromInline let slots: [Slot]
     @usableFromInline let mask: Int
+    /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that length:
+    /// most keys a decoder meets are none of its names and share neither, and are answered without hashing.
+    @usableFromInline let firstBytesByLength: [UInt64]
 
     /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
     public init(_ names: [String]) {
@@ -375,9 +517,11 @@ public struct JSONNameTable: Sendable {
         while capacity < names.count * 4 { capacity *= 2 }
         var storage: [UInt8] = []
         var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
+        var firstBytesByLength = [UInt64](repeating: 0, count: 64)
         for (ordinal, name) in names.enumerated() {
             let bytes = Array(name.utf8)
             precondition(!bytes.isEmpty, "names are not empty")
+            firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
             var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
             while slots[slot].length > 0 {
                 let taken = slots[slot]
@@ -390,6 +534,7 @@ public struct JSONNameTable: Sendable {
         self.storage = storage
         self.slots = slots
         self.mask = capacity - 1
+        self.firstBytesByLength = firstBytesByLength
     }
 
     @inlinable @inline(__always)
@@ -405,25 +550,60 @@ public struct JSONNameTable: Sendable {
     /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
     @inlinable
     public func ordinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
-        let node = document.nodes[index.node]
+        document.withView { ordinal(of: index, in: $0) }
+    }
+
+    /// As `ordinal(of:in:)`, reading through a document view.
+    @inlinable
+    public func ordinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
+        let node = view.nodes[index.node]
         guard node.kind == .string else { return nil }
-        if node.isEscaped { return escapedOrdinal(of: index, in: document) }
-        return document.text.withUnsafeBufferPointer { text in
-            ordinal(of: UnsafeBufferPointer(start: text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
-        }
+        if node.isEscaped { return escapedOrdinal(of: index, in: view) }
+        return ordinal(of: UnsafeBufferPointer(start: view.text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
     }
 
     /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
     @usableFromInline
-    func escapedOrdinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
-        var decoded = document.string(index)
+    func escapedOrdinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
+        var decoded = view.string(index)
         return decoded.withUTF8 { ordinal(of: $0) }
     }
 
-    /// The position in the table's names of `utf8`, nil when it is none of them.
-    @inlinable
+    /// Whether `count` (at least 1) bytes at `a` and `b` are equal. Compared a word at a time, the last word
+    /// overlapping the one before, never reading outside either range: names are short, and a call to
+    /// `memcmp` cost more than the comparison.
+    @inlinable @inline(__always)
+    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let a = UnsafeRawPointer(a), b = UnsafeRawPointer(b)
+        @inline(__always) func equal<Word: FixedWidthInteger>(at offset: Int, _: Word.Type) -> Bool {
+            a.loadUnaligned(fromByteOffset: offset, as: Word.self) == b.loadUnaligned(fromByteOffset: offset, as: Word.self)
+        }
+        if count >= 8 {
+            var offset = 0
+            while offset < count &- 8 {
+                guard equal(at: offset, UInt64.self) else { return false }
+                offset &+= 8
+            }
+            return equal(at: count &- 8, UInt64.self)
+        }
+        if count >= 4 { return equal(at: 0, UInt32.self) && equal(at: count &- 4, UInt32.self) }
+        if count >= 2 { return equal(at: 0, UInt16.self) && equal(at: count &- 2, UInt16.self) }
+        return equal(at: 0, UInt8.self)
+    }
+
+    /// The position in the table's names of `utf8`, nil when it is none of them. The length and first byte
+    /// test is compiled into the caller: most keys stop there, without a call.
+    @inlinable @inline(__always)
     public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         guard utf8.count > 0 else { return nil }
+        let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(utf8.count, 63)] }
+        guard firstBytes & (1 << (utf8[0] & 63)) != 0 else { return nil }
+        return probe(utf8)
+    }
+
+    /// `ordinal(of:)` past its first test: the hash table's lookup.
+    @inlinable @inline(never)
+    func probe(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         var slot = Self.hash(utf8) & mask
         return slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBufferPointer { stored in
@@ -431,7 +611,7 @@ public struct JSONNameTable: Sendable {
                     let candidate = slots[slot]
                     if candidate.length == 0 { return nil }
                     if Int(candidate.length) == utf8.count
-                        && memcmp(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, utf8.count) == 0 {
+                        && Self.bytesEqual(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, count: utf8.count) {
                         return Int(candidate.ordinal)
                     }
                     slot = (slot + 1) & mask

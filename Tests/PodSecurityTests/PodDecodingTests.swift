@@ -57,7 +57,8 @@ final class PodDecodingTests: XCTestCase {
             "securityContext":{"privileged":true,"runAsUser":0,"procMount":"Unmasked","seccompProfile":{"type":"x"}}}],
           "volumes":[{"name":"v","hostPath":{"path":"/"}},{"name":"w","emptyDir":null,"secret":{}}],"name":"\\u0041"}}
         """#
-        let values = ["true", "false", "null", "1000", "-1", "1.5", "99999999999", "\"s\"", "[]", "[\"ALL\", 1]", "{}", "{\"host\":1}"]
+        let values = ["true", "false", "null", "1000", "-1", "1.5", "99999999999", "\"s\"", "[]", "[\"ALL\", 1]", "{}", "{\"host\":1}",
+                      "-0", "1e3", "1.0", "2147483648", "-2147483649", "9223372036854775808", "-9223372036854775808"]
         let tokens = ["true", "false", "null", "1000", "8080", "\"t\"", "\"h\"", "\"ALL\"", "{\"path\":\"/\"}", "{}", "\"b\"", "\"n\""]
         var rng = SystemRandomNumberGenerator()
         var compared = 0, failed = 0
@@ -91,6 +92,11 @@ final class PodDecodingTests: XCTestCase {
             (#"{"spec":{"securityContext":{"runAsUser":1.5}}}"#, "spec.securityContext.runAsUser: expected a 64-bit integer, found 1.5"),
             (#"{"spec":{"initContainers":[{"ports":[{"hostPort":4294967296}]}]}}"#,
              "spec.initContainers[0].ports[0].hostPort: expected a 32-bit integer, found 4294967296"),
+            (#"{"spec":{"securityContext":{"runAsUser":1e3}}}"#, "spec.securityContext.runAsUser: expected a 64-bit integer, found 1e3"),
+            (#"{"spec":{"securityContext":{"runAsUser":9223372036854775808}}}"#,
+             "spec.securityContext.runAsUser: expected a 64-bit integer, found 9223372036854775808"),
+            (#"{"spec":{"containers":[{"ports":[{"containerPort":-2147483649}]}]}}"#,
+             "spec.containers[0].ports[0].containerPort: expected a 32-bit integer, found -2147483649"),
             (#"{"metadata":{"annotations":{"k":1}}}"#, "metadata.annotations.k: expected string, found number"),
             (#"{"spec":{"volumes":[{"name":"v","hostPath":"/"}]}}"#, "spec.volumes[0].hostPath: expected object, found string"),
             (#"{"spec":{"ephemeralContainers":[{"securityContext":{"capabilities":{"add":[1]}}}]}}"#,

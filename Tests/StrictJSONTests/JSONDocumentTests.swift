@@ -267,6 +267,77 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertEqual(all.count(all.root), keys.count * 2)
     }
 
+    /// Integers read from the bytes: exactly what `Int64(text)` and `Int32(text)` accept, at and past each limit.
+    func testIntegersReadAsTheStringInitializersReadThem() throws {
+        let texts = ["0", "-0", "7", "-1", "10001", "1.0", "1.5", "1e3", "1E3", "-1e3", "1e-3", "1.5e3", "0.0",
+                     "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967296",
+                     "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                     "18446744073709551616", "99999999999999999999999"]
+        for text in texts {
+            let document = try document(text)
+            XCTAssertEqual(document.int64(document.root), Int64(text), text)
+            XCTAssertEqual(document.int32(document.root), Int32(text), text)
+        }
+        // A document built from a tree holds the numbers' text as given, which JSON would not allow.
+        for text in ["+5", "-", "+", "", "--1", "1-", " 1", "0x10", "٣"] {
+            let document = JSONDocument(.number(JSONNumber(text: text)))
+            XCTAssertEqual(document.int64(document.root), Int64(text), text)
+            XCTAssertEqual(document.int32(document.root), Int32(text), text)
+        }
+        let notNumbers = try document(#"["1", null, true, {}, []]"#)
+        for element in notNumbers.elements(of: notNumbers.root) {
+            XCTAssertNil(notNumbers.int64(element))
+            XCTAssertNil(notNumbers.int32(element))
+        }
+    }
+
+    /// A view reads what the document reads: members, elements, kinds, strings, numbers, names.
+    func testViewReadsAsTheDocumentReads() throws {
+        let document = try document(#"{"a":[1,"x\u00e9",null,{"b":true}],"name":-7,"\u006eame":"n","":{}}"#)
+        let table = JSONNameTable(["name", "a", "b"])
+        document.withView { view in
+            func check(_ index: JSONDocument.Index) {
+                XCTAssertEqual(view.kind(index), document.kind(index))
+                XCTAssertEqual(view.string(index), document.string(index))
+                XCTAssertEqual(view.numberText(index), document.numberText(index))
+                XCTAssertEqual(view.int64(index), document.int64(index))
+                XCTAssertEqual(view.int32(index), document.int32(index))
+                let members = Array(view.members(of: index)), documentMembers = Array(document.members(of: index))
+                XCTAssertEqual(members.map(\.key), documentMembers.map(\.key))
+                XCTAssertEqual(members.map(\.value), documentMembers.map(\.value))
+                for member in members {
+                    XCTAssertEqual(table.ordinal(of: member.key, in: view), table.ordinal(of: member.key, in: document))
+                    check(member.value)
+                }
+                let elements = Array(view.elements(of: index))
+                XCTAssertEqual(elements, Array(document.elements(of: index)))
+                elements.forEach(check)
+            }
+            check(view.members(of: document.root).first { _ in true }!.key)
+            check(document.root)
+        }
+    }
+
+    /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
+    /// any length, is not that name.
+    func testNameTableComparesEveryByteAtEveryLength() throws {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        let names = (1...40).map { length in String(decoding: (0..<length).map { alphabet[($0 * 7 + length) % alphabet.count] }, as: UTF8.self) }
+        let table = JSONNameTable(names)
+        for (ordinal, name) in names.enumerated() {
+            var keys = [name]
+            for position in 0..<name.utf8.count {
+                var bytes = Array(name.utf8)
+                bytes[position] = bytes[position] == UInt8(ascii: "_") ? UInt8(ascii: "-") : UInt8(ascii: "_")
+                keys.append(String(decoding: bytes, as: UTF8.self))
+            }
+            let text = "{" + keys.map { "\"\($0)\":0" }.joined(separator: ",") + "}"
+            let document = try document(text)
+            let found = document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }
+            XCTAssertEqual(found, [ordinal] + Array(repeating: nil, count: name.utf8.count), name)
+        }
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)

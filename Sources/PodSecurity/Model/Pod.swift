@@ -43,15 +43,13 @@ public struct Pod: Sendable, Hashable {
         guard case .object = object else {
             throw PodDecodeError(path: "", message: "expected a Pod object, found \(object.kindName)")
         }
-        try self.init(metadata: object["metadata"], spec: object["spec"], path: "")
+        self = try Pod(TreeSource(), metadata: object["metadata"], spec: object["spec"], path: "")
     }
 
     /// Decodes a pod from its metadata and spec, e.g. a workload's pod template. `path` prefixes field paths
     /// in errors (`spec.template` for a Deployment; empty for a Pod).
     public init(metadata: JSONValue?, spec: JSONValue?, path: String) throws(PodDecodeError) {
-        let decoder = FieldDecoder(TreeSource(), prefix: path)
-        self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
-        self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
+        self = try Pod(TreeSource(), metadata: metadata, spec: spec, path: path)
     }
 
     /// Decodes the Pod object at `object` in a parsed document, as `init(decoding:)` decodes its tree.
@@ -65,9 +63,22 @@ public struct Pod: Sendable, Hashable {
 
     /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
     public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
-        let decoder = FieldDecoder(DocumentSource(document: document), prefix: path)
-        self.metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
-        self.spec = try decoder.podSpec(spec, at: decoder.child("spec"))
+        self = try document.withView { view in
+            Result { () throws(PodDecodeError) in
+                try Pod(DocumentSource(view: view), metadata: metadata, spec: spec, path: path)
+            }
+        }.get()
+    }
+
+    /// What the decoding initializers share. The parts are decoded into locals and the pod is made once both
+    /// are: assigning a throwing call's result to `self.spec` made the optimizer build the pod aside and copy it.
+    private init<Source: PodJSONSource>(_ source: Source, metadata: Source.Value?, spec: Source.Value?,
+                                        path: String) throws(PodDecodeError) {
+        let decoder = FieldDecoder(source, prefix: path)
+        let metadata = try decoder.podMetadata(metadata, at: decoder.child("metadata"))
+        var decodedSpec = PodSpec()
+        try decoder.podSpec(spec, into: &decodedSpec, at: decoder.child("spec"))
+        self.init(metadata: metadata, spec: decodedSpec)
     }
 }
 

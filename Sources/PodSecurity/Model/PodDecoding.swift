@@ -5,8 +5,10 @@ import StrictJSON
 /// field of the wrong JSON type is an error naming its path. The path is only built when there is an error.
 /// It reads JSON through a `PodJSONSource`: a parsed `JSONDocument` on the admission path (keys matched by their
 /// bytes, only the strings the model keeps ever built) or a `JSONValue` tree (manifests, listed pods), each
-/// compiled for its own representation.
-final class FieldDecoder<Source: PodJSONSource> {
+/// compiled for its own representation. A struct: on the admission path it holds the document by address (a
+/// `JSONDocument.View`), so the closures that build error paths capture it without retaining anything; as a
+/// class, each of them retained and released the decoder.
+struct FieldDecoder<Source: PodJSONSource> {
     typealias Value = Source.Value
     let source: Source
     private let prefix: String
@@ -42,8 +44,8 @@ final class FieldDecoder<Source: PodJSONSource> {
                     metadata.annotations = [:]
                     continue
                 }
-                var annotations: [String: String] = [:]
-                annotations.reserveCapacity(entries.underestimatedCount)
+                // Not `[:]` then reserveCapacity: that resize runs unspecialized, looking up the storage's metadata.
+                var annotations = [String: String](minimumCapacity: entries.underestimatedCount)
                 for entry in entries {
                     annotations[keyText(entry.key)] = try string(entry.value, at: annotationsPath().key(keyText(entry.key))) ?? ""
                 }
@@ -56,9 +58,9 @@ final class FieldDecoder<Source: PodJSONSource> {
 
     // MARK: spec
 
-    func podSpec(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSpec {
-        var spec = PodSpec()
-        guard let members = try object(value, at: path()) else { return spec }
+    /// Decodes into `spec` (a fresh `PodSpec`) where the caller keeps it: returning one copied it whole.
+    func podSpec(_ value: Value?, into spec: inout PodSpec, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
+        guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -75,7 +77,14 @@ final class FieldDecoder<Source: PodJSONSource> {
                         spec.osName = try string(field.value, at: osPath().key("name"))
                     }
                 }
-            case .securityContext?: spec.securityContext = try podSecurityContext(value, at: path().key("securityContext"))
+            case .securityContext?:
+                func contextPath() -> FieldPath { path().key("securityContext") }
+                guard let fields = try object(value, at: contextPath()) else {
+                    spec.securityContext = nil
+                    continue
+                }
+                spec.securityContext = PodSecurityContext()
+                try podSecurityContext(fields, into: &spec.securityContext!, at: contextPath())
             case .containers?: spec.containers = try containers(value, at: path().key("containers"))
             case .initContainers?: spec.initContainers = try containers(value, at: path().key("initContainers"))
             case .ephemeralContainers?: spec.ephemeralContainers = try containers(value, at: path().key("ephemeralContainers"))
@@ -83,12 +92,12 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return spec
     }
 
-    private func podSecurityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> PodSecurityContext? {
-        guard let members = try object(value, at: path()) else { return nil }
-        var context = PodSecurityContext()
+    /// Decodes the members of a pod's `securityContext` into `context` (a fresh one), where the spec keeps it:
+    /// returning one made the optimizer move it through an unspecialized value witness.
+    private func podSecurityContext(_ members: Source.Members, into context: inout PodSecurityContext,
+                                    at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -124,7 +133,6 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return context
     }
 
     // MARK: containers
@@ -134,19 +142,28 @@ final class FieldDecoder<Source: PodJSONSource> {
         var result: [Container] = []
         result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
-            result.append(try container(item, at: path().index(index)))
+            // Decoded where it is stored: a Container is large, and each copy of one retains all its fields.
+            result.append(Container())
+            try container(item, into: &result[result.count - 1], at: path().index(index))
         }
         return result
     }
 
-    private func container(_ value: Value, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> Container {
-        var container = Container()
-        guard let members = try object(value, at: path()) else { return container }
+    private func container(_ value: Value, into container: inout Container,
+                           at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
+        guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
             switch knownField(member.key) {
             case .name?: container.name = try string(value, at: path().key("name")) ?? ""
-            case .securityContext?: container.securityContext = try securityContext(value, at: path().key("securityContext"))
+            case .securityContext?:
+                func contextPath() -> FieldPath { path().key("securityContext") }
+                guard let fields = try object(value, at: contextPath()) else {
+                    container.securityContext = nil
+                    continue
+                }
+                container.securityContext = SecurityContext()
+                try securityContext(fields, into: &container.securityContext!, at: contextPath())
             case .ports?: container.ports = try ports(value, at: path().key("ports"))
             case .livenessProbe?: container.livenessProbe = try handler(value, at: path().key("livenessProbe"))
             case .readinessProbe?: container.readinessProbe = try handler(value, at: path().key("readinessProbe"))
@@ -169,12 +186,12 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return container
     }
 
-    private func securityContext(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> SecurityContext? {
-        guard let members = try object(value, at: path()) else { return nil }
-        var context = SecurityContext()
+    /// Decodes the members of a container's `securityContext` into `context` (a fresh one), in place as
+    /// `podSecurityContext` does.
+    private func securityContext(_ members: Source.Members, into context: inout SecurityContext,
+                                 at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
             switch knownField(member.key) {
@@ -208,7 +225,6 @@ final class FieldDecoder<Source: PodJSONSource> {
             default: continue
             }
         }
-        return context
     }
 
     private func ports(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
@@ -309,8 +325,12 @@ final class FieldDecoder<Source: PodJSONSource> {
                     } else if let kind = volumeSource(field.key) {
                         // A source is set when it is a non-null object, as a Go pointer field is.
                         let isSet = try object(field.value, at: itemPath().key(kind.rawValue)) != nil
-                        volume.sources.removeAll { $0 == kind }
-                        if isSet { volume.sources.append(kind) }
+                        // removeAll(where:) reallocates even an empty array: call it only for a repeated key.
+                        if volume.sources.contains(kind) { volume.sources.removeAll { $0 == kind } }
+                        if isSet {
+                            // A first source is an array literal: appending to the empty array took its growth path.
+                            if volume.sources.isEmpty { volume.sources = [kind] } else { volume.sources.append(kind) }
+                        }
                     }
                 }
             }
@@ -379,8 +399,9 @@ final class FieldDecoder<Source: PodJSONSource> {
         switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = source.numberText(value)
-            guard let integer = Int64(text) else { throw path().error("expected a 64-bit integer, found \(text)") }
+            guard let integer = source.int64(value) else {
+                throw path().error("expected a 64-bit integer, found \(source.numberText(value))")
+            }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
         }
@@ -392,8 +413,9 @@ final class FieldDecoder<Source: PodJSONSource> {
         switch source.kind(value) {
         case .null: return nil
         case .number:
-            let text = source.numberText(value)
-            guard let integer = Int32(text) else { throw path().error("expected a 32-bit integer, found \(text)") }
+            guard let integer = source.int32(value) else {
+                throw path().error("expected a 32-bit integer, found \(source.numberText(value))")
+            }
             return integer
         case let other: throw path().error("expected integer, found \(other.name)")
         }
@@ -418,6 +440,10 @@ protocol PodJSONSource {
     func string(_ value: Value) -> String
     /// A number's text as written.
     func numberText(_ value: Value) -> String
+    /// A number as `Int64(numberText(value))` reads it.
+    func int64(_ value: Value) -> Int64?
+    /// A number as `Int32(numberText(value))` reads it.
+    func int32(_ value: Value) -> Int32?
     /// The field a key names, nil for keys no check reads.
     func field(_ key: Key) -> PodField?
     func volumeSource(_ key: Key) -> VolumeSourceKind?
@@ -434,22 +460,25 @@ protocol PodJSONMember {
 extension JSONDocument.Member: PodJSONMember {}
 extension JSONObject.Member: PodJSONMember {}
 
-/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps.
+/// A parsed review: keys found by their bytes, nothing built but the strings the model keeps. Read through
+/// a view of the document (see `Pod.init(document:metadata:spec:path:)`), so that no step retains its arrays.
 struct DocumentSource: PodJSONSource {
-    let document: JSONDocument
+    let view: JSONDocument.View
 
-    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { document.kind(value) }
-    func members(of object: JSONDocument.Index) -> JSONDocument.Members { document.members(of: object) }
-    func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { document.elements(of: array) }
-    func string(_ value: JSONDocument.Index) -> String { document.string(value) }
-    func numberText(_ value: JSONDocument.Index) -> String { document.numberText(value) }
+    func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { view.kind(value) }
+    func members(of object: JSONDocument.Index) -> JSONDocument.ViewMembers { view.members(of: object) }
+    func elements(of array: JSONDocument.Index) -> JSONDocument.ViewElements { view.elements(of: array) }
+    func string(_ value: JSONDocument.Index) -> String { view.string(value) }
+    func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
+    func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
+    func int32(_ value: JSONDocument.Index) -> Int32? { view.int32(value) }
     func field(_ key: JSONDocument.Index) -> PodField? {
-        PodField.names.ordinal(of: key, in: document).flatMap(PodField.init(rawValue:))
+        PodField.names.ordinal(of: key, in: view).flatMap(PodField.init(rawValue:))
     }
     func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
-        VolumeSourceKind.names.ordinal(of: key, in: document).map { VolumeSourceKind.allCases[$0] }
+        VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
     }
-    func keyText(_ key: JSONDocument.Index) -> String { document.string(key) }
+    func keyText(_ key: JSONDocument.Index) -> String { view.string(key) }
 }
 
 /// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
@@ -468,6 +497,8 @@ struct TreeSource: PodJSONSource {
     func elements(of array: JSONValue) -> [JSONValue] { array.arrayValue ?? [] }
     func string(_ value: JSONValue) -> String { value.stringValue ?? "" }
     func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
+    func int64(_ value: JSONValue) -> Int64? { Int64(numberText(value)) }
+    func int32(_ value: JSONValue) -> Int32? { Int32(numberText(value)) }
     func field(_ key: String) -> PodField? {
         var key = key
         return key.withUTF8 { PodField.names.ordinal(of: $0) }.flatMap(PodField.init(rawValue:))
