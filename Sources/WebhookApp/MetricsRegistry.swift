@@ -57,44 +57,55 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
 
     /// One thread group's values, indexed by `Series.slot`; slots it has not seen yet are past the end.
     fileprivate final class Shard {
-        var mutex = pthread_mutex_t()
-        /// nil: never counted in this shard (a series is shown once counted, even by 0).
-        var counts: [UInt64?] = []
-        var histograms: [HistogramValues?] = []
-        init() { pthread_mutex_init(&mutex, nil) }
-        deinit { pthread_mutex_destroy(&mutex) }
+        /// Allocated, not a stored `var`: locking a stored mutex is an `inout` access, checked for exclusivity
+        /// at run time on every lock and unlock.
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        /// Mutated through one `inout` access per `record(_:)`, not one exclusivity check per update.
+        var recorder: Recorder
+        init(buckets: [[Double]]) {
+            recorder = Recorder(buckets: buckets)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+        }
+        deinit {
+            pthread_mutex_destroy(mutex)
+            mutex.deallocate()
+        }
     }
 
-    /// Updates to this thread's shard, valid only inside the `record(_:)` call that passed it.
+    /// Updates to this thread's shard, lent to the body of the `record(_:)` call under the shard's lock.
     public struct Recorder {
-        fileprivate let shard: Shard
+        /// nil: never counted in this shard (a series is shown once counted, even by 0).
+        fileprivate var counts: [UInt64?] = []
+        fileprivate var histograms: [HistogramValues?] = []
         fileprivate let buckets: [[Double]]
 
+        fileprivate init(buckets: [[Double]]) { self.buckets = buckets }
+
         /// Adds `amount` to the counter `series`.
-        public func increment(_ series: Series, by amount: UInt64 = 1) {
-            if series.slot >= shard.counts.count {
-                shard.counts.append(contentsOf: repeatElement(nil, count: series.slot + 1 - shard.counts.count))
+        public mutating func increment(_ series: Series, by amount: UInt64 = 1) {
+            if series.slot >= counts.count {
+                counts.append(contentsOf: repeatElement(nil, count: series.slot + 1 - counts.count))
             }
-            shard.counts[series.slot] = (shard.counts[series.slot] ?? 0) &+ amount
+            counts[series.slot] = (counts[series.slot] ?? 0) &+ amount
         }
 
         /// Records one observation of `value` in the histogram `series`.
-        public func observe(_ series: Series, value: Double) {
-            if series.slot >= shard.histograms.count {
-                shard.histograms.append(contentsOf: repeatElement(nil, count: series.slot + 1 - shard.histograms.count))
+        public mutating func observe(_ series: Series, value: Double) {
+            if series.slot >= histograms.count {
+                histograms.append(contentsOf: repeatElement(nil, count: series.slot + 1 - histograms.count))
             }
             let bounds = buckets[series.family]
-            if shard.histograms[series.slot] == nil { shard.histograms[series.slot] = HistogramValues(buckets: bounds.count) }
+            if histograms[series.slot] == nil { histograms[series.slot] = HistogramValues(buckets: bounds.count) }
             var bucket = 0
             while bucket < bounds.count && !(value <= bounds[bucket]) { bucket += 1 }
-            shard.histograms[series.slot]!.bucketCounts[bucket] &+= 1
-            shard.histograms[series.slot]!.sum += value
+            histograms[series.slot]!.bucketCounts[bucket] &+= 1
+            histograms[series.slot]!.sum += value
         }
     }
 
     private let families: [Family]
     private let familyIndex: [String: Int]
-    private let buckets: [[Double]]
     private let shards: [Shard]
     private var seriesMutex = pthread_mutex_t()
     /// Every registered series, by slot: its family and rendered label set.
@@ -112,8 +123,8 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
         var index: [String: Int] = [:]
         for (position, family) in families.enumerated() { index[family.name] = position }
         self.familyIndex = index
-        self.buckets = families.map(\.buckets)
-        self.shards = (0..<max(1, shards)).map { _ in Shard() }
+        let buckets = families.map(\.buckets)
+        self.shards = (0..<max(1, shards)).map { _ in Shard(buckets: buckets) }
         pthread_mutex_init(&seriesMutex, nil)
     }
 
@@ -138,11 +149,11 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
     }
 
     /// Runs `body` under one lock of this thread's shard: a request's updates go in together.
-    public func record(_ body: (Recorder) -> Void) {
+    public func record(_ body: (inout Recorder) -> Void) {
         let shard = shards[ThreadShard.index(count: shards.count)]
-        pthread_mutex_lock(&shard.mutex)
-        defer { pthread_mutex_unlock(&shard.mutex) }
-        body(Recorder(shard: shard, buckets: buckets))
+        pthread_mutex_lock(shard.mutex)
+        defer { pthread_mutex_unlock(shard.mutex) }
+        body(&shard.recorder)
     }
 
     /// Applies `samples` together, under one lock of this thread's shard (their series looked up first).
@@ -177,9 +188,9 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
     public func counterValue(_ name: String, labels: [(String, String)]) -> UInt64 {
         guard let series = series(name, labels: labels) else { return 0 }
         return shards.reduce(0) { total, shard in
-            pthread_mutex_lock(&shard.mutex)
-            defer { pthread_mutex_unlock(&shard.mutex) }
-            return total + (series.slot < shard.counts.count ? shard.counts[series.slot] ?? 0 : 0)
+            pthread_mutex_lock(shard.mutex)
+            defer { pthread_mutex_unlock(shard.mutex) }
+            return total + (series.slot < shard.recorder.counts.count ? shard.recorder.counts[series.slot] ?? 0 : 0)
         }
     }
 
@@ -191,18 +202,18 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
         var counts = [UInt64?](repeating: nil, count: table.count)
         var histograms = [HistogramValues?](repeating: nil, count: table.count)
         for shard in shards {
-            pthread_mutex_lock(&shard.mutex)
-            for (slot, value) in shard.counts.enumerated() where slot < table.count {
+            pthread_mutex_lock(shard.mutex)
+            for (slot, value) in shard.recorder.counts.enumerated() where slot < table.count {
                 if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
             }
-            for (slot, values) in shard.histograms.enumerated() where slot < table.count {
+            for (slot, values) in shard.recorder.histograms.enumerated() where slot < table.count {
                 guard let values else { continue }
                 var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
                 for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
                 total.sum += values.sum
                 histograms[slot] = total
             }
-            pthread_mutex_unlock(&shard.mutex)
+            pthread_mutex_unlock(shard.mutex)
         }
         var output = ""
         for (position, family) in families.enumerated() {
