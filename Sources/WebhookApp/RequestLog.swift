@@ -59,13 +59,14 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
     /// Queues one line; it is written within `flushIntervalSeconds`. Never waits on the descriptor.
     public func writeBuffered(_ fields: [(String, JSONValue)]) {
-        enqueue(Self.line(fields))
+        Self.line(fields).withUnsafeBufferPointer { enqueue($0) }
     }
 
     /// Queues one line built field by field (no JSON tree); it is written within `flushIntervalSeconds`.
     /// Never waits on the descriptor.
-    public func writeBuffered(_ line: Line) {
-        enqueue(line.bytes, closed: false)
+    public func writeBuffered(_ line: consuming Line) {
+        line.close()
+        line.withBytes { enqueue($0) }
     }
 
     /// Lines dropped so far because the descriptor was not keeping up (reported in the log when it is again).
@@ -75,8 +76,8 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         return droppedLines
     }
 
-    /// Appends `line` to what is pending; an open line (a `Line`'s bytes) is closed here, sparing its copy.
-    private func enqueue(_ line: [UInt8], closed: Bool = true) {
+    /// Appends `line` (whole, with its newline) to what is pending.
+    private func enqueue(_ line: UnsafeBufferPointer<UInt8>) {
         pthread_mutex_lock(&mutex)
         let startFlusher = !flusherStarted
         flusherStarted = true
@@ -84,7 +85,6 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
             droppedLines += 1
         } else {
             pending.append(contentsOf: line)
-            if !closed { pending.append(contentsOf: Line.end) }
             if pending.count >= Self.batchBytes { pthread_cond_signal(&batchReady) }
         }
         pthread_mutex_unlock(&mutex)
@@ -172,10 +172,14 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
     /// One log line's bytes, written as they come: the same bytes as the JSON object `{"time": ..., fields...}`
     /// written by `JSONWriter` (its string escaping, compact), without building the object first.
-    public struct Line {
-        /// The line so far, open: `{"time":"...","key":value`.
-        fileprivate private(set) var bytes: [UInt8] = []
-        fileprivate static let end: [UInt8] = [UInt8(ascii: "}"), 0x0A]
+    ///
+    /// Its bytes are its own allocation, not an array: each array append checks uniqueness and capacity, and a
+    /// line is a dozen fields of several appends each. A field reserves its room once, then writes by pointer.
+    public struct Line: ~Copyable {
+        /// The line so far, open: `{"time":"...","key":value`; `capacity` bytes allocated, `count` written.
+        private var start: UnsafeMutablePointer<UInt8>
+        private var count = 0
+        private var capacity: Int
 
         /// A line whose `time` is now.
         public init() {
@@ -186,60 +190,159 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
         /// A line whose `time` is `seconds` and `nanoseconds` after the Unix epoch.
         init(seconds: Int, nanoseconds: Int) {
-            bytes.reserveCapacity(512)
-            bytes.append(contentsOf: #"{"time":""#.utf8)
-            RequestLog.appendTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: &bytes)
-            bytes.append(UInt8(ascii: "\""))
+            capacity = 512
+            start = .allocate(capacity: capacity)
+            write(#"{"time":""#)
+            count += RequestLog.writeTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: start + count)
+            start[count] = UInt8(ascii: "\"")
+            count += 1
         }
 
+        deinit { start.deallocate() }
+
         public mutating func append(_ key: StaticString, _ value: String) {
-            appendKey(key)
-            JSONWriter.appendQuoted(value, to: &bytes)
+            // The string's own storage, read in place (`withUTF8` would need a copy of the string, retained).
+            let isPlain = value.utf8.withContiguousStorageIfAvailable { text in
+                guard RequestLog.needsNoEscaping(text) else { return false }
+                reserve(key.utf8CodeUnitCount + text.count + 6)
+                writeKey(key)
+                start[count] = UInt8(ascii: "\"")
+                count += 1
+                write(text)
+                start[count] = UInt8(ascii: "\"")
+                count += 1
+                return true
+            } ?? false
+            guard !isPlain else { return }
+            var quoted: [UInt8] = []
+            JSONWriter.appendQuoted(value, to: &quoted)
+            reserve(key.utf8CodeUnitCount + quoted.count + 4)
+            writeKey(key)
+            quoted.withUnsafeBufferPointer { write($0) }
         }
 
         /// An integer, as `JSONNumber(value)` writes it.
         public mutating func append(_ key: StaticString, _ value: Int) {
-            appendKey(key)
-            if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            RequestLog.appendDecimal(value.magnitude, minimumDigits: 1, to: &bytes)
+            reserve(key.utf8CodeUnitCount + 4 + 21)
+            writeKey(key)
+            if value < 0 {
+                start[count] = UInt8(ascii: "-")
+                count += 1
+            }
+            count += RequestLog.writeDecimal(value.magnitude, minimumDigits: 1, to: start + count)
         }
 
         public mutating func append(_ key: String, _ value: JSONValue) {
-            appendKey(key)
-            JSONWriter.append(value, to: &bytes)
+            var field: [UInt8] = [UInt8(ascii: ",")]
+            JSONWriter.appendQuoted(key, to: &field)
+            field.append(UInt8(ascii: ":"))
+            JSONWriter.append(value, to: &field)
+            reserve(field.count)
+            field.withUnsafeBufferPointer { write($0) }
         }
 
-        private mutating func appendKey(_ key: String) {
-            bytes.append(UInt8(ascii: ","))
-            JSONWriter.appendQuoted(key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-        }
-
-        /// A literal key is copied as it is: it must be one JSONWriter would not escape (checked in debug builds).
-        private mutating func appendKey(_ key: StaticString) {
+        /// Writes `,"key":`. A literal key is copied as it is: it must be one JSONWriter would not escape
+        /// (checked in debug builds). The room is reserved by the caller.
+        private mutating func writeKey(_ key: StaticString) {
             let text = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
             assert({
                 var quoted: [UInt8] = []
                 JSONWriter.appendQuoted(key.description, to: &quoted)
                 return quoted == [UInt8(ascii: "\"")] + Array(text) + [UInt8(ascii: "\"")]
             }(), "log key \(key) needs escaping")
-            bytes.append(UInt8(ascii: ","))
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: text)
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(UInt8(ascii: ":"))
+            start[count] = UInt8(ascii: ",")
+            start[count + 1] = UInt8(ascii: "\"")
+            count += 2
+            write(text)
+            start[count] = UInt8(ascii: "\"")
+            start[count + 1] = UInt8(ascii: ":")
+            count += 2
+        }
+
+        /// Makes room for `extra` more bytes, doubling.
+        private mutating func reserve(_ extra: Int) {
+            guard count + extra > capacity else { return }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * capacity, count + extra))
+            grown.initialize(from: start, count: count)
+            start.deallocate()
+            start = grown
+            capacity = max(2 * capacity, count + extra)
+        }
+
+        /// Copies `bytes` in; the room is reserved by the caller.
+        private mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress else { return }
+            (start + count).initialize(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        private mutating func write(_ literal: StaticString) {
+            write(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
+        /// Ends the line: `}` and a newline.
+        fileprivate mutating func close() {
+            reserve(2)
+            start[count] = UInt8(ascii: "}")
+            start[count + 1] = 0x0A
+            count += 2
+        }
+
+        fileprivate func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+            body(UnsafeBufferPointer(start: start, count: count))
         }
 
         /// The line's bytes, closed and ended with a newline.
         func finished() -> [UInt8] {
-            bytes + Self.end
+            withBytes { Array($0) } + [UInt8(ascii: "}"), 0x0A]
         }
     }
+
+    /// Whether `text` can be quoted as it is: no byte JSONWriter might escape (`"`, `\`, `<`, `>`, `&`, a
+    /// control character) and no non-ASCII byte (it escapes U+2028/9). A superset of JSONWriter's escapes,
+    /// so a text that passes reads the same; the others are quoted by JSONWriter itself. Eight bytes a step.
+    static func needsNoEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        /// High bits where a byte of `word` is zero (exact in whether there is any).
+        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+        @inline(__always) func isPlain(_ word: UInt64) -> Bool {
+            // No high bits; then no byte below 0x20; then none of the five characters.
+            word & highs == 0 && (word &- ones &* 0x20) & highs == 0
+                && zeroBytes(word ^ ones &* 0x22) | zeroBytes(word ^ ones &* 0x5C) | zeroBytes(word ^ ones &* 0x3C)
+                | zeroBytes(word ^ ones &* 0x3E) | zeroBytes(word ^ ones &* 0x26) == 0
+        }
+        guard let base = text.baseAddress else { return true }
+        var index = 0
+        while text.count - index >= 8 {
+            guard isPlain(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))) else { return false }
+            index += 8
+        }
+        if index < text.count {
+            // The last bytes, padded with spaces (plain) to a word.
+            var last: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &last) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(text)[index...])) }
+            guard isPlain(UInt64(littleEndian: last)) else { return false }
+        }
+        return true
+    }
+
+    /// Appends RFC 3339 UTC time with milliseconds (see `writeTimestamp`), for tests.
+    static func appendTimestamp(seconds: Int, nanoseconds: Int, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTimestampBytes) { buffer in
+            let written = writeTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: buffer.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<written]))
+        }
+    }
+
+    /// The longest timestamp: a year of up to 12 digits (`Int.max` seconds), then 20 bytes.
+    static let maxTimestampBytes = 32
 
     /// Appends RFC 3339 UTC time with milliseconds, e.g. `2026-11-22T13:40:00.123Z`, for a time after the epoch. The civil date is computed from the
     /// day number (Howard Hinnant's `civil_from_days`), not by `gmtime_r`, which takes glibc's time zone
     /// lock on every call.
-    static func appendTimestamp(seconds: Int, nanoseconds: Int, to bytes: inout [UInt8]) {
+    /// Returns the count written, at most `maxTimestampBytes`.
+    static func writeTimestamp(seconds: Int, nanoseconds: Int, to output: UnsafeMutablePointer<UInt8>) -> Int {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let shifted = days + 719_468  // days since 0000-03-01
@@ -251,40 +354,37 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
         let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        appendDecimal(UInt(max(0, year)), minimumDigits: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDecimal(UInt(month), minimumDigits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDecimal(UInt(day), minimumDigits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendDecimal(UInt(secondOfDay / 3_600), minimumDigits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDecimal(UInt(secondOfDay / 60 % 60), minimumDigits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDecimal(UInt(secondOfDay % 60), minimumDigits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendDecimal(UInt(nanoseconds / 1_000_000), minimumDigits: 3, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        var count = writeDecimal(UInt(max(0, year)), minimumDigits: 4, to: output)
+        /// Writes `separator`, then `value` in two digits (three for milliseconds).
+        func write(_ separator: Unicode.Scalar, _ value: Int, digits: Int = 2) {
+            output[count] = UInt8(ascii: separator)
+            let written = writeDecimal(UInt(value), minimumDigits: digits, to: output + count + 1)
+            count += 1 + written
+        }
+        write("-", month)
+        write("-", day)
+        write("T", secondOfDay / 3_600)
+        write(":", secondOfDay / 60 % 60)
+        write(":", secondOfDay % 60)
+        write(".", nanoseconds / 1_000_000, digits: 3)
+        output[count] = UInt8(ascii: "Z")
+        return count + 1
     }
 
-    /// Appends `value` in decimal, zero-padded to `minimumDigits`.
-    static func appendDecimal(_ value: UInt, minimumDigits: Int, to bytes: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var count = 0
-            var rest = value
-            repeat {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            while count < minimumDigits && count < 20 {
-                buffer[19 - count] = UInt8(ascii: "0")
-                count += 1
-            }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+    /// Writes `value` in decimal, zero-padded to `minimumDigits`, at `output`; returns the count written.
+    static func writeDecimal(_ value: UInt, minimumDigits: Int, to output: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
         }
+        let count = max(digits, minimumDigits)
+        rest = value
+        for position in (0..<count).reversed() {
+            output[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        return count
     }
 }
