@@ -10,48 +10,80 @@ enum HTTPResponseWriter {
         let status = (100...999).contains(response.status) ? response.status : 500
         let hasBody = !(status < 200 || status == 204 || status == 304)
         output.reserveCapacity(256 + response.headers.count * 64 + (hasBody ? response.body.count : 0))
-        output.append(contentsOf: "HTTP/1.1 ".utf8)
+        append("HTTP/1.1 ", to: &output)
         appendDecimal(status, to: &output)
         output.append(0x20)
-        output.append(contentsOf: reasonPhrase(status).utf8)
-        output.append(contentsOf: "\r\n".utf8)
-        for (name, value) in response.headers where isValidName(name) && isValidValue(value) {
-            if equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "connection")
-                || equalsIgnoringCase(name, "transfer-encoding") { continue }
-            output.append(contentsOf: name.utf8)
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: value.utf8)
-            output.append(contentsOf: "\r\n".utf8)
+        append(reasonPhrase(status), to: &output)
+        append("\r\n", to: &output)
+        for (name, value) in response.headers {
+            var name = name
+            var value = value
+            // Checked and copied through each string's UTF-8 buffer: a header is read twice, not five times.
+            name.withUTF8 { name in
+                value.withUTF8 { value in
+                    guard isHandlerField(name), isValidValue(value) else { return }
+                    output.append(contentsOf: name)
+                    append(": ", to: &output)
+                    output.append(contentsOf: value)
+                    append("\r\n", to: &output)
+                }
+            }
         }
         if hasBody {
-            output.append(contentsOf: "Content-Length: ".utf8)
+            append("Content-Length: ", to: &output)
             appendDecimal(response.body.count, to: &output)
-            output.append(contentsOf: "\r\n".utf8)
+            append("\r\n", to: &output)
         }
         if !keepAlive {
-            output.append(contentsOf: "Connection: close\r\n".utf8)
+            append("Connection: close\r\n", to: &output)
         } else if minorVersion == 0 {
-            output.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            append("Connection: keep-alive\r\n", to: &output)
         }
-        output.append(contentsOf: "\r\n".utf8)
+        append("\r\n", to: &output)
         if hasBody && !headOnly { output.append(contentsOf: response.body) }
     }
 
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, to: &output) }
-        output.append(UInt8(0x30 + value % 10))
+    /// A literal's bytes, copied at once (not through the generic `String.UTF8View` path).
+    @inline(__always) private static func append(_ text: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    private static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool { HTTPHeaders.equalIgnoringASCIICase(a, b) }
+    /// The digits of a non-negative value, most significant first.
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            output.append(UInt8(0x30 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
 
-    private static func isValidName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
+    /// A token the handler may send: not empty, and not one of the framing fields the server writes itself.
+    private static func isHandlerField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else { return false }
+        switch name.count {
+        case 10: return !equalsLowercase(name, "connection")
+        case 14: return !equalsLowercase(name, "content-length")
+        case 17: return !equalsLowercase(name, "transfer-encoding")
+        default: return true
+        }
+    }
 
     /// No CR, LF or other controls: a handler can never split the response.
-    private static func isValidValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }
+    private static func isValidValue(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        value.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }
     }
 
-    static func reasonPhrase(_ status: Int) -> String {
+    /// Case-insensitive comparison with a lowercase ASCII literal of the same length.
+    private static func equalsLowercase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let expected = literal.utf8Start
+        for index in 0..<bytes.count where asciiLower(bytes[index]) != expected[index] { return false }
+        return true
+    }
+
+    static func reasonPhrase(_ status: Int) -> StaticString {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"
