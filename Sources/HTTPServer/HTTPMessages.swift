@@ -23,6 +23,8 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     mutating func append(name: String, value: String) { fields.append((name, value)) }
 
+    mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Compares lengths first (most field names differ there), then bytes in place: this runs for every
     /// header lookup on the request path.
     static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
@@ -63,10 +65,19 @@ public struct HTTPRequest: Sendable {
 
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
                 remoteAddress: String = "", minorVersion: Int = 1, clientCertificateSubject: String? = nil) {
+        let queryMark = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target.utf8.distance(from: target.startIndex, to: $0) }
+        self.init(method: method, target: target, queryMark: queryMark, headers: headers, body: body,
+                  remoteAddress: remoteAddress, minorVersion: minorVersion, clientCertificateSubject: clientCertificateSubject)
+    }
+
+    /// `queryMark` is the UTF-8 offset of the first `?` in `target`, as the parser found it (not searched again).
+    init(method: String, target: String, queryMark: Int?, headers: HTTPHeaders, body: [UInt8], remoteAddress: String,
+         minorVersion: Int, clientCertificateSubject: String?) {
         self.clientCertificateSubject = clientCertificateSubject
         self.method = method
         self.target = target
-        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+        if let queryMark {
+            let mark = target.utf8.index(target.startIndex, offsetBy: queryMark)
             path = String(target[..<mark])
             query = Self.parseQuery(target[target.index(after: mark)...])
         } else {

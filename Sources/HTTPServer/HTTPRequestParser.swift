@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a request was refused: the status to answer and a message saying what is wrong.
 /// After any of these the connection is closed (the framing can no longer be trusted).
 public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -134,12 +140,11 @@ struct HTTPRequestParser {
             }
         }
         // Complete: hand the request out and start over.
-        let finished = head!
-        let request = HTTPRequest(method: finished.method, target: finished.target, headers: finished.headers,
-                                  body: body, remoteAddress: remoteAddress, minorVersion: finished.minorVersion,
-                                  clientCertificateSubject: clientCertificateSubject)
+        let finished = head.take()! // moved out, not copied
+        let request = HTTPRequest(method: finished.method, target: finished.target, queryMark: finished.queryMark,
+                                  headers: finished.headers, body: body, remoteAddress: remoteAddress,
+                                  minorVersion: finished.minorVersion, clientCertificateSubject: clientCertificateSubject)
         phase = .head
-        head = nil
         body = []
         wantsContinue = false
         return (consumed, .complete(request, keepAlive: finished.keepAlive))
@@ -189,6 +194,8 @@ enum BodyFraming: Equatable {
 struct RequestHead {
     var method: String
     var target: String
+    /// Where `?` is in `target` (its UTF-8 offset), if anywhere.
+    var queryMark: Int?
     var minorVersion: Int
     var headers: HTTPHeaders
     var framing: BodyFraming
@@ -207,10 +214,12 @@ struct RequestHead {
         guard index > 0, index < lineEnd, bytes[index] == 0x20 else {
             return refuse("malformed request line: expected METHOD SP target SP HTTP-version")
         }
-        let method = string(bytes, 0, index)
+        let method = methodString(UnsafeRawBufferPointer(rebasing: bytes[0..<index]))
         let targetStart = index + 1
         index = targetStart
+        var queryMark: Int?
         while index < lineEnd && bytes[index] > 0x20 && bytes[index] < 0x7F && bytes[index] != UInt8(ascii: "#") {
+            if bytes[index] == UInt8(ascii: "?") && queryMark == nil { queryMark = index - targetStart }
             index += 1
         }
         guard index > targetStart, index < lineEnd, bytes[index] == 0x20 else {
@@ -234,6 +243,7 @@ struct RequestHead {
 
         // Field lines.
         var headers = HTTPHeaders()
+        headers.reserveCapacity(8) // one allocation for the fields of most requests, not one per doubling
         var contentLength: Int?
         var contentLengthTooLarge = false
         var transferCodings: [String] = []
@@ -326,16 +336,16 @@ struct RequestHead {
             framing = contentLength > 0 ? .contentLength(contentLength) : .none
         }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return .success(RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers,
-                                    framing: framing, keepAlive: keepAlive,
+        return .success(RequestHead(method: method, target: target, queryMark: queryMark, minorVersion: minorVersion,
+                                    headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))
     }
 
     private enum VersionKind { case http10, http11, otherHTTP, invalid }
 
     private static func versionKind(_ text: UnsafeRawBufferPointer) -> VersionKind {
-        let prefix: [UInt8] = Array("HTTP/".utf8)
-        guard text.count >= 6, text.prefix(5).elementsEqual(prefix) else { return .invalid }
+        guard text.count >= 6, text[0] == UInt8(ascii: "H"), text[1] == UInt8(ascii: "T"), text[2] == UInt8(ascii: "T"),
+              text[3] == UInt8(ascii: "P"), text[4] == UInt8(ascii: "/") else { return .invalid }
         let rest = text[5...]
         guard rest.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
               let first = rest.first, first >= 0x30 && first <= 0x39 else { return .invalid }
@@ -346,16 +356,40 @@ struct RequestHead {
         return .otherHTTP
     }
 
+    /// The CR ending the line at `start`, if it is followed by LF (a CR alone is malformed). Found with
+    /// memchr: `scanHead` has already refused any LF not after a CR, so no bare LF is skipped over (and one
+    /// would still be refused, as no part of a line may hold it).
     private static func findCR(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var index = start
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0D {
-                return bytes[index + 1] == 0x0A ? index : nil // a CR not followed by LF is malformed
-            }
-            if bytes[index] == 0x0A { return nil }
-            index += 1
+        guard start + 1 < bytes.count, let base = bytes.baseAddress,
+              let found = memchr(base + start, 0x0D, bytes.count - 1 - start) else { return nil }
+        let index = base.distance(to: UnsafeRawPointer(found))
+        return bytes[index + 1] == 0x0A ? index : nil
+    }
+
+    /// The method as a string; the common ones are literals, made without decoding or allocating.
+    private static func methodString(_ bytes: UnsafeRawBufferPointer) -> String {
+        switch bytes.count {
+        case 3:
+            if equalsLiteral(bytes, "GET") { return "GET" }
+            if equalsLiteral(bytes, "PUT") { return "PUT" }
+        case 4:
+            if equalsLiteral(bytes, "POST") { return "POST" }
+            if equalsLiteral(bytes, "HEAD") { return "HEAD" }
+        case 5:
+            if equalsLiteral(bytes, "PATCH") { return "PATCH" }
+        case 6:
+            if equalsLiteral(bytes, "DELETE") { return "DELETE" }
+        case 7:
+            if equalsLiteral(bytes, "OPTIONS") { return "OPTIONS" }
+        default:
+            break
         }
-        return nil
+        return string(bytes, 0, bytes.count)
+    }
+
+    /// Case-sensitive comparison with a literal of the same length.
+    private static func equalsLiteral(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
