@@ -156,12 +156,14 @@ struct HTTPRequestParser {
         case failure(HTTPParseError)
     }
 
-    /// Looks for the empty line ending the head, refusing bare LF as soon as it is seen.
+    /// Looks for the empty line ending the head, refusing bare LF as soon as it is seen. Only the LFs are
+    /// looked at (found with memchr): the head's structure is in the bytes just before each.
     private mutating func scanHead(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
         let limit = min(bytes.count, limits.maxHeaderBytes)
         var index = scanned
-        while index < limit {
-            if bytes[index] == 0x0A {
+        if let base = bytes.baseAddress {
+            while index < limit, let found = memchr(base + index, 0x0A, limit - index) {
+                index = base.distance(to: UnsafeRawPointer(found))
                 if index == 0 || bytes[index - 1] != 0x0D {
                     return .failure(HTTPParseError(400, "bare LF in the request head: lines must end with CR LF"))
                 }
@@ -171,8 +173,8 @@ struct HTTPRequestParser {
                 if index >= 3 && bytes[index - 2] == 0x0A && bytes[index - 3] == 0x0D {
                     return .end(index + 1)
                 }
+                index += 1
             }
-            index += 1
         }
         // Leave the last byte to be looked at again: a CR whose LF has not arrived yet.
         scanned = max(0, limit - 1)
@@ -281,7 +283,8 @@ struct RequestHead {
             }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            if equalsLowercase(name, "content-length") {
+            switch FieldKind(name) {
+            case .contentLength:
                 guard value.count > 0, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                     return refuse("invalid Content-Length: digits only")
                 }
@@ -296,25 +299,27 @@ struct RequestHead {
                     return refuse("conflicting Content-Length headers")
                 }
                 contentLength = length
-            } else if equalsLowercase(name, "transfer-encoding") {
+            case .transferEncoding:
                 for coding in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
                     let trimmed = trim(coding)
                     guard !trimmed.isEmpty else { return refuse("empty transfer coding") }
                     transferCodings.append(String(decoding: trimmed.map(asciiLower), as: UTF8.self))
                 }
-            } else if equalsLowercase(name, "host") {
+            case .host:
                 hostCount += 1
-            } else if equalsLowercase(name, "connection") {
+            case .connection:
                 for option in value.split(separator: UInt8(ascii: ",")) {
                     let trimmed = trim(option)
                     if equalsLowercase(trimmed, "close") { connectionClose = true }
                     if equalsLowercase(trimmed, "keep-alive") { connectionKeepAlive = true }
                 }
-            } else if equalsLowercase(name, "expect") {
+            case .expect:
                 guard equalsLowercase(value, "100-continue") else {
                     return refuse("unsupported expectation \(string(value, 0, value.count))", 417)
                 }
                 expectContinue = true
+            case .other:
+                break
             }
             headers.append(name: string(name, 0, name.count), value: string(value, 0, value.count))
             lineStart = end + 2
@@ -339,6 +344,29 @@ struct RequestHead {
         return .success(RequestHead(method: method, target: target, queryMark: queryMark, minorVersion: minorVersion,
                                     headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))
+    }
+
+    /// The fields the parser acts on, told apart by length first: one comparison per field line, not five.
+    private enum FieldKind {
+        case contentLength, transferEncoding, host, connection, expect, other
+
+        init(_ name: UnsafeRawBufferPointer) {
+            switch name.count {
+            case 4: self = Self.named(name, "host") ? .host : .other
+            case 6: self = Self.named(name, "expect") ? .expect : .other
+            case 10: self = Self.named(name, "connection") ? .connection : .other
+            case 14: self = Self.named(name, "content-length") ? .contentLength : .other
+            case 17: self = Self.named(name, "transfer-encoding") ? .transferEncoding : .other
+            default: self = .other
+            }
+        }
+
+        /// `name` is `literal` (lowercase, of the same length) in any case; compared in place.
+        private static func named(_ name: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+            let expected = literal.utf8Start
+            for index in 0..<name.count where asciiLower(name[index]) != expected[index] { return false }
+            return true
+        }
     }
 
     private enum VersionKind { case http10, http11, otherHTTP, invalid }
@@ -392,8 +420,15 @@ struct RequestHead {
         memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 
+    /// The bytes as a string, invalid UTF-8 repaired (U+FFFD), as `String(decoding:as:)` does. Copied in
+    /// through `String(unsafeUninitializedCapacity:)`: up to 15 ASCII bytes, the usual method, target and
+    /// field, make a small string with no validation pass and no allocation.
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        let source = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        return String(unsafeUninitializedCapacity: source.count) { buffer in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            return source.count
+        }
     }
 
     private static func trim<C: Collection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {

@@ -109,6 +109,35 @@ final class HTTPRequestParserTests: XCTestCase {
         }
     }
 
+    /// Field values keep obs-text (bytes 0x80-0xFF): valid UTF-8 as it is, invalid bytes repaired to U+FFFD;
+    /// short and long values, empty ones, in any case of name.
+    func testFieldValuesAsStrings() {
+        var parser = HTTPRequestParser(limits: limits)
+        let input = bytes("GET / HTTP/1.1\r\nhOsT: x\r\nX-UTF8: caf\u{e9}\r\nX-Obs: a") + [0x80, 0xFF, 0xC3, 0x28]
+            + bytes("\r\nX-Long: a value well over fifteen bytes, caf\u{e9}\r\nX-Empty:   \r\n"
+                    + "Content-Lengtx: 5\r\nCONTENT-LENGTH: 0\r\n\r\n")
+        let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+        XCTAssertEqual(consumed, input.count)
+        guard case .complete(let request, _) = event else { return XCTFail("\(event)") }
+        XCTAssertEqual(request.headers["host"], "x")
+        XCTAssertEqual(request.headers["x-utf8"], "caf\u{e9}")
+        XCTAssertEqual(request.headers["X-OBS"], "a\u{FFFD}\u{FFFD}\u{FFFD}(")
+        XCTAssertEqual(request.headers["x-long"], "a value well over fifteen bytes, caf\u{e9}")
+        XCTAssertEqual(request.headers["x-empty"], "")
+        XCTAssertEqual(request.headers["content-lengtx"], "5")
+        XCTAssertEqual(request.headers.count, 7)
+        XCTAssertEqual(request.body, [])
+        // Framing fields are recognised in any case, and only by their exact names.
+        XCTAssertEqual(drive(bytes("POST / HTTP/1.1\r\nHOST: x\r\ncontent-LENGTH: 2\r\n\r\nok")).outcomes,
+                       [.request(method: "POST", target: "/", body: bytes("ok"), keepAlive: true)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHosts: x\r\n\r\n")).outcomes, [.failure(400)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nCONNECTION: Close\r\n\r\n")).outcomes,
+                       [.request(method: "GET", target: "/", body: [], keepAlive: false)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nEXPECT: 100-continue\r\nX: ")
+                             + [0x7F] + bytes("\r\n\r\n")).outcomes, [.failure(400)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nExpecT: 101-continue\r\n\r\n")).outcomes, [.failure(417)])
+    }
+
     func testQueryDecoding() {
         let request = HTTPRequest(method: "GET", target: "/validate?timeout=10s&a=b%20c+d&flag&x=%zz&timeout=2")
         XCTAssertEqual(request.path, "/validate")
