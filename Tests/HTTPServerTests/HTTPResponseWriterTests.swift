@@ -40,4 +40,14 @@ final class HTTPResponseWriterTests: XCTestCase {
                        + "X-Long-Header-Name-Over-Fifteen-Bytes: a value longer than fifteen bytes\r\n"
                        + "Content-Length: 0\r\n\r\n")
     }
+
+    /// A head larger than any scratch on the stack, with every field written and long reason phrases.
+    func testLargeHead() {
+        let headers = (0..<200).map { (name: "X-Field-\($0)", value: String(repeating: "v", count: $0 * 3)) }
+        var expected = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        for (name, value) in headers { expected += "\(name): \(value)\r\n" }
+        expected += "Content-Length: 3\r\nConnection: keep-alive\r\n\r\nabc"
+        XCTAssertEqual(serialized(HTTPResponse(status: 431, headers: headers, body: Array("abc".utf8)), minorVersion: 0),
+                       expected)
+    }
 }
