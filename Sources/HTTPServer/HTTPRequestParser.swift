@@ -244,8 +244,9 @@ struct RequestHead {
         }
 
         // Field lines.
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(8) // one allocation for the fields of most requests, not one per doubling
+        let sectionStart = lineEnd + 2
+        var fields: [HTTPHeaders.FieldSpan] = []
+        if sectionStart < bytes.count { fields.reserveCapacity(8) } // one allocation for most requests' fields
         var contentLength: Int?
         var contentLengthTooLarge = false
         var transferCodings: [String] = []
@@ -253,7 +254,7 @@ struct RequestHead {
         var connectionClose = false
         var connectionKeepAlive = false
         var expectContinue = false
-        var lineStart = lineEnd + 2
+        var lineStart = sectionStart
         while lineStart < bytes.count {
             guard let end = findCR(bytes, from: lineStart) else { return refuse("malformed header line") }
             let first = bytes[lineStart]
@@ -321,7 +322,8 @@ struct RequestHead {
             case .other:
                 break
             }
-            headers.append(name: string(name, 0, name.count), value: string(value, 0, value.count))
+            fields.append(HTTPHeaders.FieldSpan(name: (lineStart - sectionStart)..<(colon - sectionStart),
+                                                value: (valueStart - sectionStart)..<(valueEnd - sectionStart)))
             lineStart = end + 2
         }
 
@@ -341,6 +343,7 @@ struct RequestHead {
             framing = contentLength > 0 ? .contentLength(contentLength) : .none
         }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        let headers = HTTPHeaders(section: UnsafeRawBufferPointer(rebasing: bytes[sectionStart...]), spans: fields)
         return .success(RequestHead(method: method, target: target, queryMark: queryMark, minorVersion: minorVersion,
                                     headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))
