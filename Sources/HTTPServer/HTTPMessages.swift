@@ -1,40 +1,94 @@
 import StrictJSON
 
 /// Request header fields in arrival order, looked up without regard to case.
+///
+/// A parsed request's fields stay as the bytes that arrived, with where each name and value is: a string is
+/// made only for a field asked for, not for every field of every request.
 public struct HTTPHeaders: Sendable, Sequence {
-    public private(set) var fields: [(name: String, value: String)]
+    /// The fields' bytes: a parsed request's header section as received, or names and values back to back.
+    private var bytes: [UInt8]
+    /// Where each field's name and value are in `bytes`, in arrival order.
+    private var spans: [FieldSpan]
 
-    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+    struct FieldSpan: Sendable {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    public init(_ fields: [(name: String, value: String)] = []) {
+        bytes = []
+        spans = []
+        for (name, value) in fields { append(name: name, value: value) }
+    }
+
+    /// A parsed request's fields: `section` holds them as received (already validated), `spans` says where.
+    init(section: UnsafeRawBufferPointer, spans: [FieldSpan]) {
+        bytes = Array(section)
+        self.spans = spans
+    }
+
+    /// Every field as strings, in order.
+    public var fields: [(name: String, value: String)] {
+        bytes.withUnsafeBufferPointer { all in
+            spans.map { (Self.string(all[$0.name]), Self.string(all[$0.value])) }
+        }
+    }
 
     /// The first value of the field `name` (any case), or nil.
     public subscript(name: String) -> String? {
-        for field in fields where Self.equalIgnoringASCIICase(field.name, name) { return field.value }
-        return nil
+        var result: String?
+        forEachValue(named: name) { value in
+            result = Self.string(value)
+            return false
+        }
+        return result
     }
 
     /// Every value of the field `name` (any case), in order.
     public func values(for name: String) -> [String] {
-        fields.filter { Self.equalIgnoringASCIICase($0.name, name) }.map(\.value)
+        var values: [String] = []
+        forEachValue(named: name) { value in
+            values.append(Self.string(value))
+            return true
+        }
+        return values
     }
 
-    public var count: Int { fields.count }
+    public var count: Int { spans.count }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
-    mutating func append(name: String, value: String) { fields.append((name, value)) }
+    mutating func append(name: String, value: String) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        spans.append(FieldSpan(name: nameStart..<valueStart, value: valueStart..<bytes.count))
+    }
 
-    /// Compares lengths first (most field names differ there), then bytes in place: this runs for every
-    /// header lookup on the request path.
-    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        let inPlace = a.utf8.withContiguousStorageIfAvailable { left in
-            b.utf8.withContiguousStorageIfAvailable { right in
-                for index in 0..<left.count where asciiLower(left[index]) != asciiLower(right[index]) { return false }
-                return true
+    /// Calls `body` with the bytes of each value of the field `name` (any case) while it returns true.
+    /// Names are compared in place: lengths first (most field names differ there), then bytes ignoring case.
+    private func forEachValue(named name: String, _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Bool) {
+        var name = name
+        name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { all in
+                for span in spans where span.name.count == wanted.count {
+                    var index = 0
+                    while index < wanted.count && asciiLower(all[span.name.lowerBound + index]) == asciiLower(wanted[index]) {
+                        index += 1
+                    }
+                    if index == wanted.count && !body(all[span.value]) { return }
+                }
             }
         }
-        if let inPlace = inPlace ?? nil { return inPlace }
-        return zip(a.utf8, b.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+    }
+
+    /// The bytes as a string, invalid UTF-8 repaired (U+FFFD) as `String(decoding:as:)` does.
+    private static func string(_ source: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        String(unsafeUninitializedCapacity: source.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: source)
+            return source.count
+        }
     }
 }
 
@@ -63,10 +117,19 @@ public struct HTTPRequest: Sendable {
 
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
                 remoteAddress: String = "", minorVersion: Int = 1, clientCertificateSubject: String? = nil) {
+        let queryMark = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target.utf8.distance(from: target.startIndex, to: $0) }
+        self.init(method: method, target: target, queryMark: queryMark, headers: headers, body: body,
+                  remoteAddress: remoteAddress, minorVersion: minorVersion, clientCertificateSubject: clientCertificateSubject)
+    }
+
+    /// `queryMark` is the UTF-8 offset of the first `?` in `target`, as the parser found it (not searched again).
+    init(method: String, target: String, queryMark: Int?, headers: HTTPHeaders, body: [UInt8], remoteAddress: String,
+         minorVersion: Int, clientCertificateSubject: String?) {
         self.clientCertificateSubject = clientCertificateSubject
         self.method = method
         self.target = target
-        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+        if let queryMark {
+            let mark = target.utf8.index(target.startIndex, offsetBy: queryMark)
             path = String(target[..<mark])
             query = Self.parseQuery(target[target.index(after: mark)...])
         } else {

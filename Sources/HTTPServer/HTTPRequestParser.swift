@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a request was refused: the status to answer and a message saying what is wrong.
 /// After any of these the connection is closed (the framing can no longer be trusted).
 public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -134,12 +140,11 @@ struct HTTPRequestParser {
             }
         }
         // Complete: hand the request out and start over.
-        let finished = head!
-        let request = HTTPRequest(method: finished.method, target: finished.target, headers: finished.headers,
-                                  body: body, remoteAddress: remoteAddress, minorVersion: finished.minorVersion,
-                                  clientCertificateSubject: clientCertificateSubject)
+        let finished = head.take()! // moved out, not copied
+        let request = HTTPRequest(method: finished.method, target: finished.target, queryMark: finished.queryMark,
+                                  headers: finished.headers, body: body, remoteAddress: remoteAddress,
+                                  minorVersion: finished.minorVersion, clientCertificateSubject: clientCertificateSubject)
         phase = .head
-        head = nil
         body = []
         wantsContinue = false
         return (consumed, .complete(request, keepAlive: finished.keepAlive))
@@ -151,12 +156,14 @@ struct HTTPRequestParser {
         case failure(HTTPParseError)
     }
 
-    /// Looks for the empty line ending the head, refusing bare LF as soon as it is seen.
+    /// Looks for the empty line ending the head, refusing bare LF as soon as it is seen. Only the LFs are
+    /// looked at (found with memchr): the head's structure is in the bytes just before each.
     private mutating func scanHead(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
         let limit = min(bytes.count, limits.maxHeaderBytes)
         var index = scanned
-        while index < limit {
-            if bytes[index] == 0x0A {
+        if let base = bytes.baseAddress {
+            while index < limit, let found = memchr(base + index, 0x0A, limit - index) {
+                index = base.distance(to: UnsafeRawPointer(found))
                 if index == 0 || bytes[index - 1] != 0x0D {
                     return .failure(HTTPParseError(400, "bare LF in the request head: lines must end with CR LF"))
                 }
@@ -166,8 +173,8 @@ struct HTTPRequestParser {
                 if index >= 3 && bytes[index - 2] == 0x0A && bytes[index - 3] == 0x0D {
                     return .end(index + 1)
                 }
+                index += 1
             }
-            index += 1
         }
         // Leave the last byte to be looked at again: a CR whose LF has not arrived yet.
         scanned = max(0, limit - 1)
@@ -189,6 +196,8 @@ enum BodyFraming: Equatable {
 struct RequestHead {
     var method: String
     var target: String
+    /// Where `?` is in `target` (its UTF-8 offset), if anywhere.
+    var queryMark: Int?
     var minorVersion: Int
     var headers: HTTPHeaders
     var framing: BodyFraming
@@ -207,10 +216,12 @@ struct RequestHead {
         guard index > 0, index < lineEnd, bytes[index] == 0x20 else {
             return refuse("malformed request line: expected METHOD SP target SP HTTP-version")
         }
-        let method = string(bytes, 0, index)
+        let method = methodString(UnsafeRawBufferPointer(rebasing: bytes[0..<index]))
         let targetStart = index + 1
         index = targetStart
+        var queryMark: Int?
         while index < lineEnd && bytes[index] > 0x20 && bytes[index] < 0x7F && bytes[index] != UInt8(ascii: "#") {
+            if bytes[index] == UInt8(ascii: "?") && queryMark == nil { queryMark = index - targetStart }
             index += 1
         }
         guard index > targetStart, index < lineEnd, bytes[index] == 0x20 else {
@@ -233,7 +244,9 @@ struct RequestHead {
         }
 
         // Field lines.
-        var headers = HTTPHeaders()
+        let sectionStart = lineEnd + 2
+        var fields: [HTTPHeaders.FieldSpan] = []
+        if sectionStart < bytes.count { fields.reserveCapacity(8) } // one allocation for most requests' fields
         var contentLength: Int?
         var contentLengthTooLarge = false
         var transferCodings: [String] = []
@@ -241,7 +254,7 @@ struct RequestHead {
         var connectionClose = false
         var connectionKeepAlive = false
         var expectContinue = false
-        var lineStart = lineEnd + 2
+        var lineStart = sectionStart
         while lineStart < bytes.count {
             guard let end = findCR(bytes, from: lineStart) else { return refuse("malformed header line") }
             let first = bytes[lineStart]
@@ -271,7 +284,8 @@ struct RequestHead {
             }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            if equalsLowercase(name, "content-length") {
+            switch FieldKind(name) {
+            case .contentLength:
                 guard value.count > 0, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                     return refuse("invalid Content-Length: digits only")
                 }
@@ -286,27 +300,30 @@ struct RequestHead {
                     return refuse("conflicting Content-Length headers")
                 }
                 contentLength = length
-            } else if equalsLowercase(name, "transfer-encoding") {
+            case .transferEncoding:
                 for coding in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
                     let trimmed = trim(coding)
                     guard !trimmed.isEmpty else { return refuse("empty transfer coding") }
                     transferCodings.append(String(decoding: trimmed.map(asciiLower), as: UTF8.self))
                 }
-            } else if equalsLowercase(name, "host") {
+            case .host:
                 hostCount += 1
-            } else if equalsLowercase(name, "connection") {
+            case .connection:
                 for option in value.split(separator: UInt8(ascii: ",")) {
                     let trimmed = trim(option)
                     if equalsLowercase(trimmed, "close") { connectionClose = true }
                     if equalsLowercase(trimmed, "keep-alive") { connectionKeepAlive = true }
                 }
-            } else if equalsLowercase(name, "expect") {
+            case .expect:
                 guard equalsLowercase(value, "100-continue") else {
                     return refuse("unsupported expectation \(string(value, 0, value.count))", 417)
                 }
                 expectContinue = true
+            case .other:
+                break
             }
-            headers.append(name: string(name, 0, name.count), value: string(value, 0, value.count))
+            fields.append(HTTPHeaders.FieldSpan(name: (lineStart - sectionStart)..<(colon - sectionStart),
+                                                value: (valueStart - sectionStart)..<(valueEnd - sectionStart)))
             lineStart = end + 2
         }
 
@@ -326,16 +343,40 @@ struct RequestHead {
             framing = contentLength > 0 ? .contentLength(contentLength) : .none
         }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return .success(RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers,
-                                    framing: framing, keepAlive: keepAlive,
+        let headers = HTTPHeaders(section: UnsafeRawBufferPointer(rebasing: bytes[sectionStart...]), spans: fields)
+        return .success(RequestHead(method: method, target: target, queryMark: queryMark, minorVersion: minorVersion,
+                                    headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))
+    }
+
+    /// The fields the parser acts on, told apart by length first: one comparison per field line, not five.
+    private enum FieldKind {
+        case contentLength, transferEncoding, host, connection, expect, other
+
+        init(_ name: UnsafeRawBufferPointer) {
+            switch name.count {
+            case 4: self = Self.named(name, "host") ? .host : .other
+            case 6: self = Self.named(name, "expect") ? .expect : .other
+            case 10: self = Self.named(name, "connection") ? .connection : .other
+            case 14: self = Self.named(name, "content-length") ? .contentLength : .other
+            case 17: self = Self.named(name, "transfer-encoding") ? .transferEncoding : .other
+            default: self = .other
+            }
+        }
+
+        /// `name` is `literal` (lowercase, of the same length) in any case; compared in place.
+        private static func named(_ name: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+            let expected = literal.utf8Start
+            for index in 0..<name.count where asciiLower(name[index]) != expected[index] { return false }
+            return true
+        }
     }
 
     private enum VersionKind { case http10, http11, otherHTTP, invalid }
 
     private static func versionKind(_ text: UnsafeRawBufferPointer) -> VersionKind {
-        let prefix: [UInt8] = Array("HTTP/".utf8)
-        guard text.count >= 6, text.prefix(5).elementsEqual(prefix) else { return .invalid }
+        guard text.count >= 6, text[0] == UInt8(ascii: "H"), text[1] == UInt8(ascii: "T"), text[2] == UInt8(ascii: "T"),
+              text[3] == UInt8(ascii: "P"), text[4] == UInt8(ascii: "/") else { return .invalid }
         let rest = text[5...]
         guard rest.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
               let first = rest.first, first >= 0x30 && first <= 0x39 else { return .invalid }
@@ -346,20 +387,51 @@ struct RequestHead {
         return .otherHTTP
     }
 
+    /// The CR ending the line at `start`, if it is followed by LF (a CR alone is malformed). Found with
+    /// memchr: `scanHead` has already refused any LF not after a CR, so no bare LF is skipped over (and one
+    /// would still be refused, as no part of a line may hold it).
     private static func findCR(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var index = start
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0D {
-                return bytes[index + 1] == 0x0A ? index : nil // a CR not followed by LF is malformed
-            }
-            if bytes[index] == 0x0A { return nil }
-            index += 1
-        }
-        return nil
+        guard start + 1 < bytes.count, let base = bytes.baseAddress,
+              let found = memchr(base + start, 0x0D, bytes.count - 1 - start) else { return nil }
+        let index = base.distance(to: UnsafeRawPointer(found))
+        return bytes[index + 1] == 0x0A ? index : nil
     }
 
+    /// The method as a string; the common ones are literals, made without decoding or allocating.
+    private static func methodString(_ bytes: UnsafeRawBufferPointer) -> String {
+        switch bytes.count {
+        case 3:
+            if equalsLiteral(bytes, "GET") { return "GET" }
+            if equalsLiteral(bytes, "PUT") { return "PUT" }
+        case 4:
+            if equalsLiteral(bytes, "POST") { return "POST" }
+            if equalsLiteral(bytes, "HEAD") { return "HEAD" }
+        case 5:
+            if equalsLiteral(bytes, "PATCH") { return "PATCH" }
+        case 6:
+            if equalsLiteral(bytes, "DELETE") { return "DELETE" }
+        case 7:
+            if equalsLiteral(bytes, "OPTIONS") { return "OPTIONS" }
+        default:
+            break
+        }
+        return string(bytes, 0, bytes.count)
+    }
+
+    /// Case-sensitive comparison with a literal of the same length.
+    private static func equalsLiteral(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
+    }
+
+    /// The bytes as a string, invalid UTF-8 repaired (U+FFFD), as `String(decoding:as:)` does. Copied in
+    /// through `String(unsafeUninitializedCapacity:)`: up to 15 ASCII bytes, the usual method, target and
+    /// field, make a small string with no validation pass and no allocation.
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        let source = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        return String(unsafeUninitializedCapacity: source.count) { buffer in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            return source.count
+        }
     }
 
     private static func trim<C: Collection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {

@@ -4,54 +4,114 @@ enum HTTPResponseWriter {
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     /// Replaces `output` with the serialized response; `output`'s capacity is reused across requests.
+    /// Kept out of line, as before: one copy of the code for both callers, and a name in profiles.
+    @inline(never)
     static func serialize(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int,
                           into output: inout [UInt8]) {
         output.removeAll(keepingCapacity: true)
         let status = (100...999).contains(response.status) ? response.status : 500
         let hasBody = !(status < 200 || status == 204 || status == 304)
-        output.reserveCapacity(256 + response.headers.count * 64 + (hasBody ? response.body.count : 0))
-        output.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(status, to: &output)
-        output.append(0x20)
-        output.append(contentsOf: reasonPhrase(status).utf8)
-        output.append(contentsOf: "\r\n".utf8)
-        for (name, value) in response.headers where isValidName(name) && isValidValue(value) {
-            if equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "connection")
-                || equalsIgnoringCase(name, "transfer-encoding") { continue }
-            output.append(contentsOf: name.utf8)
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: value.utf8)
-            output.append(contentsOf: "\r\n".utf8)
+        let reason = reasonPhrase(status)
+        // The most the head can take: the handler's fields, the status line, Content-Length (20 digits at
+        // most), Connection and the blank line.
+        var headCapacity = 96 + reason.utf8CodeUnitCount
+        for (name, value) in response.headers { headCapacity += name.utf8.count + value.utf8.count + 4 }
+        output.reserveCapacity(headCapacity + (hasBody ? response.body.count : 0))
+        // The head is assembled in scratch memory and copied once: one append, not one per piece.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: headCapacity) { scratch in
+            var head = HeadBuilder(scratch)
+            head.append("HTTP/1.1 ")
+            head.appendDecimal(status)
+            head.append(" ")
+            head.append(reason)
+            head.append("\r\n")
+            for (name, value) in response.headers {
+                var name = name
+                var value = value
+                // Checked and copied through each string's UTF-8 buffer: a field is read twice, not five times.
+                name.withUTF8 { name in
+                    value.withUTF8 { value in
+                        guard isHandlerField(name), isValidValue(value) else { return }
+                        head.append(name)
+                        head.append(": ")
+                        head.append(value)
+                        head.append("\r\n")
+                    }
+                }
+            }
+            if hasBody {
+                head.append("Content-Length: ")
+                head.appendDecimal(response.body.count)
+                head.append("\r\n")
+            }
+            if !keepAlive {
+                head.append("Connection: close\r\n")
+            } else if minorVersion == 0 {
+                head.append("Connection: keep-alive\r\n")
+            }
+            head.append("\r\n")
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<head.count]))
         }
-        if hasBody {
-            output.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(response.body.count, to: &output)
-            output.append(contentsOf: "\r\n".utf8)
-        }
-        if !keepAlive {
-            output.append(contentsOf: "Connection: close\r\n".utf8)
-        } else if minorVersion == 0 {
-            output.append(contentsOf: "Connection: keep-alive\r\n".utf8)
-        }
-        output.append(contentsOf: "\r\n".utf8)
         if hasBody && !headOnly { output.append(contentsOf: response.body) }
     }
 
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, to: &output) }
-        output.append(UInt8(0x30 + value % 10))
+    /// Writes a head into memory sized for it beforehand (`serialize` counts the most it can take).
+    private struct HeadBuilder {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        private(set) var count = 0
+
+        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+        @inline(__always) mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            precondition(count + bytes.count <= buffer.count, "response head larger than counted")
+            guard let source = bytes.baseAddress else { return }
+            (buffer.baseAddress! + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        @inline(__always) mutating func append(_ text: StaticString) {
+            append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+
+        /// The digits of a non-negative value, most significant first.
+        mutating func appendDecimal(_ value: Int) {
+            var divisor = 1
+            while divisor <= value / 10 { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                precondition(count < buffer.count, "response head larger than counted")
+                buffer[count] = UInt8(0x30 + rest / divisor)
+                count += 1
+                rest %= divisor
+                divisor /= 10
+            }
+        }
     }
 
-    private static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool { HTTPHeaders.equalIgnoringASCIICase(a, b) }
-
-    private static func isValidName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
+    /// A token the handler may send: not empty, and not one of the framing fields the server writes itself.
+    private static func isHandlerField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else { return false }
+        switch name.count {
+        case 10: return !equalsLowercase(name, "connection")
+        case 14: return !equalsLowercase(name, "content-length")
+        case 17: return !equalsLowercase(name, "transfer-encoding")
+        default: return true
+        }
+    }
 
     /// No CR, LF or other controls: a handler can never split the response.
-    private static func isValidValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }
+    private static func isValidValue(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        value.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }
     }
 
-    static func reasonPhrase(_ status: Int) -> String {
+    /// Case-insensitive comparison with a lowercase ASCII literal of the same length.
+    private static func equalsLowercase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let expected = literal.utf8Start
+        for index in 0..<bytes.count where asciiLower(bytes[index]) != expected[index] { return false }
+        return true
+    }
+
+    static func reasonPhrase(_ status: Int) -> StaticString {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"

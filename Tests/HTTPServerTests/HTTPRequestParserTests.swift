@@ -78,6 +78,66 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertNil(request.headers["missing"])
     }
 
+    /// Common methods come out as literals, others as sent; methods are case-sensitive tokens.
+    func testMethodsAndTargets() {
+        for method in ["GET", "PUT", "POST", "HEAD", "PATCH", "DELETE", "OPTIONS", "get", "Post", "GETX", "PUTS", "M-SEARCH", "X"] {
+            let result = drive(bytes("\(method) /p?q=1?2&r HTTP/1.1\r\nHost: x\r\n\r\n"))
+            XCTAssertEqual(result.outcomes, [.request(method: method, target: "/p?q=1?2&r", body: [], keepAlive: true)])
+        }
+        var parser = HTTPRequestParser(limits: limits)
+        let input = bytes("GET /a/b?x=%41&y=1?z HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+        guard case .complete(let request, _) = event else { return XCTFail("\(event)") }
+        XCTAssertEqual(request.path, "/a/b")
+        XCTAssertEqual(request.query.map(\.name), ["x", "y"])
+        XCTAssertEqual(request.queryValue("y"), "1?z")
+        XCTAssertEqual(request.queryValue("x"), "A")
+        let (_, second) = Array(input[consumed...]).withUnsafeBytes { parser.parse($0) }
+        guard case .complete(let plain, _) = second else { return XCTFail("\(second)") }
+        XCTAssertEqual(plain.path, "/plain")
+        XCTAssertTrue(plain.query.isEmpty)
+        XCTAssertEqual(drive(bytes("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")).outcomes,
+                       [.request(method: "OPTIONS", target: "*", body: [], keepAlive: true)])
+        XCTAssertEqual(drive(bytes("GET * HTTP/1.1\r\nHost: x\r\n\r\n")).outcomes, [.failure(400)])
+    }
+
+    /// A CR inside a line, not followed by LF, is refused wherever it is.
+    func testLoneCRIsRefused() {
+        for text in ["GET /\r HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n",
+                     "GET / HTTP/1.1\r\nHost: x\r\nX\r: v\r\n\r\n", "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n"] {
+            XCTAssertEqual(drive(bytes(text)).outcomes, [.failure(400)], text.debugDescription)
+        }
+    }
+
+    /// Field values keep obs-text (bytes 0x80-0xFF): valid UTF-8 as it is, invalid bytes repaired to U+FFFD;
+    /// short and long values, empty ones, in any case of name.
+    func testFieldValuesAsStrings() {
+        var parser = HTTPRequestParser(limits: limits)
+        let input = bytes("GET / HTTP/1.1\r\nhOsT: x\r\nX-UTF8: caf\u{e9}\r\nX-Obs: a") + [0x80, 0xFF, 0xC3, 0x28]
+            + bytes("\r\nX-Long: a value well over fifteen bytes, caf\u{e9}\r\nX-Empty:   \r\n"
+                    + "Content-Lengtx: 5\r\nCONTENT-LENGTH: 0\r\n\r\n")
+        let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+        XCTAssertEqual(consumed, input.count)
+        guard case .complete(let request, _) = event else { return XCTFail("\(event)") }
+        XCTAssertEqual(request.headers["host"], "x")
+        XCTAssertEqual(request.headers["x-utf8"], "caf\u{e9}")
+        XCTAssertEqual(request.headers["X-OBS"], "a\u{FFFD}\u{FFFD}\u{FFFD}(")
+        XCTAssertEqual(request.headers["x-long"], "a value well over fifteen bytes, caf\u{e9}")
+        XCTAssertEqual(request.headers["x-empty"], "")
+        XCTAssertEqual(request.headers["content-lengtx"], "5")
+        XCTAssertEqual(request.headers.count, 7)
+        XCTAssertEqual(request.body, [])
+        // Framing fields are recognised in any case, and only by their exact names.
+        XCTAssertEqual(drive(bytes("POST / HTTP/1.1\r\nHOST: x\r\ncontent-LENGTH: 2\r\n\r\nok")).outcomes,
+                       [.request(method: "POST", target: "/", body: bytes("ok"), keepAlive: true)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHosts: x\r\n\r\n")).outcomes, [.failure(400)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nCONNECTION: Close\r\n\r\n")).outcomes,
+                       [.request(method: "GET", target: "/", body: [], keepAlive: false)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nEXPECT: 100-continue\r\nX: ")
+                             + [0x7F] + bytes("\r\n\r\n")).outcomes, [.failure(400)])
+        XCTAssertEqual(drive(bytes("GET / HTTP/1.1\r\nHost: x\r\nExpecT: 101-continue\r\n\r\n")).outcomes, [.failure(417)])
+    }
+
     func testQueryDecoding() {
         let request = HTTPRequest(method: "GET", target: "/validate?timeout=10s&a=b%20c+d&flag&x=%zz&timeout=2")
         XCTAssertEqual(request.path, "/validate")
