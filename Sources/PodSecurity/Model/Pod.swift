@@ -248,7 +248,8 @@ public struct Lifecycle: Sendable, Hashable {
 /// A volume: its name and which sources it sets.
 public struct Volume: Sendable, Hashable {
     public var name = ""
-    /// The volume source fields set (non-null), by their JSON names, in `VolumeSourceKind` order.
+    /// The volume source fields set (non-null), in the order their keys came (a repeated key counts where it
+    /// last came). The checks only ask which are set, so the order is not significant.
     public var sources: [VolumeSourceKind] = []
 
     public init(name: String = "", sources: [VolumeSourceKind] = []) {
