@@ -11,6 +11,9 @@ public final class AdmissionController: Sendable {
     let evaluator: PodEvaluator
     /// The time limit on checking existing pods when a namespace tightens (PSA: 1 s, or half the time left).
     let podCheckTimeout: Duration
+    /// The defaults' description, which the log line of every review in an unlabelled namespace carries:
+    /// written once here rather than once per review.
+    let defaultsDescription: String
 
     typealias PodEvaluator = @Sendable (_ pod: Pod, _ policy: LevelVersion) -> Evaluation
 
@@ -29,6 +32,7 @@ public final class AdmissionController: Sendable {
          podCheckTimeout: Duration = AdmissionController.namespacePodCheckTimeout, evaluator: @escaping PodEvaluator) {
         self.podCheckTimeout = podCheckTimeout
         self.configuration = configuration
+        self.defaultsDescription = configuration.defaults.description
         self.namespaces = namespaces
         self.podLister = pods
         self.evaluator = evaluator
@@ -82,7 +86,7 @@ public final class AdmissionController: Sendable {
         var log = AdmissionLogRecord(
             uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
             operation: request.operation, userName: request.userName)
-        log.policy = state.policy.map(\.description) ?? ""
+        log.policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
         if response.allowed {
             log.decision = "allow"
             // One pass over the (one to three) annotations rather than three hashed lookups.
