@@ -427,13 +427,7 @@ private struct Reader {
                 position &+= 1
                 skipWhitespace()
                 if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
-                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
-                guard position < bytes.count else { throw error("unexpected end of input inside an object") }
-                switch bytes[position] {
-                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
-                case UInt8(ascii: "}"): position &+= 1; return
-                default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
-                }
+                if try passSeparator(closing: UInt8(ascii: "}"), inside: "object") { return }
             }
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
@@ -443,13 +437,7 @@ private struct Reader {
             while true {
                 // Whitespace before the element is skipped: after '[' above, after ',' below.
                 if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
-                if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
-                guard position < bytes.count else { throw error("unexpected end of input inside an array") }
-                switch bytes[position] {
-                case UInt8(ascii: ","): position &+= 1; skipWhitespace()
-                case UInt8(ascii: "]"): position &+= 1; return
-                default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
-                }
+                if try passSeparator(closing: UInt8(ascii: "]"), inside: "array") { return }
             }
         case quote: try skipString()
         case UInt8(ascii: "t"): try expectLiteral("true")
@@ -469,6 +457,29 @@ private struct Reader {
             return
         }
         try skipGeneralString()
+    }
+
+    /// After a member or an element (of the scanner or the skipper): moves past the `,` and the whitespace after
+    /// it (false: another one follows), or past `closing` (true: the container ends); anything else is an error
+    /// naming what was expected. The byte expected next is looked at before skipping whitespace.
+    @inline(__always)
+    mutating func passSeparator(closing: UInt8, inside container: StaticString) throws(JSONParseError) -> Bool {
+        if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
+        if isAt(UInt8(ascii: ",")) {
+            position &+= 1
+            skipWhitespace()
+            return false
+        }
+        guard isAt(closing) else { throw separatorError(closing: closing, inside: container) }
+        position &+= 1
+        return true
+    }
+
+    /// The error `passSeparator` throws, out of the scanner's loops.
+    @inline(never)
+    func separatorError(closing: UInt8, inside container: StaticString) -> JSONParseError {
+        guard position < bytes.count else { return error("unexpected end of input inside an \(container)") }
+        return error("unexpected \(describeByte(at: position)), expected ',' or '\(Character(Unicode.Scalar(closing)))'")
     }
 
     /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
@@ -816,13 +827,7 @@ extension Reader {
                         try scanValue(depth: depth + 1, into: &nodes)
                         count &+= 1
                     }
-                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
-                    guard position < bytes.count else { throw error("unexpected end of input inside an object") }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
-                    case UInt8(ascii: "}"): position &+= 1; break members
-                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or '}'")
-                    }
+                    if try passSeparator(closing: UInt8(ascii: "}"), inside: "object") { break members }
                 }
             }
             nodes.setCount(count, of: index)
@@ -843,13 +848,7 @@ extension Reader {
                         try scanValue(depth: depth + 1, into: &nodes)
                     }
                     count &+= 1
-                    if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
-                    guard position < bytes.count else { throw error("unexpected end of input inside an array") }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","): position &+= 1; skipWhitespace()
-                    case UInt8(ascii: "]"): position &+= 1; break elements
-                    default: throw error("unexpected \(describeByte(at: position)), expected ',' or ']'")
-                    }
+                    if try passSeparator(closing: UInt8(ascii: "]"), inside: "array") { break elements }
                 }
             }
             nodes.setCount(count, of: index)

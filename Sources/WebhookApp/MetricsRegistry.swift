@@ -1,4 +1,4 @@
-import Glibc
+import TLS
 
 /// Prometheus counters and histograms, rendered in the text exposition format.
 ///
@@ -7,7 +7,7 @@ import Glibc
 /// and `render()` adds the shards up. A label set is rendered to its exposition text once, when its series
 /// is registered; after that a hot path records by `Series` (array indexes, no strings), and callers that
 /// see the same label sets again keep their series in a `SeriesCache`.
-public final class MetricsRegistry: @unchecked Sendable {  // shard state under its mutex, the series table under `seriesMutex`
+public final class MetricsRegistry: Sendable {
     /// A metric family's declaration: its name, help text and type.
     public struct Family: Sendable {
         public enum Kind: String, Sendable { case counter, histogram }
@@ -55,24 +55,6 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
         init(buckets: Int) { bucketCounts = Array(repeating: 0, count: buckets + 1) }
     }
 
-    /// One thread group's values, indexed by `Series.slot`; slots it has not seen yet are past the end.
-    fileprivate final class Shard {
-        /// Allocated, not a stored `var`: locking a stored mutex is an `inout` access, checked for exclusivity
-        /// at run time on every lock and unlock.
-        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        /// Mutated through one `inout` access per `record(_:)`, not one exclusivity check per update.
-        var recorder: Recorder
-        init(buckets: [[Double]]) {
-            recorder = Recorder(buckets: buckets)
-            mutex.initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutex, nil)
-        }
-        deinit {
-            pthread_mutex_destroy(mutex)
-            mutex.deallocate()
-        }
-    }
-
     /// Updates to this thread's shard, lent to the body of the `record(_:)` call under the shard's lock.
     public struct Recorder {
         /// nil: never counted in this shard (a series is shown once counted, even by 0).
@@ -106,11 +88,15 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
 
     private let families: [Family]
     private let familyIndex: [String: Int]
-    private let shards: [Shard]
-    private var seriesMutex = pthread_mutex_t()
-    /// Every registered series, by slot: its family and rendered label set.
-    private var seriesTable: [(family: Int, labels: String)] = []
-    private var slots: [SeriesName: Int] = [:]
+    /// One thread group's values each, indexed by `Series.slot`; slots a shard has not seen yet are past its end.
+    private let shards: [Locked<Recorder>]
+    private let registered = Locked(RegisteredSeries())
+
+    private struct RegisteredSeries {
+        /// Every registered series, by slot: its family and rendered label set.
+        var table: [(family: Int, labels: String)] = []
+        var slots: [SeriesName: Int] = [:]
+    }
 
     private struct SeriesName: Hashable {
         var family: Int
@@ -124,11 +110,8 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
         for (position, family) in families.enumerated() { index[family.name] = position }
         self.familyIndex = index
         let buckets = families.map(\.buckets)
-        self.shards = (0..<max(1, shards)).map { _ in Shard(buckets: buckets) }
-        pthread_mutex_init(&seriesMutex, nil)
+        self.shards = (0..<max(1, shards)).map { _ in Locked(Recorder(buckets: buckets)) }
     }
-
-    deinit { pthread_mutex_destroy(&seriesMutex) }
 
     /// The series of family `name` with `labels` (in the order given), registered on first use; nil when
     /// the family is not declared.
@@ -139,21 +122,18 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
     private func series(_ name: String, renderedLabels: String) -> Series? {
         guard let family = familyIndex[name] else { return nil }
         let key = SeriesName(family: family, labels: renderedLabels)
-        pthread_mutex_lock(&seriesMutex)
-        defer { pthread_mutex_unlock(&seriesMutex) }
-        if let slot = slots[key] { return Series(family: family, slot: slot) }
-        let slot = seriesTable.count
-        seriesTable.append((family, renderedLabels))
-        slots[key] = slot
-        return Series(family: family, slot: slot)
+        return registered.withLock { registered in
+            if let slot = registered.slots[key] { return Series(family: family, slot: slot) }
+            let slot = registered.table.count
+            registered.table.append((family, renderedLabels))
+            registered.slots[key] = slot
+            return Series(family: family, slot: slot)
+        }
     }
 
     /// Runs `body` under one lock of this thread's shard: a request's updates go in together.
     public func record(_ body: (inout Recorder) -> Void) {
-        let shard = shards[ThreadShard.index(count: shards.count)]
-        pthread_mutex_lock(shard.mutex)
-        defer { pthread_mutex_unlock(shard.mutex) }
-        body(&shard.recorder)
+        shards[ThreadShard.index(count: shards.count)].withLock(body)
     }
 
     /// Applies `samples` together, under one lock of this thread's shard (their series looked up first).
@@ -188,32 +168,30 @@ public final class MetricsRegistry: @unchecked Sendable {  // shard state under 
     public func counterValue(_ name: String, labels: [(String, String)]) -> UInt64 {
         guard let series = series(name, labels: labels) else { return 0 }
         return shards.reduce(0) { total, shard in
-            pthread_mutex_lock(shard.mutex)
-            defer { pthread_mutex_unlock(shard.mutex) }
-            return total + (series.slot < shard.recorder.counts.count ? shard.recorder.counts[series.slot] ?? 0 : 0)
+            total + shard.withLock { recorder in
+                series.slot < recorder.counts.count ? recorder.counts[series.slot] ?? 0 : 0
+            }
         }
     }
 
     /// The Prometheus text exposition of every declared family, series sorted for stable output.
     public func render() -> String {
-        pthread_mutex_lock(&seriesMutex)
-        let table = seriesTable
-        pthread_mutex_unlock(&seriesMutex)
+        let table = registered.withLock(\.table)
         var counts = [UInt64?](repeating: nil, count: table.count)
         var histograms = [HistogramValues?](repeating: nil, count: table.count)
         for shard in shards {
-            pthread_mutex_lock(shard.mutex)
-            for (slot, value) in shard.recorder.counts.enumerated() where slot < table.count {
-                if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
+            shard.withLock { recorder in
+                for (slot, value) in recorder.counts.enumerated() where slot < table.count {
+                    if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
+                }
+                for (slot, values) in recorder.histograms.enumerated() where slot < table.count {
+                    guard let values else { continue }
+                    var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
+                    for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
+                    total.sum += values.sum
+                    histograms[slot] = total
+                }
             }
-            for (slot, values) in shard.recorder.histograms.enumerated() where slot < table.count {
-                guard let values else { continue }
-                var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
-                for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
-                total.sum += values.sum
-                histograms[slot] = total
-            }
-            pthread_mutex_unlock(shard.mutex)
         }
         var output = ""
         for (position, family) in families.enumerated() {

@@ -1,27 +1,10 @@
-import Glibc
+import TLS
 
 /// Registered series by a caller's own key (a label set it sees again and again), so that recording costs
 /// one hash lookup instead of rendering label text. Sharded by thread like the registry, so lookups never
 /// share a lock. Keys come from request data, so each shard keeps at most `capacity` of them; past that a
 /// key is looked up in the registry every time (slower, still counted right).
-final class SeriesCache<Key: Hashable & Sendable>: @unchecked Sendable {  // shard state is only touched under its mutex
-    fileprivate final class Shard {
-        /// Allocated, not a stored `var`: locking a stored mutex is an `inout` access, checked for exclusivity
-        /// at run time on every lock and unlock.
-        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        /// Mutated through one `inout` access per `withLookup(_:)`, not one exclusivity check per lookup.
-        var lookup: Lookup
-        init(capacity: Int) {
-            lookup = Lookup(capacity: capacity)
-            mutex.initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutex, nil)
-        }
-        deinit {
-            pthread_mutex_destroy(mutex)
-            mutex.deallocate()
-        }
-    }
-
+final class SeriesCache<Key: Hashable & Sendable>: Sendable {
     /// One shard's keys, lent to `withLookup(_:)`'s body under the shard's lock.
     struct Lookup {
         fileprivate let capacity: Int
@@ -39,27 +22,20 @@ final class SeriesCache<Key: Hashable & Sendable>: @unchecked Sendable {  // sha
     }
 
     let capacity: Int
-    private let shards: [Shard]
+    private let shards: [Locked<Lookup>]
 
     init(capacity: Int, shards: Int = 16) {
         self.capacity = capacity
-        self.shards = (0..<max(1, shards)).map { _ in Shard(capacity: capacity) }
+        self.shards = (0..<max(1, shards)).map { _ in Locked(Lookup(capacity: capacity)) }
     }
 
     /// Runs `body` under one lock of this thread's shard.
     func withLookup<T>(_ body: (inout Lookup) -> T) -> T {
-        let shard = shards[ThreadShard.index(count: shards.count)]
-        pthread_mutex_lock(shard.mutex)
-        defer { pthread_mutex_unlock(shard.mutex) }
-        return body(&shard.lookup)
+        shards[ThreadShard.index(count: shards.count)].withLock(body)
     }
 
     /// How many keys are cached, over all shards; for tests.
     var count: Int {
-        shards.reduce(0) { total, shard in
-            pthread_mutex_lock(shard.mutex)
-            defer { pthread_mutex_unlock(shard.mutex) }
-            return total + shard.lookup.series.count
-        }
+        shards.reduce(0) { total, shard in total + shard.withLock(\.series.count) }
     }
 }
