@@ -88,19 +88,12 @@ public struct JSONDocument: Sendable {
     // MARK: Objects and arrays
 
     /// An object's members in source order, duplicates included (a reader applying them in order lets the
-    /// last one win, as the apiserver does). Empty for anything but an object.
-    @inlinable
-    public func members(of object: Index) -> Members {
-        let node = nodes[object.node]
-        return Members(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
-    }
+    /// last one win, as the apiserver does). Empty for anything but an object. (A reader stepping through many
+    /// values reads them through `withView` instead, without an array per object.)
+    public func members(of object: Index) -> [Member] { withView { Array($0.members(of: object)) } }
 
     /// An array's elements in order. Empty for anything but an array.
-    @inlinable
-    public func elements(of array: Index) -> Elements {
-        let node = nodes[array.node]
-        return Elements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
-    }
+    public func elements(of array: Index) -> [Index] { withView { Array($0.elements(of: array)) } }
 
     /// One object member: where its key and its value are.
     @frozen
@@ -108,60 +101,6 @@ public struct JSONDocument: Sendable {
         public let key: Index
         public let value: Index
         @inlinable init(key: Index, value: Index) { self.key = key; self.value = value }
-    }
-
-    @frozen
-    public struct Members: Sequence, IteratorProtocol, Sendable {
-        @usableFromInline let nodes: [Node]
-        @usableFromInline var cursor: Int
-        @usableFromInline var remaining: Int
-
-        @inlinable
-        init(nodes: [Node], first: Int, count: Int) {
-            self.nodes = nodes
-            self.cursor = first
-            self.remaining = count
-        }
-
-        /// The members not yet read.
-        @inlinable public var count: Int { remaining }
-        @inlinable public var underestimatedCount: Int { remaining }
-
-        @inlinable
-        public mutating func next() -> Member? {
-            guard remaining > 0 else { return nil }
-            remaining -= 1
-            let key = cursor
-            cursor = Int(nodes[key + 1].next)
-            return Member(key: Index(node: key), value: Index(node: key + 1))
-        }
-    }
-
-    @frozen
-    public struct Elements: Sequence, IteratorProtocol, Sendable {
-        @usableFromInline let nodes: [Node]
-        @usableFromInline var cursor: Int
-        @usableFromInline var remaining: Int
-
-        @inlinable
-        init(nodes: [Node], first: Int, count: Int) {
-            self.nodes = nodes
-            self.cursor = first
-            self.remaining = count
-        }
-
-        /// The elements not yet read.
-        @inlinable public var count: Int { remaining }
-        @inlinable public var underestimatedCount: Int { remaining }
-
-        @inlinable
-        public mutating func next() -> Index? {
-            guard remaining > 0 else { return nil }
-            remaining -= 1
-            let element = cursor
-            cursor = Int(nodes[element].next)
-            return Index(node: element)
-        }
     }
 
     // MARK: Reading by address
@@ -193,16 +132,16 @@ public struct JSONDocument: Sendable {
 
         /// As `JSONDocument.members(of:)`.
         @inlinable
-        public func members(of object: Index) -> ViewMembers {
+        public func members(of object: Index) -> Members {
             let node = nodes[object.node]
-            return ViewMembers(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
+            return Members(nodes: nodes, first: object.node + 1, count: node.kind == .object ? Int(node.count) : 0)
         }
 
         /// As `JSONDocument.elements(of:)`.
         @inlinable
-        public func elements(of array: Index) -> ViewElements {
+        public func elements(of array: Index) -> Elements {
             let node = nodes[array.node]
-            return ViewElements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
+            return Elements(nodes: nodes, first: array.node + 1, count: node.kind == .array ? Int(node.count) : 0)
         }
 
         /// As `JSONDocument.string(_:)`.
@@ -255,11 +194,35 @@ public struct JSONDocument: Sendable {
 
         /// As `JSONDocument.int32(_:)`.
         public func int32(_ index: Index) -> Int32? { int64(index).flatMap { Int32(exactly: $0) } }
+
+        /// As `JSONDocument.value(at:)`.
+        public func value(at index: Index) -> JSONValue {
+            let node = nodes[index.node]
+            switch node.kind {
+            case .null: return .null
+            case .false: return .bool(false)
+            case .true: return .bool(true)
+            case .number: return .number(JSONNumber(text: numberText(index)))
+            case .string: return .string(string(index))
+            case .array:
+                var elements: [JSONValue] = []
+                elements.reserveCapacity(Int(node.count))
+                for element in self.elements(of: index) { elements.append(value(at: element)) }
+                return .array(elements)
+            case .object:
+                var members: [JSONObject.Member] = []
+                members.reserveCapacity(Int(node.count))
+                for member in self.members(of: index) {
+                    members.append(JSONObject.Member(key: string(member.key), value: value(at: member.value)))
+                }
+                return .object(JSONObject(members))
+            }
+        }
     }
 
-    /// `Members` for a `View`.
+    /// An object's members, read through a `View` (valid while it is).
     @frozen
-    public struct ViewMembers: Sequence, IteratorProtocol {
+    public struct Members: Sequence, IteratorProtocol {
         @usableFromInline let nodes: UnsafeBufferPointer<Node>
         @usableFromInline var cursor: Int
         @usableFromInline var remaining: Int
@@ -283,9 +246,9 @@ public struct JSONDocument: Sendable {
         }
     }
 
-    /// `Elements` for a `View`.
+    /// An array's elements, read through a `View` (valid while it is).
     @frozen
-    public struct ViewElements: Sequence, IteratorProtocol {
+    public struct Elements: Sequence, IteratorProtocol {
         @usableFromInline let nodes: UnsafeBufferPointer<Node>
         @usableFromInline var cursor: Int
         @usableFromInline var remaining: Int
@@ -433,28 +396,7 @@ public struct JSONDocument: Sendable {
     // MARK: Trees
 
     /// The value at `index` as a tree, equal to what `JSONParser.parse` builds for the same text and limits.
-    public func value(at index: Index) -> JSONValue {
-        let node = nodes[index.node]
-        switch node.kind {
-        case .null: return .null
-        case .false: return .bool(false)
-        case .true: return .bool(true)
-        case .number: return .number(JSONNumber(text: numberText(index)))
-        case .string: return .string(string(index))
-        case .array:
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(Int(node.count))
-            for element in self.elements(of: index) { elements.append(value(at: element)) }
-            return .array(elements)
-        case .object:
-            var members: [JSONObject.Member] = []
-            members.reserveCapacity(Int(node.count))
-            for member in self.members(of: index) {
-                members.append(JSONObject.Member(key: string(member.key), value: value(at: member.value)))
-            }
-            return .object(JSONObject(members))
-        }
-    }
+    public func value(at index: Index) -> JSONValue { withView { $0.value(at: index) } }
 
     /// A document holding `value`: what reads a `JSONDocument` reads a tree the same way.
     public init(_ value: JSONValue) {

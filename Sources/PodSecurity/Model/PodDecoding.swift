@@ -466,8 +466,8 @@ struct DocumentSource: PodJSONSource {
     let view: JSONDocument.View
 
     func kind(_ value: JSONDocument.Index) -> JSONDocument.Kind { view.kind(value) }
-    func members(of object: JSONDocument.Index) -> JSONDocument.ViewMembers { view.members(of: object) }
-    func elements(of array: JSONDocument.Index) -> JSONDocument.ViewElements { view.elements(of: array) }
+    func members(of object: JSONDocument.Index) -> JSONDocument.Members { view.members(of: object) }
+    func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { view.elements(of: array) }
     func string(_ value: JSONDocument.Index) -> String { view.string(value) }
     func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
     func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
