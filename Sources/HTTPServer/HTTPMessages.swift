@@ -96,6 +96,19 @@ public struct HTTPHeaders: Sendable, Sequence {
     byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }
 
+/// Whether `bytes` is `literal` (lowercase ASCII) in any letter case: the parser's and the response
+/// writer's test for the header names and values they act on.
+func equalsLowercase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ literal: StaticString) -> Bool {
+    guard bytes.count == literal.utf8CodeUnitCount else { return false }
+    let expected = literal.utf8Start
+    var index = 0
+    for byte in bytes {
+        if asciiLower(byte) != expected[index] { return false }
+        index += 1
+    }
+    return true
+}
+
 /// One parsed request, body complete.
 public struct HTTPRequest: Sendable {
     /// The method as sent (case-sensitive: "GET", "POST").

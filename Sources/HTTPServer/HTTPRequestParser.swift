@@ -355,20 +355,13 @@ struct RequestHead {
 
         init(_ name: UnsafeRawBufferPointer) {
             switch name.count {
-            case 4: self = Self.named(name, "host") ? .host : .other
-            case 6: self = Self.named(name, "expect") ? .expect : .other
-            case 10: self = Self.named(name, "connection") ? .connection : .other
-            case 14: self = Self.named(name, "content-length") ? .contentLength : .other
-            case 17: self = Self.named(name, "transfer-encoding") ? .transferEncoding : .other
+            case 4: self = equalsLowercase(name, "host") ? .host : .other
+            case 6: self = equalsLowercase(name, "expect") ? .expect : .other
+            case 10: self = equalsLowercase(name, "connection") ? .connection : .other
+            case 14: self = equalsLowercase(name, "content-length") ? .contentLength : .other
+            case 17: self = equalsLowercase(name, "transfer-encoding") ? .transferEncoding : .other
             default: self = .other
             }
-        }
-
-        /// `name` is `literal` (lowercase, of the same length) in any case; compared in place.
-        private static func named(_ name: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-            let expected = literal.utf8Start
-            for index in 0..<name.count where asciiLower(name[index]) != expected[index] { return false }
-            return true
         }
     }
 
@@ -445,17 +438,6 @@ struct RequestHead {
         return bytes[start..<end]
     }
 
-    /// Case-insensitive comparison with a lowercase ASCII literal.
-    private static func equalsLowercase<C: Collection>(_ bytes: C, _ literal: StaticString) -> Bool where C.Element == UInt8 {
-        guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        var index = 0
-        let pointer = literal.utf8Start
-        for byte in bytes {
-            if asciiLower(byte) != pointer[index] { return false }
-            index += 1
-        }
-        return true
-    }
 }
 
 /// tchar from RFC 9110: the characters of methods and field names.

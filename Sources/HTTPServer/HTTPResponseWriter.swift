@@ -104,12 +104,6 @@ enum HTTPResponseWriter {
         value.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }
     }
 
-    /// Case-insensitive comparison with a lowercase ASCII literal of the same length.
-    private static func equalsLowercase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-        let expected = literal.utf8Start
-        for index in 0..<bytes.count where asciiLower(bytes[index]) != expected[index] { return false }
-        return true
-    }
 
     static func reasonPhrase(_ status: Int) -> StaticString {
         switch status {
