@@ -94,6 +94,28 @@ public enum JSONWriter {
         output.append(UInt8(ascii: "\""))
     }
 
+    /// Whether `appendQuoted` copies `utf8` unchanged between its quotes, answered conservatively, eight bytes a
+    /// step: true when no byte may need an escape and none is non-ASCII (U+2028/9 are escaped), so a caller
+    /// may write such text itself and leave the rest to `appendQuoted`.
+    public static func isQuotedUnchanged(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return true }
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while utf8.count - index >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            if word & highs != 0 || escapeMask(word) != 0 { return false }
+            index += 8
+        }
+        if index < utf8.count {
+            // The last bytes, padded to a word with spaces (copied unchanged).
+            var last: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &last) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[index...])) }
+            let word = UInt64(littleEndian: last)
+            if word & highs != 0 || escapeMask(word) != 0 { return false }
+        }
+        return true
+    }
+
     /// High bits flag the bytes of `word` (little-endian: byte 0 lowest) that `escapeAction` does not copy:
     /// `"`, `\`, a control character, `<`, `>`, `&` or 0xE2 (U+2028/9 start with it). Zero when there are none;
     /// otherwise the lowest flag is exact (each test's borrows only run upward, so a false flag can only sit

@@ -203,7 +203,7 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         public mutating func append(_ key: StaticString, _ value: String) {
             // The string's own storage, read in place (`withUTF8` would need a copy of the string, retained).
             let isPlain = value.utf8.withContiguousStorageIfAvailable { text in
-                guard RequestLog.needsNoEscaping(text) else { return false }
+                guard JSONWriter.isQuotedUnchanged(text) else { return false }
                 reserve(key.utf8CodeUnitCount + text.count + 6)
                 writeKey(key)
                 start[count] = UInt8(ascii: "\"")
@@ -296,35 +296,6 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         func finished() -> [UInt8] {
             withBytes { Array($0) } + [UInt8(ascii: "}"), 0x0A]
         }
-    }
-
-    /// Whether `text` can be quoted as it is: no byte JSONWriter might escape (`"`, `\`, `<`, `>`, `&`, a
-    /// control character) and no non-ASCII byte (it escapes U+2028/9). A superset of JSONWriter's escapes,
-    /// so a text that passes reads the same; the others are quoted by JSONWriter itself. Eight bytes a step.
-    static func needsNoEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        /// High bits where a byte of `word` is zero (exact in whether there is any).
-        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
-        @inline(__always) func isPlain(_ word: UInt64) -> Bool {
-            // No high bits; then no byte below 0x20; then none of the five characters.
-            word & highs == 0 && (word &- ones &* 0x20) & highs == 0
-                && zeroBytes(word ^ ones &* 0x22) | zeroBytes(word ^ ones &* 0x5C) | zeroBytes(word ^ ones &* 0x3C)
-                | zeroBytes(word ^ ones &* 0x3E) | zeroBytes(word ^ ones &* 0x26) == 0
-        }
-        guard let base = text.baseAddress else { return true }
-        var index = 0
-        while text.count - index >= 8 {
-            guard isPlain(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))) else { return false }
-            index += 8
-        }
-        if index < text.count {
-            // The last bytes, padded with spaces (plain) to a word.
-            var last: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &last) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(text)[index...])) }
-            guard isPlain(UInt64(littleEndian: last)) else { return false }
-        }
-        return true
     }
 
     /// Appends RFC 3339 UTC time with milliseconds (see `writeTimestamp`), for tests.

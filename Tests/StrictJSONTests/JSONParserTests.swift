@@ -115,6 +115,27 @@ final class JSONParserTests: XCTestCase {
 }
 
 final class JSONWriterTests: XCTestCase {
+    func testQuotedUnchangedAgreesWithAppendQuoted() {
+        // Every byte at every position of strings of 1 to 17 bytes (both the word loop and the padded tail).
+        for length in 1...17 {
+            for position in 0..<length {
+                for byte in UInt8(0)...UInt8(255) {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text[position] = byte
+                    let unchanged = text.withUnsafeBufferPointer { JSONWriter.isQuotedUnchanged($0) }
+                    let plain = byte >= 0x20 && byte < 0x80 && !"\"\\<>&".utf8.contains(byte)
+                    XCTAssertEqual(unchanged, plain, "byte 0x\(String(byte, radix: 16)) at \(position) of \(length)")
+                    if unchanged {
+                        var quoted: [UInt8] = []
+                        JSONWriter.appendQuoted(String(decoding: text, as: UTF8.self), to: &quoted)
+                        XCTAssertEqual(quoted, [UInt8(ascii: "\"")] + text + [UInt8(ascii: "\"")])
+                    }
+                }
+            }
+        }
+        XCTAssertTrue([UInt8]().withUnsafeBufferPointer { JSONWriter.isQuotedUnchanged($0) })
+    }
+
     func testEscapesAsGoDoes() {
         let value = JSONValue.string("a\"\\\n\r\t\u{08}\u{0C}\u{01}<>&\u{2028}\u{2029}é/")
         XCTAssertEqual(value.jsonText, #""a\"\\\n\r\t\b\f\u0001\u003c\u003e\u0026\u2028\u2029é/""#)
