@@ -312,11 +312,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// the overloaded server cannot afford).
     public var maxConnections: Int = 1024
     /// Threads running event loops, each serving its share of the connections (handed out in turn). The
-    /// default is one per processor the server may use (its CPU affinity, capped by a container's CPU limit),
-    /// at most four: the apiserver keeps only a few connections to a webhook, one loop answers tens of
-    /// thousands of reviews a second, and each loop thread costs memory (its stack, a malloc arena) on a
-    /// large node where a pod without a CPU limit sees every core.
-    public var eventLoopCount: Int = min(HTTPServerConfiguration.processorCount, 4)
+    /// default is `defaultEventLoopCount(processors:)` of the processors the server may use (its CPU affinity,
+    /// capped by a container's CPU limit).
+    public var eventLoopCount: Int = HTTPServerConfiguration.defaultEventLoopCount(processors: HTTPServerConfiguration.processorCount)
     /// How often (at most, checked when a connection arrives) the certificate files are looked at for a
     /// rotation; 0 turns the check off.
     public var certificateCheckIntervalSeconds: Double = 1

@@ -294,6 +294,18 @@ extension HTTPServerConfiguration {
     /// Processors this process may use: its CPU affinity (which a container's cpuset narrows), capped by its
     /// cgroup's CPU quota (a container's CPU limit), rounded up.
     public static var processorCount: Int { max(1, Int(cep_processor_count())) }
+
+    /// One event loop per processor but one, at least one and at most four. A loop runs its requests from
+    /// bytes to bytes on its thread, so it keeps a processor busy while it has work; with a loop on every
+    /// processor, the loops take processors from everything else the pod and node must run meanwhile (the
+    /// kernel's network work, the log flusher, a client on the same node) and are preempted mid-request. On
+    /// two processors shared with the load generator, one loop used about a fifth less CPU per request than
+    /// two, and served as many requests a second or more (bench/README.md, item 13). At most four: the apiserver keeps
+    /// few connections to a webhook, one loop answers tens of thousands of reviews a second, and each loop
+    /// costs memory (its stack, a malloc arena) on a large node where a pod without a CPU limit sees every core.
+    public static func defaultEventLoopCount(processors: Int) -> Int {
+        min(max(1, processors - 1), 4)
+    }
 }
 
 /// A shared count of bytes against a limit, taken and given back without a lock (event loops on several

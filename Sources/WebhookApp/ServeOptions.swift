@@ -18,6 +18,8 @@ public struct ServeOptions: Sendable, Equatable {
     public var allowedSourceCIDRs: [String] = []
     /// Most concurrent connections; more are refused.
     public var maxConnections = 1_024
+    /// Event-loop threads; nil for the server's default (one per processor but one, from one to four).
+    public var eventLoops: Int?
     /// How long SIGTERM waits for in-flight requests.
     public var shutdownGracePeriodSeconds = 25.0
     /// One JSON line per admission request on stdout.

@@ -69,6 +69,7 @@ public final class WebhookServer: Sendable {
                                      isReady: { readinessCache?.isSynced ?? true })
         var serverConfiguration = HTTPServerConfiguration(bindAddress: options.bindAddress, port: options.securePort)
         serverConfiguration.maxConnections = options.maxConnections
+        if let eventLoops = options.eventLoops { serverConfiguration.eventLoopCount = eventLoops }
         for text in options.allowedSourceCIDRs {
             guard let network = CIDR(parsing: text) else {
                 throw WebhookStartError("--allowed-source-cidrs: \(text.debugDescription) is not an IPv4 or IPv6 CIDR (such as 10.0.0.0/8)")
@@ -87,7 +88,7 @@ public final class WebhookServer: Sendable {
             ("port", .number(JSONNumber(options.securePort))),
             ("mTLS", .bool(options.clientCAFile != nil)),
             ("allowedSourceCIDRs", .array(options.allowedSourceCIDRs.map { .string($0) })),
-            // One loop per processor the pod may use (at most four): its CPU limit shows here.
+            // Without --event-loops, derived from the processors the pod may use: its CPU limit shows here.
             ("eventLoops", .number(JSONNumber(serverConfiguration.eventLoopCount))),
         ])
     }

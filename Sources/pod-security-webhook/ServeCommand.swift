@@ -15,6 +15,7 @@ enum ServeCommand {
           --kubeconfig FILE              API access for namespace labels (in-cluster config is used when present)
           --allowed-source-cidrs LIST    comma-separated CIDRs; other sources are closed before TLS
           --max-connections N            concurrent connection cap (default 1024)
+          --event-loops N                threads serving connections, 1-64 (default: processors - 1, 1 to 4)
           --shutdown-grace-period S      seconds SIGTERM waits for in-flight requests (default 25)
           --log-requests BOOL            one JSON line per admission request (default true)
         """
@@ -76,6 +77,11 @@ enum ServeCommand {
             case "--max-connections":
                 guard let count = Int(text), count > 0 else { return .failure("invalid --max-connections \(text.debugDescription)") }
                 options.maxConnections = count
+            case "--event-loops":
+                guard let count = Int(text), (1...64).contains(count) else {
+                    return .failure("invalid --event-loops \(text.debugDescription): must be a whole number from 1 to 64")
+                }
+                options.eventLoops = count
             case "--shutdown-grace-period":
                 guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
                     return .failure("invalid --shutdown-grace-period \(text.debugDescription)")

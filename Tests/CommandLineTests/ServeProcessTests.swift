@@ -107,6 +107,28 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(server.waitForExit(), 0)
     }
 
+    /// `--event-loops` sets how many loops serve, and every one of them serves: more connections than loops,
+    /// handed out in turn, each answered.
+    func testEventLoopsFlagSetsTheLoopsThatServe() throws {
+        let server = try Server(arguments: serveArguments(["--event-loops", "3"]))
+        let port = try XCTUnwrap(server.waitForPort())
+        let first = try XCTUnwrap(server.lines.first)
+        XCTAssertTrue(first.contains(#""eventLoops":3"#), first)
+        for _ in 0..<6 {
+            let connection = try connect(port)
+            try connection.write(Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            var received: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while let count = try? chunk.withUnsafeMutableBytes({ try connection.read(into: $0) }), count > 0 {
+                received.append(contentsOf: chunk[..<count])
+            }
+            XCTAssertTrue(String(decoding: received, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            connection.close()
+        }
+        server.process.terminate()
+        XCTAssertEqual(server.waitForExit(), 0)
+    }
+
     func testSIGTERMFinishesTheInFlightRequestThenExitsZero() throws {
         let config = Self.repository.appendingPathComponent("bench/bench-config.yaml").path
         let server = try Server(arguments: serveArguments(["--config", config, "--shutdown-grace-period", "10"]))
@@ -140,5 +162,12 @@ final class ServeProcessTests: XCTestCase {
         let usage = try WebhookBinary.run(["serve", "--secure-port", "99999"])
         XCTAssertEqual(usage.status, 2)
         XCTAssertTrue(usage.stderr.contains("--secure-port"), usage.stderr)
+
+        for loops in ["0", "65", "two", ""] {
+            let invalid = try WebhookBinary.run(serveArguments(["--event-loops", loops]))
+            XCTAssertEqual(invalid.status, 2, loops)
+            XCTAssertTrue(invalid.stderr.contains("invalid --event-loops \(loops.debugDescription): must be a whole number from 1 to 64"),
+                          invalid.stderr)
+        }
     }
 }

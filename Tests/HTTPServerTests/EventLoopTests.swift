@@ -181,6 +181,16 @@ final class EventLoopTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(HTTPServerConfiguration.processorCount, 1)
     }
 
+    /// One loop per processor but one, from one to four; a fresh configuration takes it from this machine.
+    func testDefaultEventLoopCountLeavesAProcessorAndStaysBetweenOneAndFour() {
+        let expected = [0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4, 8: 4, 64: 4]
+        for (processors, loops) in expected {
+            XCTAssertEqual(HTTPServerConfiguration.defaultEventLoopCount(processors: processors), loops, "\(processors) processors")
+        }
+        XCTAssertEqual(HTTPServerConfiguration(bindAddress: "127.0.0.1", port: 0).eventLoopCount,
+                       HTTPServerConfiguration.defaultEventLoopCount(processors: HTTPServerConfiguration.processorCount))
+    }
+
     /// Connection-level fuzzing of the state machine: many clients, each sending a random mix of good requests,
     /// bad ones, garbage, raw non-TLS bytes, and requests cut off at a random point, then vanishing, with a
     /// random split into writes. Afterwards every connection is gone and the server still serves.
