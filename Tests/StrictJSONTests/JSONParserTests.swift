@@ -174,8 +174,9 @@ final class JSONWriterTests: XCTestCase {
         var rng = JSONFuzzTests.SplitMix(state: 3)
         let alphabet: [Character] = ["a", "b", " ", "/", "\"", "\\", "\n", "\u{01}", "\u{1F}", "<", ">", "&", "é", "€", "…",
                                      "\u{2028}", "\u{2029}", "\u{2027}", "😀", "\u{7F}"]
-        for _ in 0..<3_000 {
-            let length = Int.random(in: 0..<40, using: &rng)
+        for round in 0..<3_000 {
+            // Some long enough to fill the writer's 512-byte chunk several times over.
+            let length = round % 10 == 0 ? Int.random(in: 400..<1_600, using: &rng) : Int.random(in: 0..<40, using: &rng)
             // Mostly plain text with a rare special character, so that whole plain words occur.
             let string = String((0..<length).map { _ in
                 Int.random(in: 0..<6, using: &rng) == 0 ? alphabet.randomElement(using: &rng)! : "x"
