@@ -250,6 +250,7 @@ private struct Reader {
         self.known = buildsStrings ? limits.knownStrings : nil
     }
 
+    @inline(never)
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
         let offset = min(offset ?? position, bytes.count)
         var line = 1
@@ -269,10 +270,25 @@ private struct Reader {
     }
 
     @inline(__always)
-    mutating func skipWhitespace() {
+    mutating func skipWhitespace() { position = whitespaceEnd(from: position) }
+
+    /// The first offset from `offset` on that is not whitespace.
+    @inline(__always)
+    func whitespaceEnd(from offset: Int) -> Int {
         // One comparison when there is none, as between the tokens of the compact JSON the apiserver sends.
-        guard position < bytes.count, bytes[position] <= 0x20 else { return }
-        skipWhitespaceRun()
+        guard offset < bytes.count, bytes[offset] <= 0x20 else { return offset }
+        return whitespaceRunEnd(from: offset)
+    }
+
+    func whitespaceRunEnd(from offset: Int) -> Int {
+        var at = offset
+        while at < bytes.count {
+            switch bytes[at] {
+            case 0x20, 0x0A, 0x0D, 0x09: at += 1
+            default: return at
+            }
+        }
+        return at
     }
 
     /// Skips the container at the cursor if `key` names a dropped member; whether it did. Out of line: asked
@@ -284,18 +300,9 @@ private struct Reader {
         return true
     }
 
-    /// Whether the byte at the cursor is `byte` (false at the end of the input).
+    /// Whether the byte at `offset` is `byte` (false at the end of the input).
     @inline(__always)
-    func isAt(_ byte: UInt8) -> Bool { position < bytes.count && bytes[position] == byte }
-
-    mutating func skipWhitespaceRun() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
-            }
-        }
-    }
+    func isAt(_ byte: UInt8, _ offset: Int) -> Bool { offset < bytes.count && bytes[offset] == byte }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
@@ -402,85 +409,114 @@ private struct Reader {
     // MARK: Validating without building (dropped members)
 
     /// Checks one value against the same grammar as `parseValue` and moves past it, building nothing.
-    /// Like the document scanner, it looks at the byte expected next before skipping whitespace, and skips
-    /// string members and elements without another level of recursion. Steps past a byte just read: `&+`.
+    /// Like the document scanner, it keeps the cursor in a local, looks at the byte expected next before
+    /// skipping whitespace, and skips string members and elements without another level of recursion.
+    /// Steps past a byte just read: `&+`.
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position &+= 1
-            skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "}") { position &+= 1; return }
+            guard depth + 1 <= maxDepth else { throw depthError() }
+            var at = whitespaceEnd(from: position &+ 1)
+            if isAt(UInt8(ascii: "}"), at) { position = at &+ 1; return }
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
-                guard position < bytes.count, bytes[position] == quote else {
-                    throw error("unexpected \(describeByte(at: position)), expected a string key")
-                }
-                try skipString()
-                if !isAt(UInt8(ascii: ":")) {
-                    skipWhitespace()
-                    guard isAt(UInt8(ascii: ":")) else {
-                        throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
-                    }
-                }
-                position &+= 1
-                skipWhitespace()
-                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
-                if try passSeparator(closing: UInt8(ascii: "}"), inside: "object") { return }
+                guard isAt(quote, at) else { throw unexpected(at: at, expected: "a string key") }
+                at = try skipString(at: at)
+                at = try passColon(at: at)
+                at = try skipNested(at: at, depth: depth + 1)
+                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
+                at = next
+                if closed { break }
             }
+            position = at
         case UInt8(ascii: "["):
-            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-            position &+= 1
-            skipWhitespace()
-            if position < bytes.count && bytes[position] == UInt8(ascii: "]") { position &+= 1; return }
+            guard depth + 1 <= maxDepth else { throw depthError() }
+            var at = whitespaceEnd(from: position &+ 1)
+            if isAt(UInt8(ascii: "]"), at) { position = at &+ 1; return }
             while true {
                 // Whitespace before the element is skipped: after '[' above, after ',' below.
-                if isAt(quote) { try skipString() } else { try skipValue(depth: depth + 1) }
-                if try passSeparator(closing: UInt8(ascii: "]"), inside: "array") { return }
+                at = try skipNested(at: at, depth: depth + 1)
+                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
+                at = next
+                if closed { break }
             }
-        case quote: try skipString()
+            position = at
+        case quote: position = try skipString(at: position)
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
         case UInt8(ascii: "n"): try expectLiteral("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
-        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        default: throw unexpected(at: position, expected: "a value")
         }
     }
 
-    /// Validates a string and moves past it: plain ASCII text by the inlined fast path, anything else by
-    /// `skipGeneralString`.
+    /// Skips the member value or element at `offset` and returns the offset after it: a string here, anything
+    /// else by `skipValue`.
     @inline(__always)
-    mutating func skipString() throws(JSONParseError) {
-        if let end = plainStringEnd(from: position &+ 1) {
-            position = end &+ 1
-            return
-        }
+    mutating func skipNested(at offset: Int, depth: Int) throws(JSONParseError) -> Int {
+        if isAt(quote, offset) { return try skipString(at: offset) }
+        position = offset
+        try skipValue(depth: depth)
+        return position
+    }
+
+    /// Validates the string whose opening quote is at `start` and returns the offset after it: plain ASCII text
+    /// by the inlined fast path, anything else by `skipGeneralString`.
+    @inline(__always)
+    mutating func skipString(at start: Int) throws(JSONParseError) -> Int {
+        if let end = plainStringEnd(from: start &+ 1) { return end &+ 1 }
+        position = start
         try skipGeneralString()
+        return position
     }
 
-    /// After a member or an element (of the scanner or the skipper): moves past the `,` and the whitespace after
-    /// it (false: another one follows), or past `closing` (true: the container ends); anything else is an error
-    /// naming what was expected. The byte expected next is looked at before skipping whitespace.
+    /// After an object key (of the scanner or the skipper): the offset after the `:` that must follow it (the
+    /// byte expected is looked at before skipping whitespace) and after the whitespace that follows it.
+    /// `mutating` (as `passSeparator`) though it moves nothing: called from the scanner's mutating functions, a
+    /// non-mutating method that can throw borrows a copy of the whole reader, ~8k more instructions per review.
     @inline(__always)
-    mutating func passSeparator(closing: UInt8, inside container: StaticString) throws(JSONParseError) -> Bool {
-        if !isAt(UInt8(ascii: ",")) { skipWhitespace() }
-        if isAt(UInt8(ascii: ",")) {
-            position &+= 1
-            skipWhitespace()
-            return false
+    mutating func passColon(at offset: Int) throws(JSONParseError) -> Int {
+        var at = offset
+        if !isAt(UInt8(ascii: ":"), at) {
+            at = whitespaceEnd(from: at)
+            guard isAt(UInt8(ascii: ":"), at) else { throw unexpected(at: at, expected: "':' after an object key") }
         }
-        guard isAt(closing) else { throw separatorError(closing: closing, inside: container) }
-        position &+= 1
-        return true
+        return whitespaceEnd(from: at &+ 1)
     }
 
-    /// The error `passSeparator` throws, out of the scanner's loops.
-    @inline(never)
-    func separatorError(closing: UInt8, inside container: StaticString) -> JSONParseError {
-        guard position < bytes.count else { return error("unexpected end of input inside an \(container)") }
-        return error("unexpected \(describeByte(at: position)), expected ',' or '\(Character(Unicode.Scalar(closing)))'")
+    /// After a member or an element (of the scanner or the skipper) at `offset`: the offset past the `,` and the
+    /// whitespace after it (closed: false, another one follows), or past `closing` (closed: true, the container
+    /// ends); anything else is an error naming what was expected. The byte expected next is looked at before
+    /// skipping whitespace.
+    @inline(__always)
+    mutating func passSeparator(
+        at offset: Int, closing: UInt8, inside container: StaticString
+    ) throws(JSONParseError) -> (next: Int, closed: Bool) {
+        var at = offset
+        if !isAt(UInt8(ascii: ","), at) { at = whitespaceEnd(from: at) }
+        if isAt(UInt8(ascii: ","), at) { return (whitespaceEnd(from: at &+ 1), false) }
+        guard isAt(closing, at) else { throw separatorError(at: at, closing: closing, inside: container) }
+        return (at &+ 1, true)
     }
+
+    // The errors of the scanner's and the skipper's loops are built out of line: the hot functions keep a
+    // small frame and nothing live for them.
+
+    @inline(never)
+    func separatorError(at offset: Int, closing: UInt8, inside container: StaticString) -> JSONParseError {
+        guard offset < bytes.count else { return error("unexpected end of input inside an \(container)", at: offset) }
+        return unexpected(at: offset, expected: "',' or '\(Character(Unicode.Scalar(closing)))'")
+    }
+
+    /// "unexpected <what is at offset>, expected <what>".
+    @inline(never)
+    func unexpected(at offset: Int, expected: String) -> JSONParseError {
+        error("unexpected \(describeByte(at: offset)), expected \(expected)", at: offset)
+    }
+
+    @inline(never)
+    func depthError() -> JSONParseError { error("nesting deeper than \(maxDepth) levels") }
 
     /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
     /// where nothing needs a closer look.
@@ -757,6 +793,9 @@ private struct NodeBuffer: ~Copyable {
     /// Takes back the last node appended (a dropped member's key).
     mutating func removeLast() { count -= 1 }
 
+    /// The text of the last node appended, a string's (the key of the member being read).
+    var lastString: Range<Int> { Int(base[count - 1].start)..<Int(base[count - 1].end) }
+
     /// Records an object's member count or an array's element count.
     mutating func setCount(_ members: Int, of index: Int) {
         base[index].count = UInt32(truncatingIfNeeded: members)
@@ -767,6 +806,7 @@ private struct NodeBuffer: ~Copyable {
         base[index].next = UInt32(truncatingIfNeeded: count)
     }
 
+    @inline(never)
     private mutating func grow() {
         let larger = UnsafeMutablePointer<JSONDocument.Node>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: base, count: count)
@@ -790,70 +830,36 @@ extension Reader {
         let index = nodes.count
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            guard depth + 1 <= maxDepth else { throw depthError() }
             nodes.append(JSONDocument.Node(kind: .object))
-            position &+= 1
-            skipWhitespace()
-            var count = 0
-            if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-                position &+= 1
-            } else {
-                members: while true {
-                    // Whitespace before the key is skipped: after '{' above, after ',' below.
-                    guard position < bytes.count, bytes[position] == quote else {
-                        throw error("unexpected \(describeByte(at: position)), expected a string key")
-                    }
-                    let keyStart = position &+ 1
-                    try scanString(into: &nodes)
-                    let keyEnd = position &- 1
-                    if !isAt(UInt8(ascii: ":")) {
-                        skipWhitespace()
-                        guard isAt(UInt8(ascii: ":")) else {
-                            throw error("unexpected \(describeByte(at: position)), expected ':' after an object key")
-                        }
-                    }
-                    position &+= 1
-                    skipWhitespace()
-                    guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
-                    let first = bytes[position]
-                    if first == quote {
-                        // Most values are strings: scanned here, without another level of recursion.
-                        try scanString(into: &nodes)
-                        count &+= 1
-                    } else if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
-                              try skipIfDropped(key: keyStart..<keyEnd, depth: depth + 1) {
-                        nodes.removeLast()  // the key
-                    } else {
-                        try scanValue(depth: depth + 1, into: &nodes)
-                        count &+= 1
-                    }
-                    if try passSeparator(closing: UInt8(ascii: "}"), inside: "object") { break members }
-                }
-            }
-            nodes.setCount(count, of: index)
+            position = try scanMembers(from: position &+ 1, depth: depth + 1, into: &nodes, of: index)
         case UInt8(ascii: "["):
-            guard depth + 1 <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+            guard depth + 1 <= maxDepth else { throw depthError() }
             nodes.append(JSONDocument.Node(kind: .array))
-            position &+= 1
-            skipWhitespace()
+            var at = whitespaceEnd(from: position &+ 1)
             var count = 0
-            if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-                position &+= 1
+            if isAt(UInt8(ascii: "]"), at) {
+                at &+= 1
             } else {
-                elements: while true {
+                while true {
                     // Whitespace before the element is skipped: after '[' above, after ',' below.
-                    if isAt(quote) {
-                        try scanString(into: &nodes)
+                    if isAt(quote, at) {
+                        at = try scanString(at: at, into: &nodes)
                     } else {
+                        position = at
                         try scanValue(depth: depth + 1, into: &nodes)
+                        at = position
                     }
                     count &+= 1
-                    if try passSeparator(closing: UInt8(ascii: "]"), inside: "array") { break elements }
+                    let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
+                    at = next
+                    if closed { break }
                 }
             }
             nodes.setCount(count, of: index)
+            position = at
         case quote:
-            try scanString(into: &nodes)
+            position = try scanString(at: position, into: &nodes)
             return
         case UInt8(ascii: "t"): try expectLiteral("true"); nodes.append(JSONDocument.Node(kind: .true))
         case UInt8(ascii: "f"): try expectLiteral("false"); nodes.append(JSONDocument.Node(kind: .false))
@@ -862,21 +868,67 @@ extension Reader {
             let start = position
             try scanNumber()
             nodes.append(JSONDocument.Node(kind: .number, start: start, end: position))
-        default: throw error("unexpected \(describeByte(at: position)), expected a value")
+        default: throw unexpected(at: position, expected: "a value")
         }
         nodes.endValue(at: index)
     }
 
-    /// Validates a string and appends its node.
+    /// The members of the object whose node is at `index` and whose text follows the `{` at `start - 1`:
+    /// appends their nodes, records how many were kept and returns the offset after the closing `}`.
+    ///
+    /// The cursor is a local, written to `position` only around calls that read it: `self` is inout, so each
+    /// update of `position` would be a store, and each read after a node is written a reload.
     @inline(__always)
-    mutating func scanString(into nodes: inout NodeBuffer) throws(JSONParseError) {
-        if let end = plainStringEnd(from: position &+ 1) {
-            nodes.append(JSONDocument.Node(kind: .string, start: position &+ 1, end: end, next: nodes.count &+ 1))
-            position = end &+ 1
-            return
+    mutating func scanMembers(
+        from start: Int, depth: Int, into nodes: inout NodeBuffer, of index: Int
+    ) throws(JSONParseError) -> Int {
+        var at = whitespaceEnd(from: start)
+        var count = 0
+        if isAt(UInt8(ascii: "}"), at) {
+            at &+= 1
+        } else {
+            while true {
+                // Whitespace before the key is skipped: after '{' above, after ',' below.
+                guard isAt(quote, at) else { throw unexpected(at: at, expected: "a string key") }
+                at = try scanString(at: at, into: &nodes)
+                at = try passColon(at: at)
+                guard at < bytes.count else { throw error("unexpected end of input, expected a value", at: at) }
+                let first = bytes[at]
+                if first == quote {
+                    // Most values are strings: scanned here, without another level of recursion.
+                    at = try scanString(at: at, into: &nodes)
+                    count &+= 1
+                } else {
+                    position = at
+                    if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+                       try skipIfDropped(key: nodes.lastString, depth: depth) {
+                        nodes.removeLast()  // the key
+                    } else {
+                        try scanValue(depth: depth, into: &nodes)
+                        count &+= 1
+                    }
+                    at = position
+                }
+                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
+                at = next
+                if closed { break }
+            }
         }
+        nodes.setCount(count, of: index)
+        return at
+    }
+
+    /// Validates the string whose opening quote is at `start`, appends its node and returns the offset after it.
+    @inline(__always)
+    mutating func scanString(at start: Int, into nodes: inout NodeBuffer) throws(JSONParseError) -> Int {
+        if let end = plainStringEnd(from: start &+ 1) {
+            nodes.append(JSONDocument.Node(kind: .string, start: start &+ 1, end: end, next: nodes.count &+ 1))
+            return end &+ 1
+        }
+        position = start
         let (contentStart, end, isEscaped) = try scanStringContent()
         nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count &+ 1))
+        return position
     }
 
     /// Validates the string at `position` (escapes and control characters where they occur, UTF-8 for the
