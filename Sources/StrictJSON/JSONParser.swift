@@ -785,7 +785,20 @@ private struct NodeBuffer: ~Copyable {
 
     @inline(__always)
     mutating func append(_ node: JSONDocument.Node) {
+        reserveOne()
+        appendReserved(node)
+    }
+
+    /// Makes room for one more node. Asked before the node's fields are computed, none of them is live across
+    /// `grow` (a call, around which they would be spilled).
+    @inline(__always)
+    mutating func reserveOne() {
         if count == capacity { grow() }
+    }
+
+    /// Appends a node after `reserveOne`.
+    @inline(__always)
+    mutating func appendReserved(_ node: JSONDocument.Node) {
         (base + count).initialize(to: node)
         count &+= 1
     }
@@ -921,8 +934,9 @@ extension Reader {
     /// Validates the string whose opening quote is at `start`, appends its node and returns the offset after it.
     @inline(__always)
     mutating func scanString(at start: Int, into nodes: inout NodeBuffer) throws(JSONParseError) -> Int {
+        nodes.reserveOne()
         if let end = plainStringEnd(from: start &+ 1) {
-            nodes.append(JSONDocument.Node(kind: .string, start: start &+ 1, end: end, next: nodes.count &+ 1))
+            nodes.appendReserved(JSONDocument.Node(kind: .string, start: start &+ 1, end: end, next: nodes.count &+ 1))
             return end &+ 1
         }
         position = start

@@ -117,6 +117,7 @@ final class JSONDocumentTests: XCTestCase {
         for count in [0, 1, 7, 8, 9, 15, 16, 17, 40, 41, 200, 1_000] {
             for text in ["[" + Array(repeating: "1", count: count).joined(separator: ",") + "]",
                          "[" + Array(repeating: "[]", count: count).joined(separator: ",") + "]",
+                         "[" + Array(repeating: #""""#, count: count).joined(separator: ",") + "]",
                          "{" + (0..<count).map { #""\#($0 % 10)":0"# }.joined(separator: ",") + "}",
                          String(repeating: "[", count: min(count + 1, 200)) + String(repeating: "]", count: min(count + 1, 200))] {
                 let document = try document(text)
