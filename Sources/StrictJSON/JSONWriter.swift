@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Writes JSON compactly. Members keep their stored order, so responses read the same every time.
 /// Strings are escaped as Go's encoding/json escapes them (including `<`, `>`, `&`, U+2028, U+2029), so our
 /// bytes match what a Go webhook would send.
@@ -8,172 +12,256 @@ public enum JSONWriter {
         string.withUTF8 { appendQuoted($0, to: &output) }
     }
 
-    /// The escaped text is assembled in a small stack buffer and appended to `output` a chunk at a time:
-    /// appending each run between escapes to the array costs more than the escape itself, and a denial's
-    /// message has dozens of quotes.
-    private static let chunkCapacity = 512
+    /// The room `writeEscaped` needs to take a step: a 16-byte block stored whole, then, within it, an escape
+    /// written as one 8-byte store (six bytes kept).
+    public static let escapeStepRoom = 24
 
+    /// Writes the text straight into the array's spare capacity: plain runs are stored sixteen bytes at a
+    /// time, not appended run by run (a denial's message has a quote every twenty bytes or so).
     private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        let escapeAction = Self.escapeAction  // read once: the global is checked for initialization at every read
-        output.reserveCapacity(output.count + bytes.count + 2)
-        output.append(UInt8(ascii: "\""))
-        // The plain prefix, often the whole string (names, versions, keys), is appended as it is.
-        let count = bytes.count
-        var start = 0
-        while count - start >= 8 {
-            let flagged = escapeMask(UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + start).loadUnaligned(as: UInt64.self)))
-            if flagged != 0 {
-                start += flagged.trailingZeroBitCount >> 3
-                break
-            }
-            start += 8
-        }
-        while start < count && escapeAction[Int(bytes[start])] == 0 { start += 1 }
-        if start > 0 { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<start])) }
-        if start == count {
-            output.append(UInt8(ascii: "\""))
-            return
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunkCapacity) { chunk in
-            let out = UnsafeMutableRawPointer(chunk.baseAddress!)
-            var used = 0
-            var index = start
-            while index < count {
-                // Room for one step: a word stored whole (eight bytes, up to seven of them kept), then one
-                // byte escaped to at most six.
-                if used > chunkCapacity - 16 {
-                    output.append(contentsOf: UnsafeBufferPointer(start: chunk.baseAddress, count: used))
-                    used = 0
-                }
-                // Eight bytes at a time while none of them can need an escape (most of a message is plain
-                // text); a word with a flagged byte is stored whole too, but only its bytes before the flag
-                // count (the rest is overwritten).
-                if count - index >= 8 {
-                    let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                    out.storeBytes(of: word, toByteOffset: used, as: UInt64.self)
-                    let flagged = escapeMask(UInt64(littleEndian: word))
-                    if flagged == 0 {
-                        index += 8
-                        used += 8
-                        continue
+        var read = 0
+        var opened = false
+        while true {
+            // All the spare capacity (callers reserve for escapes), but at least the room for plain text.
+            let room = max(output.capacity - output.count, bytes.count - read + 2 + escapeStepRoom)
+            var done = false
+            output.append(addingCapacity: room) { span in
+                span.withUnsafeMutableBufferPointer { buffer, initialized in
+                    let start = buffer.baseAddress!
+                    var used = 0
+                    if !opened {
+                        start[0] = UInt8(ascii: "\"")
+                        used = 1
                     }
-                    let plain = flagged.trailingZeroBitCount >> 3
-                    index += plain
-                    used += plain
-                }
-                let byte = bytes[index]
-                switch escapeAction[Int(byte)] {
-                case 0:
-                    chunk[used] = byte
-                    used += 1
-                    index += 1
-                case 1:
-                    chunk[used] = 0x5C
-                    chunk[used + 1] = shortEscape(byte)
-                    used += 2
-                    index += 1
-                case 2:
-                    writeUnicodeEscape(UInt16(byte), to: chunk, at: used)
-                    used += 6
-                    index += 1
-                default:
-                    // U+2028 and U+2029 (E2 80 A8 / E2 80 A9) are escaped too; other E2 sequences are copied.
-                    if index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
-                        writeUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: chunk, at: used)
-                        used += 6
-                        index += 3
-                    } else {
-                        chunk[used] = byte
+                    // One byte kept back for the closing quote.
+                    let step = writeEscaped(bytes, from: read, to: start + used, room: buffer.count - used - 1)
+                    read = step.read
+                    used += step.written
+                    if read == bytes.count {
+                        start[used] = UInt8(ascii: "\"")
                         used += 1
-                        index += 1
+                        done = true
                     }
+                    initialized = used
                 }
             }
-            output.append(contentsOf: UnsafeBufferPointer(start: chunk.baseAddress, count: used))
+            if done { return }
+            opened = true
         }
-        output.append(UInt8(ascii: "\""))
     }
 
-    /// Whether `appendQuoted` copies `utf8` unchanged between its quotes, answered conservatively, eight bytes a
-    /// step: true when no byte may need an escape and none is non-ASCII (U+2028/9 are escaped), so a caller
-    /// may write such text itself and leave the rest to `appendQuoted`.
+    /// Writes `source[start...]` escaped (without quotes) at `output`, a step at a time while at least
+    /// `escapeStepRoom` of its `room` bytes are free. Returns the index it read up to (`source.count` when
+    /// finished) and the bytes written. A room of `6 * (source.count - start) + escapeStepRoom` always suffices;
+    /// with less, write the rest from `read` into more room.
+    ///
+    /// Go's escaping: `"` `\` and \n \r \t \b \f as two characters; other control characters, `<`, `>`, `&`,
+    /// U+2028 and U+2029 as `\uXXXX`; every other byte (invalid UTF-8 too) as it is.
+    public static func writeEscaped(_ source: UnsafeBufferPointer<UInt8>, from start: Int,
+                                    to output: UnsafeMutablePointer<UInt8>, room: Int) -> (read: Int, written: Int) {
+        guard let base = source.baseAddress else { return (start, 0) }
+        // Wrapping arithmetic in the loops: the positions are bounded by the buffers (checked arithmetic is a
+        // third of the instructions of an escape).
+        let count = source.count
+        let lastBlock = count &- 16  // a 16-byte block starts at or before this
+        let lastStep = room &- escapeStepRoom  // a step starts only while `used` is at most this
+        var index = start
+        var used = 0
+        // Sixteen bytes a step: a block is stored whole, and kept whole unless some of its bytes need attention.
+        while index <= lastBlock && used <= lastStep {
+            let block = UnsafeRawPointer(base + index).loadUnaligned(as: Block.self)
+            UnsafeMutableRawPointer(output + used).storeBytes(of: block, as: Block.self)
+            var flags = attentionFlags(block)
+            if flags == 0 {
+                index &+= 16
+                used &+= 16
+                continue
+            }
+            // The flagged bytes in turn, one mask per block: after an escape the rest of the block is stored
+            // again at its new place, from the source (while sixteen bytes are left there, and room; otherwise
+            // the next block starts after the escape).
+            var done = 0  // the block's bytes written; the source's next sixteen are stored at `used`
+            while true {
+                let flagged = flags.trailingZeroBitCount
+                used &+= flagged &- done
+                let step = writeEscape(base, index &+ flagged, count, to: output + used)
+                used &+= step.written
+                done = flagged &+ step.read
+                flags &= UInt32.max &<< done  // (U+2028/9's last two bytes are flagged too)
+                guard index &+ done <= lastBlock && used <= lastStep else { break }
+                let rest = UnsafeRawPointer(base + (index &+ done)).loadUnaligned(as: Block.self)
+                UnsafeMutableRawPointer(output + used).storeBytes(of: rest, as: Block.self)
+                if flags == 0 {
+                    // The block's bytes after the last escape are stored and plain.
+                    if done < 16 {
+                        used &+= 16 &- done
+                        done = 16
+                    }
+                    break
+                }
+            }
+            index &+= done
+        }
+        guard index < count && used <= lastStep else { return (index, used) }
+        // Fewer than sixteen bytes left: their flags from one block (the string's last sixteen bytes, or the
+        // bytes left gathered), then the runs between flags copied.
+        var flags = lastFlags(base, index, count)
+        while used <= lastStep {
+            let plain = min(flags.trailingZeroBitCount, count &- index)
+            copyShort(base + index, to: output + used, count: plain)
+            index &+= plain
+            used &+= plain
+            if index == count { break }
+            let step = writeEscape(base, index, count, to: output + used)
+            index &+= step.read
+            used &+= step.written
+            flags >>= plain &+ step.read
+        }
+        return (index, used)
+    }
+
+    typealias Block = SIMD16<UInt8>
+
+    /// Bit i set when byte i of `block` needs attention: `"`, `\`, `<`, `>`, `&`, a control character, or any
+    /// non-ASCII byte (U+2028 and U+2029 are escaped; other non-ASCII bytes are copied by `writeEscape`).
+    /// Controls and non-ASCII bytes are one signed comparison, so that the test is fourteen instructions.
+    @inline(__always)
+    static func attentionFlags(_ block: Block) -> UInt32 {
+        // Compared lane by lane with whole vectors (comparisons with a scalar are not vectorized).
+        let signed = unsafeBitCast(block, to: SIMD16<Int8>.self)
+        let flagged = (signed .< SIMD16<Int8>(repeating: 0x20))
+            .| (block | Block(repeating: 0x04) .== Block(repeating: 0x26))  // `"` and `&`
+            .| (block & Block(repeating: 0xFD) .== Block(repeating: 0x3C))  // `<` and `>`
+            .| (block .== Block(repeating: 0x5C))
+        return laneBits(unsafeBitCast(flagged, to: Block.self))
+    }
+
+    /// Bit i set when lane i of `lanes` (each 0 or 0xFF) is set.
+    @inline(__always)
+    static func laneBits(_ lanes: Block) -> UInt32 {
+        #if arch(x86_64)
+        return UInt32(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(lanes, to: __m128i.self)))
+        #else
+        return portableLaneBits(lanes)
+        #endif
+    }
+
+    /// `laneBits` without SSE2's movemask (tested on every platform): each half's high bits gathered into its
+    /// top byte by a multiplication.
+    @inline(__always)
+    static func portableLaneBits(_ lanes: Block) -> UInt32 {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        let gather: UInt64 = 0x0002_0408_1020_4081
+        let low = UInt64(littleEndian: halves[0]) & 0x8080_8080_8080_8080
+        let high = UInt64(littleEndian: halves[1]) & 0x8080_8080_8080_8080
+        return UInt32(truncatingIfNeeded: (low &* gather) >> 56) | UInt32(truncatingIfNeeded: (high &* gather) >> 56) << 8
+    }
+
+    /// The flags of `base[index..<count]` (fewer than sixteen bytes), bit 0 for `index`, read without going
+    /// past `count` or before the string.
+    @inline(__always)
+    private static func lastFlags(_ base: UnsafePointer<UInt8>, _ index: Int, _ count: Int) -> UInt32 {
+        let left = count - index
+        if count >= 16 {
+            // The string's last sixteen bytes; those already written are shifted out.
+            return attentionFlags(UnsafeRawPointer(base + count - 16).loadUnaligned(as: Block.self)) >> (16 - left)
+        }
+        // A short string: its bytes gathered into the low half of a block padded with spaces (copied as they
+        // are), by two overlapping loads, whose flags are then put back in place.
+        let spaces: UInt64 = 0x2020_2020_2020_2020
+        let word: UInt64, flags: UInt32
+        if left >= 8 {
+            let first = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let last = UnsafeRawPointer(base + count - 8).loadUnaligned(as: UInt64.self)
+            let bits = attentionFlags(unsafeBitCast(SIMD2<UInt64>(first, last), to: Block.self))
+            return bits & 0xFF | (bits >> 8) << (left - 8)
+        } else if left >= 4 {
+            let first = UInt64(UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self))
+            let last = UInt64(UnsafeRawPointer(base + count - 4).loadUnaligned(as: UInt32.self))
+            word = UInt64(littleEndian: first | last << 32)
+            flags = attentionFlags(unsafeBitCast(SIMD2<UInt64>(word, spaces), to: Block.self))
+            return flags & 0xF | (flags >> 4) << (left - 4)
+        } else {
+            // One to three bytes: the first, middle and last.
+            let gathered = UInt64(base[index]) | UInt64(base[index + left / 2]) << 8 | UInt64(base[count - 1]) << 16
+            word = UInt64(littleEndian: gathered | spaces << 24)
+            flags = attentionFlags(unsafeBitCast(SIMD2<UInt64>(word, spaces), to: Block.self))
+            return flags & 1 | (flags >> 1 & 1) << (left / 2) | (flags >> 2 & 1) << (left - 1)
+        }
+    }
+
+    /// Copies `count` bytes (fewer than sixteen) by two overlapping loads and stores.
+    @inline(__always)
+    private static func copyShort(_ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>, count: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+        if count >= 8 {
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 {
+            to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4, as: UInt32.self)
+        } else if count > 0 {
+            target[0] = source[0]
+            target[count / 2] = source[count / 2]
+            target[count - 1] = source[count - 1]
+        }
+    }
+
+    /// Writes the escape of the flagged byte `base[index]` at `output` (eight bytes stored, the escape's two or
+    /// six kept); returns the bytes read (3 for U+2028/9) and written. Other non-ASCII bytes are copied.
+    @inline(__always)
+    private static func writeEscape(_ base: UnsafePointer<UInt8>, _ index: Int, _ count: Int,
+                                    to output: UnsafeMutablePointer<UInt8>) -> (read: Int, written: Int) {
+        let target = UnsafeMutableRawPointer(output)
+        let byte = base[index]
+        let backslash: UInt64 = 0x5C
+        /// Little-endian `\u` followed by `digits` (four ASCII bytes).
+        @inline(__always) func unicode(_ digits: UInt64) -> UInt64 { (backslash | UInt64(UInt8(ascii: "u")) << 8 | digits << 16).littleEndian }
+        // Quotes first: most of a denial's escapes.
+        if byte == 0x22 || byte == 0x5C {
+            target.storeBytes(of: (backslash | UInt64(byte) << 8).littleEndian, as: UInt64.self)
+            return (1, 2)
+        }
+        let letter: UInt8
+        switch byte {
+        case 0x0A: letter = UInt8(ascii: "n")
+        case 0x0D: letter = UInt8(ascii: "r")
+        case 0x09: letter = UInt8(ascii: "t")
+        case 0x08: letter = UInt8(ascii: "b")
+        case 0x0C: letter = UInt8(ascii: "f")
+        case 0x80...:
+            if byte == 0xE2 && count &- index >= 3 && base[index &+ 1] == 0x80 && base[index &+ 2] & 0xFE == 0xA8 {
+                // "2028" or "2029"
+                let digits: UInt64 = 0x0032_3032 | UInt64(base[index &+ 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9")) << 24
+                target.storeBytes(of: unicode(digits), as: UInt64.self)
+                return (3, 6)
+            }
+            output[0] = byte
+            return (1, 1)
+        default:
+            // `\u00XX`, lowercase hex as Go writes it: a control character, `<`, `>` or `&`.
+            let low = UInt64(byte & 0xF)
+            let lowDigit = low < 10 ? 0x30 + low : 0x57 + low
+            let digits = 0x3030 | UInt64(0x30 + byte >> 4) << 16 | lowDigit << 24
+            target.storeBytes(of: unicode(digits), as: UInt64.self)
+            return (1, 6)
+        }
+        target.storeBytes(of: (backslash | UInt64(letter) << 8).littleEndian, as: UInt64.self)
+        return (1, 2)
+    }
+
+    /// Whether `appendQuoted` copies `utf8` unchanged between its quotes, answered conservatively, sixteen bytes
+    /// a step: true when no byte needs attention (so none is non-ASCII), so a caller may write such text itself
+    /// and leave the rest to `appendQuoted`.
     public static func isQuotedUnchanged(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = utf8.baseAddress else { return true }
-        let highs: UInt64 = 0x8080_8080_8080_8080
         var index = 0
-        while utf8.count - index >= 8 {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            if word & highs != 0 || escapeMask(word) != 0 { return false }
-            index += 8
+        while utf8.count - index >= 16 {
+            let block = UnsafeRawPointer(base + index).loadUnaligned(as: Block.self)
+            if attentionFlags(block) != 0 { return false }
+            index += 16
         }
-        if index < utf8.count {
-            // The last bytes, padded to a word with spaces (copied unchanged).
-            var last: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &last) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[index...])) }
-            let word = UInt64(littleEndian: last)
-            if word & highs != 0 || escapeMask(word) != 0 { return false }
-        }
-        return true
-    }
-
-    /// High bits flag the bytes of `word` (little-endian: byte 0 lowest) that `escapeAction` does not copy:
-    /// `"`, `\`, a control character, `<`, `>`, `&` or 0xE2 (U+2028/9 start with it). Zero when there are none;
-    /// otherwise the lowest flag is exact (each test's borrows only run upward, so a false flag can only sit
-    /// above a true one), and it is the first byte that may need an escape.
-    @inline(__always)
-    static func escapeMask(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        /// The bytes of `word` that equal `byte` once the bits of `ignoring` are set in each: a pair of
-        /// characters one bit apart is one test (setting bits works byte by byte, so the lowest flag stays exact).
-        @inline(__always) func has(_ byte: UInt8, ignoring bits: UInt8 = 0) -> UInt64 {
-            let matches = (word | ones &* UInt64(bits)) ^ (ones &* UInt64(byte))
-            return (matches &- ones) & ~matches
-        }
-        let control = (word &- ones &* 0x20) & ~word
-        // `"` (0x22) and `&` (0x26) differ in bit 0x04; `<` (0x3C) and `>` (0x3E) in bit 0x02.
-        let quoteOrAmpersand = has(0x26, ignoring: 0x04)
-        let angleBracket = has(0x3E, ignoring: 0x02)
-        return (quoteOrAmpersand | has(0x5C) | angleBracket | has(0xE2) | control) & highs
-    }
-
-    /// Per byte: 0 copy, 1 a two-character escape (`\n`, `\"`...), 2 a `\u00XX` escape, 3 maybe U+2028/9.
-    private static let escapeAction: [UInt8] = (0..<256).map { byte -> UInt8 in
-        switch byte {
-        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: return 1
-        case 0x00..<0x20, 0x3C, 0x3E, 0x26: return 2
-        case 0xE2: return 3
-        default: return 0
-        }
-    }
-
-    /// The letter after the backslash for the two-character escapes. (Functions rather than tables here and
-    /// below: a global table is checked for lazy initialization at every read.)
-    private static func shortEscape(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case 0x22: return 0x22
-        case 0x5C: return 0x5C
-        case 0x0A: return UInt8(ascii: "n")
-        case 0x0D: return UInt8(ascii: "r")
-        case 0x09: return UInt8(ascii: "t")
-        case 0x08: return UInt8(ascii: "b")
-        case 0x0C: return UInt8(ascii: "f")
-        default: return 0
-        }
-    }
-
-    private static func hexDigit(_ value: UInt16) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + UInt8(value) : UInt8(ascii: "a") + UInt8(value - 10)
-    }
-
-    /// Writes `\uXXXX` (six bytes) at `offset`.
-    private static func writeUnicodeEscape(_ value: UInt16, to chunk: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        chunk[offset] = 0x5C
-        chunk[offset + 1] = UInt8(ascii: "u")
-        chunk[offset + 2] = hexDigit((value >> 12) & 0xF)
-        chunk[offset + 3] = hexDigit((value >> 8) & 0xF)
-        chunk[offset + 4] = hexDigit((value >> 4) & 0xF)
-        chunk[offset + 5] = hexDigit(value & 0xF)
+        return index == utf8.count || lastFlags(base, index, utf8.count) == 0
     }
 
     /// Appends the compact serialization of `value`.

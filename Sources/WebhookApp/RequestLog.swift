@@ -200,25 +200,34 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
         deinit { start.deallocate() }
 
+        /// A string, escaped by `JSONWriter` straight into the line (no quoted copy first).
         public mutating func append(_ key: StaticString, _ value: String) {
             // The string's own storage, read in place (`withUTF8` would need a copy of the string, retained).
-            let isPlain = value.utf8.withContiguousStorageIfAvailable { text in
-                guard JSONWriter.isQuotedUnchanged(text) else { return false }
-                reserve(key.utf8CodeUnitCount + text.count + 6)
+            let isWritten = value.utf8.withContiguousStorageIfAvailable { text in
+                // Room for the text as it is; more is made if escapes outgrow it.
+                reserve(key.utf8CodeUnitCount + text.count + 6 + JSONWriter.escapeStepRoom)
                 writeKey(key)
                 start[count] = UInt8(ascii: "\"")
                 count += 1
-                write(text)
+                var read = 0
+                while true {
+                    // One byte kept back for the closing quote.
+                    let step = JSONWriter.writeEscaped(text, from: read, to: start + count, room: capacity - count - 1)
+                    read = step.read
+                    count += step.written
+                    if read == text.count { break }
+                    reserve(2 * (text.count - read) + JSONWriter.escapeStepRoom + 1)
+                }
                 start[count] = UInt8(ascii: "\"")
                 count += 1
                 return true
             } ?? false
-            guard !isPlain else { return }
-            var quoted: [UInt8] = []
-            JSONWriter.appendQuoted(value, to: &quoted)
-            reserve(key.utf8CodeUnitCount + quoted.count + 4)
-            writeKey(key)
-            quoted.withUnsafeBufferPointer { write($0) }
+            if !isWritten {
+                // A string not stored as UTF-8 (bridged), made native first.
+                var native = value
+                native.makeContiguousUTF8()
+                append(key, native)
+            }
         }
 
         /// An integer, as `JSONNumber(value)` writes it.

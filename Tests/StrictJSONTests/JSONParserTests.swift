@@ -116,8 +116,8 @@ final class JSONParserTests: XCTestCase {
 
 final class JSONWriterTests: XCTestCase {
     func testQuotedUnchangedAgreesWithAppendQuoted() {
-        // Every byte at every position of strings of 1 to 17 bytes (both the word loop and the padded tail).
-        for length in 1...17 {
+        // Every byte at every position of strings of 1 to 40 bytes (the 16-byte blocks and every kind of tail).
+        for length in 1...40 {
             for position in 0..<length {
                 for byte in UInt8(0)...UInt8(255) {
                     var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
@@ -134,6 +134,130 @@ final class JSONWriterTests: XCTestCase {
             }
         }
         XCTAssertTrue([UInt8]().withUnsafeBufferPointer { JSONWriter.isQuotedUnchanged($0) })
+    }
+
+    /// Go's escaping byte by byte (invalid UTF-8 copied as it is), to check `writeEscaped` against.
+    static func referenceEscaped(_ bytes: [UInt8]) -> [UInt8] {
+        var text: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case 0x22: text += Array(#"\""#.utf8)
+            case 0x5C: text += Array(#"\\"#.utf8)
+            case 0x0A: text += Array(#"\n"#.utf8)
+            case 0x0D: text += Array(#"\r"#.utf8)
+            case 0x09: text += Array(#"\t"#.utf8)
+            case 0x08: text += Array(#"\b"#.utf8)
+            case 0x0C: text += Array(#"\f"#.utf8)
+            case 0x00..<0x20, 0x3C, 0x3E, 0x26:
+                let hex = String(byte, radix: 16)
+                text += Array((#"\u"# + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+            case 0xE2 where index + 1 < bytes.count && bytes[index] == 0x80 && (bytes[index + 1] == 0xA8 || bytes[index + 1] == 0xA9):
+                text += Array((bytes[index + 1] == 0xA8 ? #"\u2028"# : #"\u2029"#).utf8)
+                index += 2
+            default: text.append(byte)
+            }
+        }
+        return text
+    }
+
+    /// `writeEscaped` over all of `bytes`, given `room` bytes at a time (the rest written into fresh room).
+    static func escaped(_ bytes: [UInt8], room: Int) -> [UInt8] {
+        var text: [UInt8] = []
+        bytes.withUnsafeBufferPointer { source in
+            var read = 0
+            repeat {
+                let output = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
+                defer { output.deallocate() }
+                let step = JSONWriter.writeEscaped(source, from: read, to: output, room: room)
+                XCTAssertTrue(step.read > read || source.isEmpty, "no progress")
+                XCTAssertLessThanOrEqual(step.written, room)
+                text += UnsafeBufferPointer(start: output, count: step.written)
+                read = step.read
+            } while read < bytes.count
+        }
+        return text
+    }
+
+    /// Every byte value at every position of strings of 1 to 40 bytes (blocks, tails of every length, short
+    /// strings), written with ample room and with the least room, against the reference.
+    func testEveryByteAtEveryPositionEscapesAsTheReference() {
+        for length in 1...40 {
+            for position in 0..<length {
+                for byte in UInt8(0)...UInt8(255) {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text[position] = byte
+                    let expected = Self.referenceEscaped(text)
+                    XCTAssertEqual(Self.escaped(text, room: 6 * length + JSONWriter.escapeStepRoom), expected,
+                                   "byte 0x\(String(byte, radix: 16)) at \(position) of \(length)")
+                    if position % 7 == 0 {
+                        XCTAssertEqual(Self.escaped(text, room: JSONWriter.escapeStepRoom), expected,
+                                       "byte 0x\(String(byte, radix: 16)) at \(position) of \(length), least room")
+                    }
+                }
+            }
+        }
+    }
+
+    /// U+2028/9 and their broken forms (E2 alone, E2 80, E2 80 A7) at every position, also across the end of a
+    /// 16-byte block and at the end of the string, among other escapes.
+    func testLineSeparatorsAndBrokenSequencesAtEveryPosition() {
+        let sequences: [[UInt8]] = [[0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xA9], [0xE2], [0xE2, 0x80], [0xE2, 0x80, 0xA7],
+                                    [0xE2, 0x82, 0xAC], [0xE2, 0xE2, 0x80, 0xA8], [0x22, 0xE2, 0x80, 0xA9, 0x22], [0xC3, 0xA9]]
+        for sequence in sequences {
+            for length in sequence.count...40 {
+                for position in 0...(length - sequence.count) {
+                    for filler in [UInt8(ascii: "a"), UInt8(ascii: "\"")] {
+                        var text = [UInt8](repeating: filler, count: length)
+                        text.replaceSubrange(position..<position + sequence.count, with: sequence)
+                        let expected = Self.referenceEscaped(text)
+                        XCTAssertEqual(Self.escaped(text, room: 6 * length + JSONWriter.escapeStepRoom), expected, "\(text)")
+                        XCTAssertEqual(Self.escaped(text, room: JSONWriter.escapeStepRoom + position % 9), expected, "\(text)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Long random texts, dense or sparse in escapes, through `appendQuoted` (into arrays with and without spare
+    /// capacity) and through `writeEscaped` with little room.
+    func testLongTextsEscapeAsTheReference() {
+        var rng = JSONFuzzTests.SplitMix(state: 11)
+        let specials: [UInt8] = [0x22, 0x5C, 0x0A, 0x01, 0x1F, 0x3C, 0x3E, 0x26, 0xE2, 0x80, 0xA8, 0xA9, 0xC3, 0xFF, 0x7F]
+        for round in 0..<400 {
+            let length = Int.random(in: 0..<2_000, using: &rng)
+            let density = [2, 6, 17, 200][round % 4]
+            var text = (0..<length).map { _ in
+                Int.random(in: 0..<density, using: &rng) == 0 ? specials.randomElement(using: &rng)! : UInt8(ascii: "x")
+            }
+            // Some whole separators.
+            for _ in 0..<(length / 100) {
+                let at = Int.random(in: 0..<max(1, length - 3), using: &rng)
+                if at + 3 <= text.count { text.replaceSubrange(at..<at + 3, with: [0xE2, 0x80, 0xA8]) }
+            }
+            let expected = Self.referenceEscaped(text)
+            XCTAssertEqual(Self.escaped(text, room: JSONWriter.escapeStepRoom + round % 50), expected)
+            let string = String(decoding: text, as: UTF8.self)  // invalid UTF-8 repaired
+            let valid = Array(string.utf8)
+            var quoted: [UInt8] = Array("prefix".utf8)
+            if round % 2 == 0 { quoted.reserveCapacity(3 * valid.count) }
+            JSONWriter.appendQuoted(string, to: &quoted)
+            XCTAssertEqual(quoted, Array("prefix\"".utf8) + Self.referenceEscaped(valid) + [0x22])
+        }
+    }
+
+    /// The movemask stand-in used off x86, checked wherever the tests run.
+    func testPortableLaneBitsAgreeWithLaneBits() {
+        var rng = JSONFuzzTests.SplitMix(state: 5)
+        for _ in 0..<10_000 {
+            let bits = UInt32(truncatingIfNeeded: rng.next()) & 0xFFFF
+            var lanes = SIMD16<UInt8>()
+            for lane in 0..<16 where bits >> lane & 1 == 1 { lanes[lane] = 0xFF }
+            XCTAssertEqual(JSONWriter.portableLaneBits(lanes), bits)
+            XCTAssertEqual(JSONWriter.laneBits(lanes), bits)
+        }
     }
 
     func testEscapesAsGoDoes() {

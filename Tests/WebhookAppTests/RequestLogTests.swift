@@ -117,6 +117,25 @@ final class RequestLogTests: XCTestCase {
                        String(decoding: JSONValue.object(JSONObject(members)).serialized() + [0x0A], as: UTF8.self))
     }
 
+    /// Values whose escapes outgrow the room first reserved for them (the line's buffer is grown while they
+    /// are written): the bytes are still those JSONWriter writes.
+    func testLongValuesNeedingEscapesAreThoseOfJSONWriter() {
+        let message = "pods \"web-7d4b9c6f8-k8s2d\" is forbidden: violates PodSecurity \"restricted:latest\": "
+            + String(repeating: "allowPrivilegeEscalation != false (containers \"migrate\", \"web\" must set it), ", count: 12)
+        let values = [message, String(repeating: "\u{1}", count: 1_000), String(repeating: "<\u{2028}>", count: 300),
+                      String(repeating: "x", count: 600) + "\n", "\"", "é\u{2029}"]
+        for value in values {
+            var line = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+            line.append("msg", value)
+            line.append("after", "a\tb")
+            var expected = Array(#"{"time":"2023-11-14T22:13:20.000Z","msg":"#.utf8)
+            JSONWriter.appendQuoted(value, to: &expected)
+            expected += Array(#","after":"#.utf8)
+            JSONWriter.appendQuoted("a\tb", to: &expected)
+            XCTAssertEqual(line.finished(), expected + Array("}\n".utf8), value.debugDescription)
+        }
+    }
+
     func testTimestampsAcrossSecondDayYearAndLeapBoundaries() {
         let cases: [(Int, Int, String)] = [
             (1_700_000_000, 999_999_999, "2023-11-14T22:13:20.999Z"),
