@@ -8,8 +8,12 @@ import _Builtin_intrinsics.intel
 public enum JSONWriter {
     /// Appends `string` as a quoted, escaped JSON string.
     public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
-        var string = string
-        string.withUTF8 { appendQuoted($0, to: &output) }
+        // The string's own storage, read in place (`withUTF8` needs a mutable copy: a retain and a release).
+        let isWritten = string.utf8.withContiguousStorageIfAvailable { appendQuoted($0, to: &output) } != nil
+        if !isWritten {
+            var native = string  // bridged: made native UTF-8 first
+            native.withUTF8 { appendQuoted($0, to: &output) }
+        }
     }
 
     /// The room `writeEscaped` needs to take a step: a 16-byte block stored whole, then, within it, an escape
