@@ -254,20 +254,6 @@ public enum JSONWriter {
         return (1, 2)
     }
 
-    /// Whether `appendQuoted` copies `utf8` unchanged between its quotes, answered conservatively, sixteen bytes
-    /// a step: true when no byte needs attention (so none is non-ASCII), so a caller may write such text itself
-    /// and leave the rest to `appendQuoted`.
-    public static func isQuotedUnchanged(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = utf8.baseAddress else { return true }
-        var index = 0
-        while utf8.count - index >= 16 {
-            let block = UnsafeRawPointer(base + index).loadUnaligned(as: Block.self)
-            if attentionFlags(block) != 0 { return false }
-            index += 16
-        }
-        return index == utf8.count || lastFlags(base, index, utf8.count) == 0
-    }
-
     /// Appends the compact serialization of `value`.
     public static func append(_ value: JSONValue, to output: inout [UInt8]) {
         switch value {

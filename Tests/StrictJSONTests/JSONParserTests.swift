@@ -115,27 +115,6 @@ final class JSONParserTests: XCTestCase {
 }
 
 final class JSONWriterTests: XCTestCase {
-    func testQuotedUnchangedAgreesWithAppendQuoted() {
-        // Every byte at every position of strings of 1 to 40 bytes (the 16-byte blocks and every kind of tail).
-        for length in 1...40 {
-            for position in 0..<length {
-                for byte in UInt8(0)...UInt8(255) {
-                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
-                    text[position] = byte
-                    let unchanged = text.withUnsafeBufferPointer { JSONWriter.isQuotedUnchanged($0) }
-                    let plain = byte >= 0x20 && byte < 0x80 && !"\"\\<>&".utf8.contains(byte)
-                    XCTAssertEqual(unchanged, plain, "byte 0x\(String(byte, radix: 16)) at \(position) of \(length)")
-                    if unchanged {
-                        var quoted: [UInt8] = []
-                        JSONWriter.appendQuoted(String(decoding: text, as: UTF8.self), to: &quoted)
-                        XCTAssertEqual(quoted, [UInt8(ascii: "\"")] + text + [UInt8(ascii: "\"")])
-                    }
-                }
-            }
-        }
-        XCTAssertTrue([UInt8]().withUnsafeBufferPointer { JSONWriter.isQuotedUnchanged($0) })
-    }
-
     /// Go's escaping byte by byte (invalid UTF-8 copied as it is), to check `writeEscaped` against.
     static func referenceEscaped(_ bytes: [UInt8]) -> [UInt8] {
         var text: [UInt8] = []
