@@ -13,13 +13,19 @@ package struct UTF8Writer: ~Copyable {
     }
 
     package mutating func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-            precondition(bytes.count <= buffer.count - count, "UTF8Writer: more text than the capacity given")
-            (buffer.baseAddress! + count).update(from: source, count: bytes.count)
-            count += bytes.count
+        // The string's own storage, read in place (`withUTF8` needs a mutable copy: a retain and a release).
+        let isWritten = text.utf8.withContiguousStorageIfAvailable { write($0) } != nil
+        if !isWritten {
+            var native = text  // bridged: made native UTF-8 first
+            native.withUTF8 { write($0) }
         }
+    }
+
+    private mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        precondition(bytes.count <= buffer.count - count, "UTF8Writer: more text than the capacity given")
+        (buffer.baseAddress! + count).update(from: source, count: bytes.count)
+        count += bytes.count
     }
 
     /// `"a", "b"`: each item in double quotes, joined by `, ` (PSA's `joinQuote`). `quotedListLength(items)`
