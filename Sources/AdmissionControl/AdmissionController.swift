@@ -569,26 +569,15 @@ public final class AdmissionController: Sendable {
             cache.append((levelVersion, result))
             return result
         }
-        // The modes usually share one policy: its reasons (hundreds of bytes when denied) are written once.
-        var lastReason: (policy: LevelVersion, reason: String)?
-        func forbiddenReason(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
-            if let lastReason, lastReason.policy == levelVersion { return lastReason.reason }
-            let reason = result.forbiddenReason
-            lastReason = (levelVersion, reason)
-            return reason
-        }
-        /// `<verb> PodSecurity "<policy>": <reasons>`, in one string sized once. (A policy's description is
-        /// plain ASCII, so Go's `%q` of it is it in double quotes.)
-        func violationMessage(_ verb: String, _ levelVersion: LevelVersion, _ result: Evaluation) -> String {
-            let reason = forbiddenReason(levelVersion, result)
-            let policy = levelVersion.description
-            return String(capacity: verb.utf8.count + policy.utf8.count + reason.utf8.count + 17) { text in
-                text.write(verb)
-                text.write(" PodSecurity \"")
-                text.write(policy)
-                text.write("\": ")
-                text.write(reason)
-            }
+        // A denial's message (hundreds of bytes) is written straight from the violations into the string that
+        // holds it: the enforce message into the status's; audit's and warn's, which usually share one policy,
+        // once for both.
+        var lastWouldViolate: (policy: LevelVersion, message: String)?
+        func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+            if let lastWouldViolate, lastWouldViolate.policy == levelVersion { return lastWouldViolate.message }
+            let message = String(writing: result.message("would violate", levelVersion))
+            lastWouldViolate = (levelVersion, message)
+            return message
         }
 
         var response = ReviewResponse.allowed
@@ -598,7 +587,7 @@ public final class AdmissionController: Sendable {
             if !result.allowed {
                 response = .forbidden(
                     group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: violationMessage("violates", policy.enforce, result))
+                    error: result.message("violates", policy.enforce))
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -606,14 +595,14 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations[PodSecurityAnnotations.auditViolations] = violationMessage("would violate", policy.audit, auditResult)
+            annotations[PodSecurityAnnotations.auditViolations] = wouldViolateMessage(policy.audit, auditResult)
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                response.warnings.append(violationMessage("would violate", policy.warn, warnResult))
+                response.warnings.append(wouldViolateMessage(policy.warn, warnResult))
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }

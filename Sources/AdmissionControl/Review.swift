@@ -264,11 +264,11 @@ struct ReviewResponse {
     }
 
     /// `apierrors.NewForbidden(groupResource, name, err)`.
-    static func forbidden(group: String, resource: String, name: String, error: String) -> ReviewResponse {
-        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once (the error runs
-        // to hundreds of bytes).
+    static func forbidden(group: String, resource: String, name: String, error: some WritableText) -> ReviewResponse {
+        // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once, the error written
+        // straight into it (it runs to hundreds of bytes).
         let quotedName = name.isEmpty ? "" : goQuoted(name)
-        let length = resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8.count + 17
+        let length = resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8Count + 17
         let message = String(capacity: length) { text in
             text.write(resource)
             if !group.isEmpty {
@@ -283,7 +283,7 @@ struct ReviewResponse {
                 text.write(" is ")
             }
             text.write("forbidden: ")
-            text.write(error)
+            error.write(to: &text)
         }
         let details = ReviewStatus.Details(name: name, group: group, kind: resource)
         return failure(message: message, reason: "Forbidden", code: 403, details: details)

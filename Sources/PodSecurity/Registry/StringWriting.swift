@@ -4,28 +4,35 @@
 
 /// Writes strings end to end into the storage of a string being created (`String(capacity:writing:)`).
 package struct UTF8Writer: ~Copyable {
-    private let buffer: UnsafeMutableBufferPointer<UInt8>
-    /// The bytes written so far.
-    package private(set) var count = 0
+    @usableFromInline let buffer: UnsafeMutableBufferPointer<UInt8>
+    @usableFromInline var written = 0
 
     fileprivate init(buffer: UnsafeMutableBufferPointer<UInt8>) {
         self.buffer = buffer
     }
 
+    /// The bytes written so far.
+    package var count: Int { written }
+
+    /// Inlined where it is called: a literal's few bytes are then stored directly, without a call to `memcpy`.
+    @inlinable @inline(__always)
     package mutating func write(_ text: String) {
         // The string's own storage, read in place (`withUTF8` needs a mutable copy: a retain and a release).
-        let isWritten = text.utf8.withContiguousStorageIfAvailable { write($0) } != nil
-        if !isWritten {
-            var native = text  // bridged: made native UTF-8 first
-            native.withUTF8 { write($0) }
-        }
+        if text.utf8.withContiguousStorageIfAvailable({ write($0) }) == nil { writeBridged(text) }
     }
 
-    private mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @usableFromInline @inline(never)
+    mutating func writeBridged(_ text: String) {
+        var native = text  // bridged: made native UTF-8 first
+        native.withUTF8 { write($0) }
+    }
+
+    @inlinable @inline(__always)
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        precondition(bytes.count <= buffer.count - count, "UTF8Writer: more text than the capacity given")
-        (buffer.baseAddress! + count).update(from: source, count: bytes.count)
-        count += bytes.count
+        precondition(bytes.count <= buffer.count - written, "UTF8Writer: more text than the capacity given")
+        (buffer.baseAddress! + written).update(from: source, count: bytes.count)
+        written += bytes.count
     }
 
     /// `"a", "b"`: each item in double quotes, joined by `, ` (PSA's `joinQuote`). `quotedListLength(items)`
@@ -49,7 +56,25 @@ package struct UTF8Writer: ~Copyable {
     }
 }
 
+/// Text that knows its length in bytes and writes itself into a `UTF8Writer`: a part of a longer string
+/// written in place, without a string of its own first.
+package protocol WritableText {
+    /// The number of bytes `write(to:)` writes.
+    var utf8Count: Int { get }
+    func write(to text: inout UTF8Writer)
+}
+
+extension String: WritableText {
+    package var utf8Count: Int { utf8.count }
+    package func write(to text: inout UTF8Writer) { text.write(self) }
+}
+
 extension String {
+    /// `text`, in one string allocated once.
+    package init(writing text: some WritableText) {
+        self.init(capacity: text.utf8Count) { text.write(to: &$0) }
+    }
+
     /// The text `body` writes, at most `capacity` bytes, in one string allocated once.
     package init(capacity: Int, writing body: (inout UTF8Writer) -> Void) {
         guard capacity > 0 else {
