@@ -22,6 +22,6 @@ extension Checks {
         }
         return CheckFinding(
             reason: "non-default capabilities",
-            detail: String(concatenating: "\(containersPhrase(badContainers)) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add"))
+            detail: String(concatenating: "\(containers: badContainers) must not include \(joinQuote(sortedUnique(nonDefault))) in securityContext.capabilities.add"))
     }
 }

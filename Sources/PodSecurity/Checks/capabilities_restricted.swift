@@ -21,10 +21,10 @@ extension Checks {
         }
         var details: [String] = []
         if !missingDropAll.isEmpty {
-            details.append(String(concatenating: "\(containersPhrase(missingDropAll)) must set securityContext.capabilities.drop=[\"ALL\"]"))
+            details.append(String(concatenating: "\(containers: missingDropAll) must set securityContext.capabilities.drop=[\"ALL\"]"))
         }
         if !addingForbidden.isEmpty {
-            details.append(String(concatenating: "\(containersPhrase(addingForbidden)) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add"))
+            details.append(String(concatenating: "\(containers: addingForbidden) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add"))
         }
         guard !details.isEmpty else { return nil }
         return CheckFinding(reason: "unrestricted capabilities", detail: details.joined(separator: "; "))

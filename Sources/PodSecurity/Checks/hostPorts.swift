@@ -15,6 +15,6 @@ extension Checks {
         let portList = sortedUnique(ports)
         return CheckFinding(
             reason: "hostPort",
-            detail: String(concatenating: "\(containersPhrase(badContainers)) \(pluralize("uses", "use", badContainers.count)) \(pluralize("hostPort", "hostPorts", portList.count)) \(portList.joined(separator: ", "))"))
+            detail: String(concatenating: "\(containers: badContainers) \(pluralize("uses", "use", badContainers.count)) \(pluralize("hostPort", "hostPorts", portList.count)) \(portList.joined(separator: ", "))"))
     }
 }

@@ -34,6 +34,6 @@ extension Checks {
         let hosts = sortedUnique(forbiddenHosts)
         return CheckFinding(
             reason: "probe or lifecycle host",
-            detail: String(concatenating: "\(containersPhrase(containers)) \(pluralize("uses", "use", containers.count)) \(pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.count)) \(joinQuote(hosts))"))
+            detail: String(concatenating: "\(containers: containers) \(pluralize("uses", "use", containers.count)) \(pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.count)) \(joinQuote(hosts))"))
     }
 }

@@ -18,7 +18,7 @@ extension Checks {
         }
         return CheckFinding(
             reason: "procMount",
-            detail: String(concatenating: "\(containersPhrase(badContainers)) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))"))
+            detail: String(concatenating: "\(containers: badContainers) must not set securityContext.procMount to \(joinQuote(sortedUnique(badTypes)))"))
     }
 
     @Sendable static func procMountV1Dot35Baseline(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

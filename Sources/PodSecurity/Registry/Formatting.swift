@@ -10,13 +10,19 @@ func joinQuote(_ items: [String]) -> String {
     String(capacity: UTF8Writer.quotedListLength(items)) { $0.writeQuotedList(items) }
 }
 
-/// `container "a"` / `containers "a", "b"`.
+/// `container "a"` / `containers "a", "b"`. (In an interpolation, `String(concatenating: "\(containers: names) …")`
+/// writes it straight into the text.)
 func containersPhrase(_ names: [String]) -> String {
-    let noun = pluralize("container ", "containers ", names.count)
+    let noun = containersNoun(names.count)
     return String(capacity: noun.utf8.count + UTF8Writer.quotedListLength(names)) { text in
         text.write(noun)
         text.writeQuotedList(names)
     }
+}
+
+/// `container ` / `containers `, the noun of `containersPhrase`.
+func containersNoun(_ count: Int) -> String {
+    pluralize("container ", "containers ", count)
 }
 
 /// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.

@@ -88,32 +88,27 @@ extension String {
         }
     }
 
-    /// The text of an interpolation of strings, `String(concatenating: "\(a) must set \(b)")`, in one string
-    /// allocated once.
+    /// The text of an interpolation, `String(concatenating: "\(containers: names) must set \(field)")`, in one
+    /// string allocated once.
     package init(concatenating text: ConcatenatedText) {
-        let pieces = text.pieces
-        var length = 0
-        for piece in pieces { length += piece.utf8.count }
-        self.init(capacity: length) { text in
-            for piece in pieces { text.write(piece) }
-        }
+        self.init(capacity: text.pieces.length) { text.pieces.write(to: &$0) }
     }
 }
 
 /// A string interpolation kept as its pieces, for `String(concatenating:)`.
 package struct ConcatenatedText: ExpressibleByStringInterpolation {
-    fileprivate var pieces: [String]
+    fileprivate var pieces = TextPieces()
 
     package init(stringLiteral value: String) {
-        pieces = [value]
+        pieces.append(value)
     }
 
-    package init(stringInterpolation: StringInterpolation) {
+    package init(stringInterpolation: consuming StringInterpolation) {
         pieces = stringInterpolation.pieces
     }
 
     package struct StringInterpolation: StringInterpolationProtocol {
-        fileprivate var pieces: [String] = []
+        fileprivate var pieces = TextPieces()
 
         package init(literalCapacity: Int, interpolationCount: Int) {
             pieces.reserveCapacity(2 * interpolationCount + 1)
@@ -125,6 +120,85 @@ package struct ConcatenatedText: ExpressibleByStringInterpolation {
 
         package mutating func appendInterpolation(_ text: String) {
             pieces.append(text)
+        }
+
+        /// `container "a"` / `containers "a", "b"`, as `containersPhrase(names)`, written straight into the text.
+        package mutating func appendInterpolation(containers names: [String]) {
+            pieces.appendContainers(names)
+        }
+    }
+}
+
+/// The pieces of an interpolation: up to three (most checks' details) held inline, with no array allocated,
+/// more in an array; and a containers phrase kept as its names, not made a string first.
+private struct TextPieces {
+    private static let inlineCapacity = 3
+    /// The length in bytes of the text.
+    private(set) var length = 0
+    private var count = 0
+    private var inline: (String, String, String) = ("", "", "")
+    /// Every piece, when more are reserved for than fit inline.
+    private var array: [String] = []
+    private var usesArray = false
+    /// The names of the containers phrase, written in place of the (empty) piece at `containersIndex`. (A text
+    /// with a second containers phrase gets it as a string.)
+    private var containers: [String] = []
+    private var containersIndex = -1
+
+    /// Room for `count` pieces: inline, or in an array allocated once. Before the first piece only.
+    mutating func reserveCapacity(_ count: Int) {
+        guard count > Self.inlineCapacity else { return }
+        usesArray = true
+        array.reserveCapacity(count)
+    }
+
+    mutating func append(_ piece: String) {
+        length += piece.utf8.count
+        if usesArray {
+            array.append(piece)
+        } else {
+            precondition(count < Self.inlineCapacity, "TextPieces: more pieces than reserved for")
+            // A homogeneous tuple is laid out as an array of its element type.
+            withUnsafeMutablePointer(to: &inline) { tuple in
+                UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: String.self)[count] = piece
+            }
+        }
+        count += 1
+    }
+
+    mutating func appendContainers(_ names: [String]) {
+        guard containersIndex < 0 else {
+            append(containersPhrase(names))
+            return
+        }
+        containers = names
+        containersIndex = count
+        append("")
+        length += containersNoun(names.count).utf8.count + UTF8Writer.quotedListLength(names)
+    }
+
+    func write(to text: inout UTF8Writer) {
+        if usesArray {
+            for (index, piece) in array.enumerated() {
+                if index == containersIndex {
+                    text.write(containersNoun(containers.count))
+                    text.writeQuotedList(containers)
+                } else {
+                    text.write(piece)
+                }
+            }
+            return
+        }
+        withUnsafePointer(to: inline) { tuple in
+            let pieces = UnsafeRawPointer(tuple).assumingMemoryBound(to: String.self)
+            for index in 0..<count {
+                if index == containersIndex {
+                    text.write(containersNoun(containers.count))
+                    text.writeQuotedList(containers)
+                } else {
+                    text.write(pieces[index])
+                }
+            }
         }
     }
 }
