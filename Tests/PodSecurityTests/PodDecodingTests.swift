@@ -136,6 +136,17 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertFalse(decoded.spec.hostPID)
     }
 
+    func testVolumeSourcesAreASetOfDistinctKinds() throws {
+        XCTAssertEqual(Volume(sources: VolumeSourceKind.allCases.reversed()).sources, VolumeSourceKind.allCases)
+        for kind in VolumeSourceKind.allCases {
+            let volume = Volume(sources: [kind])
+            XCTAssertEqual(volume.sources, [kind])
+            XCTAssertEqual(VolumeSourceKind.allCases.filter(volume.has), [kind])
+        }
+        let decoded = try pod(#"{"spec":{"volumes":[{"secret":{},"nfs":{},"secret":null},{"secret":{},"secret":{}}]}}"#)
+        XCTAssertEqual(decoded.spec.volumes.map(\.sources), [[.nfs], [.secret]])
+    }
+
     func testUnknownFieldsAreIgnored() throws {
         let decoded = try pod(#"{"spec":{"futureField":{"x":[1,2]},"containers":[{"name":"a","weird":true}]}}"#)
         XCTAssertEqual(decoded.spec.containers.map(\.name), ["a"])

@@ -248,18 +248,29 @@ public struct Lifecycle: Sendable, Hashable {
 /// A volume: its name and which sources it sets.
 public struct Volume: Sendable, Hashable {
     public var name = ""
-    /// The volume source fields set (non-null), in the order their keys came (a repeated key counts where it
-    /// last came). The checks only ask which are set, so the order is not significant.
-    public var sources: [VolumeSourceKind] = []
+    /// A bit per source set (non-null), by its position in `VolumeSourceKind.allCases`: kept inline, where an
+    /// array cost every volume an allocation to make and one to free.
+    var sourceBits: UInt64 = 0
+
+    /// The volume source fields set (non-null), in `VolumeSourceKind` order. The checks only ask which are set.
+    public var sources: [VolumeSourceKind] {
+        get { VolumeSourceKind.allCases.filter { sourceBits & $0.bit != 0 } }
+        set { sourceBits = newValue.reduce(0) { $0 | $1.bit } }
+    }
 
     public init(name: String = "", sources: [VolumeSourceKind] = []) {
         self.name = name
         self.sources = sources
     }
 
+    /// Marks `kind` set or unset; a repeated key's last value wins.
+    mutating func setSource(_ kind: VolumeSourceKind, isSet: Bool) {
+        if isSet { sourceBits |= kind.bit } else { sourceBits &= ~kind.bit }
+    }
+
     /// A volume with no source is defaulted to `emptyDir` by the apiserver before admission sees it.
     public func has(_ kind: VolumeSourceKind) -> Bool {
-        sources.isEmpty ? kind == .emptyDir : sources.contains(kind)
+        sourceBits == 0 ? kind == .emptyDir : sourceBits & kind.bit != 0
     }
 }
 
@@ -269,4 +280,10 @@ public enum VolumeSourceKind: String, Sendable, Hashable, CaseIterable {
     case persistentVolumeClaim, rbd, flexVolume, cinder, cephfs, flocker, downwardAPI, fc, azureFile, configMap
     case vsphereVolume, quobyte, azureDisk, photonPersistentDisk, projected, portworxVolume, scaleIO, storageos
     case csi, ephemeral, image
+}
+
+extension VolumeSourceKind {
+    /// The kind's bit in `Volume.sourceBits`: its position in `allCases`, which for an enum without payloads is
+    /// its stored tag (declaration order; `PodDecodingTests` checks it).
+    var bit: UInt64 { 1 << unsafeBitCast(self, to: UInt8.self) }
 }

@@ -324,13 +324,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                         volume.name = try string(field.value, at: itemPath().key("name")) ?? ""
                     } else if let kind = volumeSource(field.key) {
                         // A source is set when it is a non-null object, as a Go pointer field is.
-                        let isSet = try object(field.value, at: itemPath().key(kind.rawValue)) != nil
-                        // removeAll(where:) reallocates even an empty array: call it only for a repeated key.
-                        if volume.sources.contains(kind) { volume.sources.removeAll { $0 == kind } }
-                        if isSet {
-                            // A first source is an array literal: appending to the empty array took its growth path.
-                            if volume.sources.isEmpty { volume.sources = [kind] } else { volume.sources.append(kind) }
-                        }
+                        volume.setSource(kind, isSet: try object(field.value, at: itemPath().key(kind.rawValue)) != nil)
                     }
                 }
             }
