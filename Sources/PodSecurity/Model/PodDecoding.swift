@@ -367,11 +367,15 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     private func strings(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [String] {
         guard let items = try array(value, at: path()) else { return [] }
+        let count = items.underestimatedCount
         var result: [String] = []
-        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             // A null element decodes to the zero value in Go.
-            result.append(try string(item, at: path().index(index)) ?? "")
+            let text = try string(item, at: path().index(index)) ?? ""
+            // Most containers drop exactly ["ALL"] (restricted requires it): one shared array, not one allocated each.
+            if count == 1 && text == "ALL" { return onlyALL }
+            if index == 0 { result.reserveCapacity(count) }
+            result.append(text)
         }
         return result
     }
@@ -418,6 +422,9 @@ struct FieldDecoder<Source: PodJSONSource> {
     @inline(__always)
     private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
 }
+
+/// `["ALL"]`, which `FieldDecoder.strings` hands out for every list that is exactly that.
+private let onlyALL = ["ALL"]
 
 /// What the field decoder reads JSON through. `kind(_:)` answers in `JSONDocument.Kind` for both sources.
 protocol PodJSONSource {
