@@ -435,8 +435,9 @@ public struct JSONDocument: Sendable {
 }
 
 /// A fixed set of names (a schema's keys) in which an object key is found by its bytes, without building a
-/// `String`: open addressing on a cheap hash of the length and three bytes. Inlinable: a decoder looks up
-/// every key it meets, so the lookup is compiled into the decoder's module rather than called across.
+/// `String`: open addressing on the length and three bytes, times a multiplier chosen so that no two names share
+/// a slot. Inlinable: a decoder looks up every key it meets, so the lookup is compiled into the decoder's module
+/// rather than called across.
 public struct JSONNameTable: Sendable {
     @frozen @usableFromInline
     struct Slot: Sendable {
@@ -449,36 +450,50 @@ public struct JSONNameTable: Sendable {
     @usableFromInline let storage: [UInt8]
     @usableFromInline let slots: [Slot]
     @usableFromInline let mask: Int
+    /// A name's first slot is the top bits (64 - `shift` of them) of its `packedKey` times `seed` (`firstSlot`).
+    @usableFromInline let seed: UInt64
+    @usableFromInline let shift: UInt64
     /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that length:
     /// most keys a decoder meets are none of its names and share neither, and are answered without hashing.
     @usableFromInline let firstBytesByLength: [UInt64]
 
     /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
     public init(_ names: [String]) {
+        let keys = names.map { Array($0.utf8) }
+        precondition(keys.allSatisfy { !$0.isEmpty }, "names are not empty")
+        precondition(Set(keys).count == keys.count, "names are distinct")
         var capacity = 16
         while capacity < names.count * 4 { capacity *= 2 }
+        let shift = UInt64(64 - capacity.trailingZeroBitCount)
+        // The first of a fixed series of multipliers that gives every name a slot of its own, so that a lookup
+        // compares one name; should none, the one that shares fewest (linear probing keeps any table correct).
+        let packed = keys.map { $0.withUnsafeBufferPointer(Self.packedKey) }
+        var seed: UInt64 = 0
+        var fewestShared = Int.max
+        for attempt in 1...1024 where fewestShared > 0 {
+            let candidate = 0x9E37_79B9_7F4A_7C15 &* UInt64(attempt) | 1
+            let shared = packed.count - Set(packed.map { Self.firstSlot($0, seed: candidate, shift: shift) }).count
+            if shared < fewestShared { (seed, fewestShared) = (candidate, shared) }
+        }
         var storage: [UInt8] = []
         var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
         var firstBytesByLength = [UInt64](repeating: 0, count: 64)
-        for (ordinal, name) in names.enumerated() {
-            let bytes = Array(name.utf8)
-            precondition(!bytes.isEmpty, "names are not empty")
+        for (ordinal, bytes) in keys.enumerated() {
             firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
-            var slot = bytes.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
-            while slots[slot].length > 0 {
-                let taken = slots[slot]
-                precondition(Array(storage[Int(taken.start)..<Int(taken.start + taken.length)]) != bytes, "names are distinct")
-                slot = (slot + 1) & (capacity - 1)
-            }
+            var slot = Self.firstSlot(packed[ordinal], seed: seed, shift: shift)
+            while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
             slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count), ordinal: Int32(ordinal))
             storage.append(contentsOf: bytes)
         }
         self.storage = storage
         self.slots = slots
         self.mask = capacity - 1
+        self.seed = seed
+        self.shift = shift
         self.firstBytesByLength = firstBytesByLength
     }
 
+    /// A cheap hash of the length and three bytes, for the parser's tables of names.
     @inlinable @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         let count = bytes.count
@@ -487,6 +502,20 @@ public struct JSONNameTable: Sendable {
         value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
         value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
         return value ^ (value >> 15)
+    }
+
+    /// A name's length and its first, middle and last bytes in one word, which the table's multiplier turns into
+    /// a slot: one multiplication, where `hash` mixes in four.
+    @inlinable @inline(__always)
+    static func packedKey(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let count = bytes.count
+        return UInt64(truncatingIfNeeded: count) | UInt64(bytes[0]) << 32 | UInt64(bytes[count &>> 1]) << 40
+            | UInt64(bytes[count &- 1]) << 48
+    }
+
+    @inlinable @inline(__always)
+    static func firstSlot(_ packedKey: UInt64, seed: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (packedKey &* seed) &>> shift)
     }
 
     /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
@@ -546,7 +575,7 @@ public struct JSONNameTable: Sendable {
     /// `ordinal(of:)` past its first test: the hash table's lookup.
     @inlinable @inline(never)
     func probe(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
-        var slot = Self.hash(utf8) & mask
+        var slot = Self.firstSlot(Self.packedKey(utf8), seed: seed, shift: shift)
         return slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBufferPointer { stored in
                 while true {
@@ -556,7 +585,7 @@ public struct JSONNameTable: Sendable {
                         && Self.bytesEqual(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, count: utf8.count) {
                         return Int(candidate.ordinal)
                     }
-                    slot = (slot + 1) & mask
+                    slot = (slot &+ 1) & mask
                 }
             }
         }

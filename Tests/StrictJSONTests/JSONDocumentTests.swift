@@ -339,6 +339,14 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// Names of one length whose first, middle and last bytes agree get the same first slot whatever the
+    /// multiplier: probing past it still finds each.
+    func testNameTableFindsNamesThatShareASlot() throws {
+        let table = JSONNameTable(["axcxa", "aycxa", "azcxa"])
+        let document = try document(#"{"axcxa":1,"aycxa":2,"azcxa":3,"awcxa":4}"#)
+        XCTAssertEqual(document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }, [0, 1, 2, nil])
+    }
+
     func testNameTableFindsKeysByTheirBytes() throws {
         let table = JSONNameTable(["name", "image", "securityContext", "é"])
         let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
