@@ -664,14 +664,24 @@ private struct Reader {
 
     /// The fast path for the strings a review is mostly made of (keys, names, plain values): the closing quote
     /// of the string whose text starts at `contentStart`, when that text is ASCII without escapes or control
-    /// characters (nothing to check but where it ends) and the quote is found a whole 8-byte word at a time
-    /// before the end of the input. Nil otherwise: the string is then read by the general scanner, from its start.
+    /// characters (nothing to check but where it ends) and the quote is found sixteen bytes at a time (eight,
+    /// near the end of the input) before the end. Nil otherwise: the string is then read by the general
+    /// scanner, from its start.
     @inline(__always)
     func plainStringEnd(from contentStart: Int) -> Int? {
         // Called at an opening quote: the buffer is not empty, so it has an address.
         let base = bytes.baseAddress.unsafelyUnwrapped
-        let lastWord = bytes.count &- 8
         var cursor = contentStart
+        let lastBlock = bytes.count &- 16
+        while cursor <= lastBlock {
+            let stops = Self.stopFlags(UnsafeRawPointer(base + cursor).loadUnaligned(as: ByteBlock.Lanes.self))
+            if stops != 0 {
+                let end = cursor &+ stops.trailingZeroBitCount
+                return base[end] == quote ? end : nil
+            }
+            cursor &+= 16
+        }
+        let lastWord = bytes.count &- 8
         while cursor <= lastWord {
             let word = UInt64(littleEndian: UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
             // The lowest flag is exactly the first quote, backslash, control byte or non-ASCII byte.
@@ -683,6 +693,18 @@ private struct Reader {
             cursor &+= 8
         }
         return nil
+    }
+
+    /// Bit i set when byte i of `block` ends the fast path: a quote, a backslash, a control character or a
+    /// non-ASCII byte (the last two are one signed comparison).
+    @inline(__always)
+    static func stopFlags(_ block: ByteBlock.Lanes) -> UInt32 {
+        // Compared lane by lane with whole vectors (comparisons with a scalar are not vectorized).
+        let signed = unsafeBitCast(block, to: SIMD16<Int8>.self)
+        let flagged = (signed .< SIMD16<Int8>(repeating: 0x20))
+            .| (block .== ByteBlock.Lanes(repeating: quote))
+            .| (block .== ByteBlock.Lanes(repeating: backslash))
+        return ByteBlock.laneBits(unsafeBitCast(flagged, to: ByteBlock.Lanes.self))
     }
 
     /// High bits flag the bytes of `word` that are a quote, a backslash or below 0x20. The lowest flag is

@@ -1,7 +1,3 @@
-#if arch(x86_64)
-import _Builtin_intrinsics.intel
-#endif
-
 /// Writes JSON compactly. Members keep their stored order, so responses read the same every time.
 /// Strings are escaped as Go's encoding/json escapes them (including `<`, `>`, `&`, U+2028, U+2029), so our
 /// bytes match what a Go webhook would send.
@@ -137,28 +133,7 @@ public enum JSONWriter {
             .| (block | Block(repeating: 0x04) .== Block(repeating: 0x26))  // `"` and `&`
             .| (block & Block(repeating: 0xFD) .== Block(repeating: 0x3C))  // `<` and `>`
             .| (block .== Block(repeating: 0x5C))
-        return laneBits(unsafeBitCast(flagged, to: Block.self))
-    }
-
-    /// Bit i set when lane i of `lanes` (each 0 or 0xFF) is set.
-    @inline(__always)
-    static func laneBits(_ lanes: Block) -> UInt32 {
-        #if arch(x86_64)
-        return UInt32(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(lanes, to: __m128i.self)))
-        #else
-        return portableLaneBits(lanes)
-        #endif
-    }
-
-    /// `laneBits` without SSE2's movemask (tested on every platform): each half's high bits gathered into its
-    /// top byte by a multiplication.
-    @inline(__always)
-    static func portableLaneBits(_ lanes: Block) -> UInt32 {
-        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
-        let gather: UInt64 = 0x0002_0408_1020_4081
-        let low = UInt64(littleEndian: halves[0]) & 0x8080_8080_8080_8080
-        let high = UInt64(littleEndian: halves[1]) & 0x8080_8080_8080_8080
-        return UInt32(truncatingIfNeeded: (low &* gather) >> 56) | UInt32(truncatingIfNeeded: (high &* gather) >> 56) << 8
+        return ByteBlock.laneBits(unsafeBitCast(flagged, to: Block.self))
     }
 
     /// The flags of `base[index..<count]` (fewer than sixteen bytes), bit 0 for `index`, read without going

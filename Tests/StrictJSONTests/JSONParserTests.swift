@@ -234,8 +234,8 @@ final class JSONWriterTests: XCTestCase {
             let bits = UInt32(truncatingIfNeeded: rng.next()) & 0xFFFF
             var lanes = SIMD16<UInt8>()
             for lane in 0..<16 where bits >> lane & 1 == 1 { lanes[lane] = 0xFF }
-            XCTAssertEqual(JSONWriter.portableLaneBits(lanes), bits)
-            XCTAssertEqual(JSONWriter.laneBits(lanes), bits)
+            XCTAssertEqual(ByteBlock.portableLaneBits(lanes), bits)
+            XCTAssertEqual(ByteBlock.laneBits(lanes), bits)
         }
     }
 
