@@ -160,6 +160,21 @@ public struct JSONDocument: Sendable {
             return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
         }
 
+        /// Whether the string at `index` starts with `prefix` (escapes decoded); false for anything but a
+        /// string. Builds nothing unless the string holds escapes.
+        public func string(_ index: Index, hasPrefix prefix: StaticString) -> Bool {
+            let node = nodes[index.node]
+            guard node.kind == .string else { return false }
+            let count = prefix.utf8CodeUnitCount
+            guard count > 0 else { return true }
+            if node.isEscaped {
+                var decoded = string(index)
+                return decoded.withUTF8 { $0.count >= count && memcmp($0.baseAddress!, prefix.utf8Start, count) == 0 }
+            }
+            guard Int(node.end &- node.start) >= count else { return false }
+            return memcmp(text.baseAddress! + Int(node.start), prefix.utf8Start, count) == 0
+        }
+
         /// As `JSONDocument.numberText(_:)`.
         public func numberText(_ index: Index) -> String {
             let node = nodes[index.node]

@@ -1,11 +1,11 @@
-import PodSecurity
+@testable import PodSecurity
 import StrictJSON
 import XCTest
 
 final class PodDecodingTests: XCTestCase {
     func testReadsEveryFieldTheChecksUse() throws {
         let decoded = try pod("""
-        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b"}},
+        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b","seccomp.security.alpha.kubernetes.io/pod":"x"}},
          "spec":{"hostNetwork":true,"hostPID":true,"hostIPC":false,"hostUsers":false,"runtimeClassName":"gvisor",
           "os":{"name":"windows"},
           "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"sysctls":[{"name":"kernel.x","value":"1"}],
@@ -21,7 +21,7 @@ final class PodDecodingTests: XCTestCase {
           "volumes":[{"name":"v","hostPath":{"path":"/"}},{"name":"w"}]}}
         """)
         XCTAssertEqual(decoded.metadata.name, "n")
-        XCTAssertEqual(decoded.metadata.annotations, ["a": "b"])
+        XCTAssertEqual(decoded.metadata.annotations, ["seccomp.security.alpha.kubernetes.io/pod": "x"])
         let spec = decoded.spec
         XCTAssertTrue(spec.hostNetwork && spec.hostPID && !spec.hostIPC)
         XCTAssertEqual(spec.hostUsers, false)
@@ -43,11 +43,45 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertTrue(spec.volumes[1].has(.emptyDir), "a volume with no source is defaulted to emptyDir")
     }
 
+    /// Only the annotations a check reads are kept, however their keys are written; the others are ignored
+    /// (after their type is checked), by both readers.
+    func testKeepsOnlyTheAnnotationsChecksRead() throws {
+        let json = #"""
+        {"metadata":{"annotations":{
+          "a":"b","kubectl.kubernetes.io/restartedAt":"2026-11-19T17:02:44Z",
+          "container.apparmor.security.beta.kubernetes.io/c":"unconfined",
+          "container.apparmor.security.beta.kubernetes.io":"no slash",
+          "container.seccomp.security.alpha.kubernetes.io\u002fi":"unconfined",
+          "seccomp.security.alpha.kubernetes.io/pod":null,
+          "seccomp.security.alpha.kubernetes.io/po":"too short",
+          "\u0063ontainer.apparmor.security.beta.kubernetes.io/d":"runtime/default"}}}
+        """#
+        let expected = [
+            "container.apparmor.security.beta.kubernetes.io/c": "unconfined",
+            "container.seccomp.security.alpha.kubernetes.io/i": "unconfined",
+            "seccomp.security.alpha.kubernetes.io/pod": "",
+            "container.apparmor.security.beta.kubernetes.io/d": "runtime/default",
+        ]
+        let bytes = Array(json.utf8)
+        let document = try JSONDocument(parsing: bytes)
+        XCTAssertEqual(try Pod(decoding: document, at: document.root).metadata.annotations, expected)
+        XCTAssertEqual(try Pod(decoding: JSONParser.parse(bytes)).metadata.annotations, expected)
+        // Each key a check reads is covered.
+        for key in [Checks.appArmorAnnotationPrefix + "c", Checks.seccompPodAnnotation, Checks.seccompContainerAnnotationPrefix + "c"] {
+            let keyJSON = try JSONDocument(parsing: Array("{\"metadata\":{\"annotations\":{\"\(key)\":\"v\"}}}".utf8))
+            XCTAssertEqual(try Pod(decoding: keyJSON, at: keyJSON.root).metadata.annotations, [key: "v"], key)
+        }
+        // An ignored annotation of the wrong type is still an error.
+        XCTAssertThrowsError(try pod(#"{"metadata":{"annotations":{"a":{}}}}"#)) { error in
+            XCTAssertEqual((error as? PodDecodeError)?.description, "metadata.annotations.a: expected string, found object")
+        }
+    }
+
     /// The decoder reads a parsed document on the admission path and a tree elsewhere: both must give the same
     /// pod, or the same error, for the same JSON, whatever type each field turns out to have.
     func testDocumentAndTreeDecodeAlike() throws {
         let base = #"""
-        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b","c":"d"}},
+        {"metadata":{"name":"n","namespace":"ns","annotations":{"a":"b","container.apparmor.security.beta.kubernetes.io/c":"t"}},
          "spec":{"hostNetwork":true,"hostPID":false,"hostUsers":false,"runtimeClassName":"gvisor","os":{"name":"linux"},
           "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"sysctls":[{"name":"kernel.x","value":"1"}],
             "seLinuxOptions":{"type":"t"},"seccompProfile":{"type":"Localhost"},"windowsOptions":{"hostProcess":false}},

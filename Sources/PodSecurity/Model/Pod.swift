@@ -18,7 +18,17 @@ public struct PodDecodeError: Error, Sendable, Hashable, CustomStringConvertible
 public struct PodMetadata: Sendable, Hashable {
     public var name: String
     public var namespace: String
+    /// Annotations. Decoded pods hold only those some check reads (`checkedAnnotationPrefixes`): the others
+    /// (restart times, scrape settings, checksums) are ignored as unknown fields are, and cost nothing.
     public var annotations: [String: String]
+
+    /// The annotation keys checks read: AppArmor's per-container profiles, the alpha seccomp profiles of
+    /// the pod and of each container. A check that reads another annotation adds its key or prefix here.
+    public static let checkedAnnotationPrefixes: [StaticString] = [
+        "container.apparmor.security.beta.kubernetes.io/",
+        "seccomp.security.alpha.kubernetes.io/pod",
+        "container.seccomp.security.alpha.kubernetes.io/",
+    ]
 
     public init(name: String = "", namespace: String = "", annotations: [String: String] = [:]) {
         self.name = name

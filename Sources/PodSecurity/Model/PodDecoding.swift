@@ -22,6 +22,11 @@ struct FieldDecoder<Source: PodJSONSource> {
     @inline(__always)
     private func knownField(_ key: Source.Key) -> PodField? { source.field(key) }
 
+    /// Whether an annotation's key is one some check reads (`PodMetadata.checkedAnnotationPrefixes`).
+    private func isCheckedAnnotation(_ key: Source.Key) -> Bool {
+        PodMetadata.checkedAnnotationPrefixes.contains { source.key(key, hasPrefix: $0) }
+    }
+
     /// A key's text, for error paths.
     @inline(__always)
     private func keyText(_ key: Source.Key) -> String { source.keyText(key) }
@@ -44,9 +49,18 @@ struct FieldDecoder<Source: PodJSONSource> {
                     metadata.annotations = [:]
                     continue
                 }
-                // Not `[:]` then reserveCapacity: that resize runs unspecialized, looking up the storage's metadata.
-                var annotations = [String: String](minimumCapacity: entries.underestimatedCount)
+                var annotations: [String: String] = [:]
                 for entry in entries {
+                    guard isCheckedAnnotation(entry.key) else {
+                        // Read by no check: only its type is checked, as the apiserver's decoder checks it.
+                        try expectString(entry.value, at: annotationsPath().key(keyText(entry.key)))
+                        continue
+                    }
+                    if annotations.isEmpty {
+                        // Not `[:]` then reserveCapacity: that resize runs unspecialized, looking up the storage's
+                        // metadata.
+                        annotations = [String: String](minimumCapacity: 1)
+                    }
                     annotations[keyText(entry.key)] = try string(entry.value, at: annotationsPath().key(keyText(entry.key))) ?? ""
                 }
                 metadata.annotations = annotations
@@ -355,6 +369,16 @@ struct FieldDecoder<Source: PodJSONSource> {
         }
     }
 
+    /// `string(_:at:)`'s type check alone, for a string nothing reads.
+    @inline(__always)
+    private func expectString(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
+        guard let value else { return }
+        switch source.kind(value) {
+        case .null, .string: return
+        case let other: throw path().error("expected string, found \(other.name)")
+        }
+    }
+
     @inline(__always)
     private func string(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let value else { return nil }
@@ -449,6 +473,8 @@ protocol PodJSONSource {
     func field(_ key: Key) -> PodField?
     func volumeSource(_ key: Key) -> VolumeSourceKind?
     func keyText(_ key: Key) -> String
+    /// Whether a key's text starts with `prefix`.
+    func key(_ key: Key, hasPrefix prefix: StaticString) -> Bool
 }
 
 protocol PodJSONMember {
@@ -480,6 +506,7 @@ struct DocumentSource: PodJSONSource {
         VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
     }
     func keyText(_ key: JSONDocument.Index) -> String { view.string(key) }
+    func key(_ key: JSONDocument.Index, hasPrefix prefix: StaticString) -> Bool { view.string(key, hasPrefix: prefix) }
 }
 
 /// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
@@ -506,6 +533,7 @@ struct TreeSource: PodJSONSource {
     }
     func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
     func keyText(_ key: String) -> String { key }
+    func key(_ key: String, hasPrefix prefix: StaticString) -> Bool { prefix.withUTF8Buffer { key.utf8.starts(with: $0) } }
 }
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
