@@ -95,31 +95,92 @@ enum ReviewDecoder {
         guard document.kind(request) == .object else {
             throw BadReview(message: "unable to decode the request: request: expected an object, got \(document.kind(request).name)")
         }
+        // The request's members found in one pass (its last member of a name wins, as for `member`), then read
+        // in a fixed order, so that the first error reported does not depend on the order of the keys.
+        let fields = document.withView { view in
+            var fields = RequestFields()
+            for member in view.members(of: request) {
+                if let ordinal = RequestField.names.ordinal(of: member.key, in: view) {
+                    fields[RequestField(rawValue: ordinal).unsafelyUnwrapped] = member.value
+                }
+            }
+            return fields
+        }
+
         var result = ReviewRequest(document: document)
-        result.uid = try string(member(request, "uid"), "request.uid") ?? ""
+        result.uid = try string(fields[.uid], "request.uid") ?? ""
         if result.uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
-        if let kindObject = try object(member(request, "kind"), "request.kind") {
+        if let kindObject = try object(fields[.kind], "request.kind") {
             result.kindGroup = try string(member(kindObject, "group"), "request.kind.group") ?? ""
             result.kindVersion = try string(member(kindObject, "version"), "request.kind.version") ?? ""
             result.kind = try string(member(kindObject, "kind"), "request.kind.kind") ?? ""
         }
-        if let resourceObject = try object(member(request, "resource"), "request.resource") {
+        if let resourceObject = try object(fields[.resource], "request.resource") {
             result.resourceGroup = try string(member(resourceObject, "group"), "request.resource.group") ?? ""
             result.resourceVersion = try string(member(resourceObject, "version"), "request.resource.version") ?? ""
             result.resource = try string(member(resourceObject, "resource"), "request.resource.resource") ?? ""
         }
-        let subResource = try string(member(request, "subResource"), "request.subResource")
-        let requestSubResource = try string(member(request, "requestSubResource"), "request.requestSubResource")
+        let subResource = try string(fields[.subResource], "request.subResource")
+        let requestSubResource = try string(fields[.requestSubResource], "request.requestSubResource")
         result.subresource = requestSubResource ?? subResource ?? ""
-        result.name = try string(member(request, "name"), "request.name") ?? ""
-        result.namespace = try string(member(request, "namespace"), "request.namespace") ?? ""
-        result.operation = try string(member(request, "operation"), "request.operation") ?? ""
-        if let userInfo = try object(member(request, "userInfo"), "request.userInfo") {
+        result.name = try string(fields[.name], "request.name") ?? ""
+        result.namespace = try string(fields[.namespace], "request.namespace") ?? ""
+        result.operation = try string(fields[.operation], "request.operation") ?? ""
+        if let userInfo = try object(fields[.userInfo], "request.userInfo") {
             result.userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
         }
-        if let value = member(request, "object"), document.kind(value) != .null { result.object = value }
-        if let value = member(request, "oldObject"), document.kind(value) != .null { result.oldObject = value }
+        if let value = fields[.object], document.kind(value) != .null { result.object = value }
+        if let value = fields[.oldObject], document.kind(value) != .null { result.oldObject = value }
         return (apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion, result)
+    }
+}
+
+/// The request members a decision reads, each spelled as its JSON key.
+enum RequestField: Int, CaseIterable {
+    case uid, kind, resource, subResource, requestSubResource, name, namespace, operation, userInfo, object, oldObject
+
+    static let names = JSONNameTable(allCases.map { "\($0)" })
+}
+
+/// Where each `RequestField` is in the review (nil: absent). Inline storage: reading a review allocates nothing
+/// for it.
+struct RequestFields {
+    private var values: (JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?,
+                         JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?,
+                         JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?)
+        = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+
+    subscript(field: RequestField) -> JSONDocument.Index? {
+        get {
+            switch field {
+            case .uid: values.0
+            case .kind: values.1
+            case .resource: values.2
+            case .subResource: values.3
+            case .requestSubResource: values.4
+            case .name: values.5
+            case .namespace: values.6
+            case .operation: values.7
+            case .userInfo: values.8
+            case .object: values.9
+            case .oldObject: values.10
+            }
+        }
+        set {
+            switch field {
+            case .uid: values.0 = newValue
+            case .kind: values.1 = newValue
+            case .resource: values.2 = newValue
+            case .subResource: values.3 = newValue
+            case .requestSubResource: values.4 = newValue
+            case .name: values.5 = newValue
+            case .namespace: values.6 = newValue
+            case .operation: values.7 = newValue
+            case .userInfo: values.8 = newValue
+            case .object: values.9 = newValue
+            case .oldObject: values.10 = newValue
+            }
+        }
     }
 }
 

@@ -39,6 +39,21 @@ final class ReviewFormatTests: XCTestCase {
                        "unable to decode the request: request.userInfo: expected an object, got string")
     }
 
+    /// The request's members are read as Go's decoder reads them: a repeated key's last value wins, escaped
+    /// keys are their decoded text, and the error reported for two bad fields does not depend on their order.
+    func testRequestMembersRepeatedEscapedAndInAnyOrder() {
+        let head = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":"#
+        let repeated = head + #"{"uid":"first","u\u0069d":"last","operation":"CREATE","namespace":"a","namespace":"team","#
+            + #""kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"#
+            + #""object":{"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"x"}]}}}}"#
+        let result = answer(makeController(), Array(repeated.utf8))
+        XCTAssertEqual(result.bodyText, #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"last","allowed":true,"auditAnnotations":{"enforce-policy":"privileged:latest"}}}"#)
+        XCTAssertEqual(result.outcome.log.namespace, "team")
+        for body in [head + #"{"userInfo":1,"uid":2}}"#, head + #"{"uid":2,"userInfo":1}}"#] {
+            XCTAssertEqual(badRequest(body).message, "unable to decode the request: request.uid: expected a string, got number", body)
+        }
+    }
+
     func testBadRequestBodyIsExact() {
         let outcome = makeController().handle(reviewBody: Array(#"{"kind":"AdmissionReview"}"#.utf8), deadline: .now + .seconds(5))
         XCTAssertEqual(outcome.httpStatus, 400)
