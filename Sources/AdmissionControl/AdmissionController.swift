@@ -571,11 +571,22 @@ public final class AdmissionController: Sendable {
         }
         // A denial's message (hundreds of bytes) is written straight from the violations into the string that
         // holds it: the enforce message into the status's; audit's and warn's, which usually share one policy,
-        // once for both.
+        // once for both. At the enforce policy, audit's says what the status message says after its verb, and
+        // is copied from there.
+        var enforceDenial: (policy: LevelVersion, lengthAfterVerb: Int)?
         var lastWouldViolate: (policy: LevelVersion, message: String)?
-        func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
+        func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation, response: ReviewResponse) -> String {
             if let lastWouldViolate, lastWouldViolate.policy == levelVersion { return lastWouldViolate.message }
-            let message = String(writing: result.message("would violate", levelVersion))
+            let message: String
+            if let enforceDenial, enforceDenial.policy == levelVersion, let status = response.failure?.message {
+                let verb = "would violate"
+                message = String(capacity: verb.utf8.count + enforceDenial.lengthAfterVerb) { text in
+                    text.write(verb)
+                    text.write(status, lastBytes: enforceDenial.lengthAfterVerb)
+                }
+            } else {
+                message = String(writing: result.message("would violate", levelVersion))
+            }
             lastWouldViolate = (levelVersion, message)
             return message
         }
@@ -585,9 +596,10 @@ public final class AdmissionController: Sendable {
             annotations[PodSecurityAnnotations.enforcePolicy] = policy.enforce.description
             let result = evaluate(policy.enforce)
             if !result.allowed {
+                let message = result.message("violates", policy.enforce)
                 response = .forbidden(
-                    group: request.resourceGroup, resource: request.resource, name: request.name,
-                    error: result.message("violates", policy.enforce))
+                    group: request.resourceGroup, resource: request.resource, name: request.name, error: message)
+                enforceDenial = (policy.enforce, message.lengthAfterVerb)
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
                 state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
@@ -595,14 +607,14 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations[PodSecurityAnnotations.auditViolations] = wouldViolateMessage(policy.audit, auditResult)
+            annotations[PodSecurityAnnotations.auditViolations] = wouldViolateMessage(policy.audit, auditResult, response: response)
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                response.warnings.append(wouldViolateMessage(policy.warn, warnResult))
+                response.warnings.append(wouldViolateMessage(policy.warn, warnResult, response: response))
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }

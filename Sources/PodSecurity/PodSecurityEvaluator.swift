@@ -15,7 +15,7 @@ public enum PodSecurityEvaluator {
                 // Room for every check at the first violation (a denied pod usually fails several, and growing
                 // the array one by one reallocates it), none while the pod passes.
                 if violations.isEmpty { violations.reserveCapacity(entries.count) }
-                violations.append(Violation(checkID: entry.checkID, reason: finding.reason, detail: finding.detail))
+                violations.append(Violation(checkID: entry.checkID, reason: finding.reason, unwrittenDetail: finding.detail))
             }
         }
         return Evaluation(violations: violations)

@@ -11,7 +11,7 @@ extension Checks {
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "allowPrivilegeEscalation != false",
-            detail: String(concatenating: "\(containers: badContainers) must set securityContext.allowPrivilegeEscalation=false"))
+            containersDetail: "\(containers: badContainers) must set securityContext.allowPrivilegeEscalation=false")
     }
 
     @Sendable static func allowPrivilegeEscalationV1Dot25(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

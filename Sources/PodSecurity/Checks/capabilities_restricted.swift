@@ -19,15 +19,17 @@ extension Checks {
                 }
             }
         }
-        var details: [String] = []
-        if !missingDropAll.isEmpty {
-            details.append(String(concatenating: "\(containers: missingDropAll) must set securityContext.capabilities.drop=[\"ALL\"]"))
+        // Most failing pods only miss drop ALL: that detail stays unwritten; with forbidden adds too, the two
+        // are joined into a string as PSA joins them.
+        let missingDropAllDetail: ViolationDetail? = missingDropAll.isEmpty ? nil
+            : "\(containers: missingDropAll) must set securityContext.capabilities.drop=[\"ALL\"]"
+        if addingForbidden.isEmpty {
+            return missingDropAllDetail.map { CheckFinding(reason: "unrestricted capabilities", containersDetail: $0) }
         }
-        if !addingForbidden.isEmpty {
-            details.append(String(concatenating: "\(containers: addingForbidden) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add"))
-        }
-        guard !details.isEmpty else { return nil }
-        return CheckFinding(reason: "unrestricted capabilities", detail: details.joined(separator: "; "))
+        let addingDetail = String(concatenating: "\(containers: addingForbidden) must not include \(joinQuote(sortedUnique(forbiddenCapabilities))) in securityContext.capabilities.add")
+        return CheckFinding(
+            reason: "unrestricted capabilities",
+            detail: missingDropAllDetail.map { "\($0.text); \(addingDetail)" } ?? addingDetail)
     }
 
     @Sendable static func capabilitiesRestrictedV1Dot25(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

@@ -7,6 +7,6 @@ extension Checks {
     @Sendable static func privilegedV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
         let badContainers = spec.containerNames { $0.securityContext?.privileged == true }
         guard !badContainers.isEmpty else { return nil }
-        return CheckFinding(reason: "privileged", detail: String(concatenating: "\(containers: badContainers) must not set securityContext.privileged=true"))
+        return CheckFinding(reason: "privileged", containersDetail: "\(containers: badContainers) must not set securityContext.privileged=true")
     }
 }

@@ -23,7 +23,7 @@ extension Checks {
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                detail: String(concatenating: "pod or \(containers: implicitlyBad) must set securityContext.runAsNonRoot=true"))
+                containersDetail: "pod or \(containers: implicitlyBad) must set securityContext.runAsNonRoot=true")
         }
         return nil
     }

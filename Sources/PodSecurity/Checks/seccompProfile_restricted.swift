@@ -38,7 +38,7 @@ extension Checks {
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                detail: String(concatenating: "pod or \(containers: implicitlyBad) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""))
+                containersDetail: "pod or \(containers: implicitlyBad) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"")
         }
         return nil
     }

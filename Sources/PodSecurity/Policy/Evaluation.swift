@@ -3,12 +3,32 @@
 public struct Violation: Sendable, Hashable {
     public var checkID: String
     public var reason: String
-    public var detail: String
+    /// The detail as the check gave it, written only when a message (or `detail`) is.
+    package var unwrittenDetail: ViolationDetail
+
+    public var detail: String {
+        get { unwrittenDetail.text }
+        set { unwrittenDetail = ViolationDetail(newValue) }
+    }
 
     public init(checkID: String, reason: String, detail: String) {
+        self.init(checkID: checkID, reason: reason, unwrittenDetail: ViolationDetail(detail))
+    }
+
+    package init(checkID: String, reason: String, unwrittenDetail: ViolationDetail) {
         self.checkID = checkID
         self.reason = reason
-        self.detail = detail
+        self.unwrittenDetail = unwrittenDetail
+    }
+
+    public static func == (left: Violation, right: Violation) -> Bool {
+        left.checkID == right.checkID && left.reason == right.reason && left.detail == right.detail
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(checkID)
+        hasher.combine(reason)
+        hasher.combine(detail)
     }
 }
 
@@ -31,22 +51,27 @@ public struct Evaluation: Sendable, Hashable {
     /// The length in bytes of `forbiddenReason`.
     var forbiddenReasonLength: Int {
         var length = 2 * max(violations.count - 1, 0)
-        for violation in violations {
-            length += violation.reason.utf8.count
-            if !violation.detail.isEmpty { length += violation.detail.utf8.count + 3 }
+        // Read in place: a copy of each violation would retain and release its strings.
+        violations.withUnsafeBufferPointer { violations in
+            for index in violations.indices {
+                length += violations[index].reason.utf8.count
+                if !violations[index].unwrittenDetail.isEmpty { length += violations[index].unwrittenDetail.utf8Count + 3 }
+            }
         }
         return length
     }
 
     /// Writes `forbiddenReason` (`forbiddenReasonLength` bytes).
     func writeForbiddenReason(to text: inout UTF8Writer) {
-        for (index, violation) in violations.enumerated() {
-            if index > 0 { text.write(", ") }
-            text.write(violation.reason)
-            if !violation.detail.isEmpty {
-                text.write(" (")
-                text.write(violation.detail)
-                text.write(")")
+        violations.withUnsafeBufferPointer { violations in
+            for index in violations.indices {
+                if index > 0 { text.write(", ") }
+                text.write(violations[index].reason)
+                if !violations[index].unwrittenDetail.isEmpty {
+                    text.write(" (")
+                    violations[index].unwrittenDetail.write(to: &text)
+                    text.write(")")
+                }
             }
         }
     }
@@ -68,12 +93,20 @@ package struct ViolationMessage: WritableText {
     let verb: String
     let policy: String
     let evaluation: Evaluation
+    /// The length of everything after the verb, `PodSecurity "<policy>": <reasons>`: the same for every verb,
+    /// so a message for another verb can copy it from this one's text (`UTF8Writer.write(_:lastBytes:)`).
+    package let lengthAfterVerb: Int
 
-    package var utf8Count: Int {
-        // `<verb> PodSecurity "<policy>": `: a policy's description is plain ASCII, so Go's `%q` of it is it
-        // in double quotes.
-        verb.utf8.count + policy.utf8.count + 17 + evaluation.forbiddenReasonLength
+    init(verb: String, policy: String, evaluation: Evaluation) {
+        self.verb = verb
+        self.policy = policy
+        self.evaluation = evaluation
+        // ` PodSecurity "<policy>": `: a policy's description is plain ASCII, so Go's `%q` of it is it in
+        // double quotes.
+        lengthAfterVerb = policy.utf8.count + 17 + evaluation.forbiddenReasonLength
     }
+
+    package var utf8Count: Int { verb.utf8.count + lengthAfterVerb }
 
     package func write(to text: inout UTF8Writer) {
         text.write(verb)

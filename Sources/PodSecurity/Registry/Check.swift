@@ -22,7 +22,20 @@ struct VersionedCheck: Sendable {
 }
 
 /// What a check found wrong: PSA's forbidden reason and detail. A check that finds nothing returns nil.
-struct CheckFinding: Sendable, Hashable {
+/// (A class: every check returns one of these or nil on every evaluation, and a reference is returned in a
+/// register, where the detail's fields would be copied through memory by each check's closure.)
+final class CheckFinding: Sendable {
     let reason: String
-    let detail: String
+    let detail: ViolationDetail
+
+    init(reason: String, detail: String) {
+        self.reason = reason
+        self.detail = ViolationDetail(detail)
+    }
+
+    /// A detail of the shape `"pod or \(containers: names) must set …"`, written only when a message is.
+    init(reason: String, containersDetail: ViolationDetail) {
+        self.reason = reason
+        self.detail = containersDetail
+    }
 }

@@ -35,6 +35,16 @@ package struct UTF8Writer: ~Copyable {
         written += bytes.count
     }
 
+    /// The last `count` bytes of `text` (which must end a character: copying the end of a message written
+    /// for another verb).
+    package mutating func write(_ text: String, lastBytes count: Int) {
+        precondition(count <= text.utf8.count, "UTF8Writer: more bytes than the text has")
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            write(UnsafeBufferPointer(rebasing: bytes[(bytes.count - count)...]))
+        }
+        if copied == nil { write(String(decoding: text.utf8.suffix(count), as: UTF8.self)) }
+    }
+
     /// `"a", "b"`: each item in double quotes, joined by `, ` (PSA's `joinQuote`). `quotedListLength(items)`
     /// bytes.
     package mutating func writeQuotedList(_ items: [String]) {
@@ -200,5 +210,81 @@ private struct TextPieces {
                 }
             }
         }
+    }
+}
+
+/// A check's detail, kept unwritten until a message is: a failing check's detail is written into the denial's
+/// message (and the audit annotation's), so making it a string of its own first costs an allocation, a UTF-8
+/// check and a copy per failing check for nothing. Either a text, or the shape most details have,
+/// `<head>container(s) "a", "b"<tail>` with a literal head and tail, written from the names in place:
+/// `"pod or \(containers: names) must set securityContext.runAsNonRoot=true"`.
+package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInterpolation {
+    /// The whole text, or what comes before the containers phrase.
+    private var head: String
+    /// The containers phrase's names; nil: no phrase (`head` is the text).
+    private var containers: [String]?
+    private var tail: String
+
+    /// A detail already written as a string.
+    package init(_ text: String) {
+        head = text
+        containers = nil
+        tail = ""
+    }
+
+    package init(stringLiteral value: String) {
+        self.init(value)
+    }
+
+    package init(stringInterpolation: StringInterpolation) {
+        head = stringInterpolation.head
+        containers = stringInterpolation.containers
+        tail = stringInterpolation.tail
+    }
+
+    /// Literals and at most one `\(containers:)`: the literals are immortal strings, so keeping them costs nothing.
+    package struct StringInterpolation: StringInterpolationProtocol {
+        fileprivate var head = ""
+        fileprivate var containers: [String]?
+        fileprivate var tail = ""
+
+        package init(literalCapacity: Int, interpolationCount: Int) {
+            precondition(interpolationCount <= 1, "ViolationDetail: one containers phrase at most")
+        }
+
+        package mutating func appendLiteral(_ literal: String) {
+            // Each side gets one literal in practice (the compiler passes "" for an empty one): kept, not copied.
+            if containers == nil {
+                if head.isEmpty { head = literal } else { head += literal }
+            } else {
+                if tail.isEmpty { tail = literal } else { tail += literal }
+            }
+        }
+
+        /// `container "a"` / `containers "a", "b"`, as `containersPhrase(names)`, written when the detail is.
+        package mutating func appendInterpolation(containers names: [String]) {
+            containers = names
+        }
+    }
+
+    package var utf8Count: Int {
+        guard let containers else { return head.utf8.count }
+        return head.utf8.count + containersNoun(containers.count).utf8.count + UTF8Writer.quotedListLength(containers)
+            + tail.utf8.count
+    }
+
+    package var isEmpty: Bool { containers == nil && head.isEmpty }
+
+    package func write(to text: inout UTF8Writer) {
+        text.write(head)
+        guard let containers else { return }
+        text.write(containersNoun(containers.count))
+        text.writeQuotedList(containers)
+        text.write(tail)
+    }
+
+    /// The detail as a string.
+    package var text: String {
+        containers == nil ? head : String(writing: self)
     }
 }

@@ -1,0 +1,100 @@
+@testable import PodSecurity
+import StrictJSON
+import XCTest
+
+/// A check's detail kept unwritten (`ViolationDetail`) must read exactly as the string the check used to build
+/// (`String(concatenating:)`), and a message must write it as that string.
+final class ViolationDetailTests: XCTestCase {
+    static let nameLists: [[String]] = [
+        [], ["app"], ["a", "b"], ["init", "app", "debug"], ["1", "2", "3", "4", "5"],
+        [#"q"uote"#, #"back\slash"#], ["é", "🚀 rocket", "line\u{2028}sep", "nul\u{0}ctl\u{1}"], [""],
+        ["a-name-that-is-longer-than-fifteen-bytes", "x"],
+    ]
+
+    func testContainersDetailReadsAsTheConcatenatedString() {
+        for names in Self.nameLists {
+            let pairs: [(ViolationDetail, String)] = [
+                ("\(containers: names) must set securityContext.allowPrivilegeEscalation=false",
+                 String(concatenating: "\(containers: names) must set securityContext.allowPrivilegeEscalation=false")),
+                ("pod or \(containers: names) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+                 String(concatenating: "pod or \(containers: names) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"")),
+                ("pod or \(containers: names)", String(concatenating: "pod or \(containers: names)")),
+                ("\(containers: names)", String(concatenating: "\(containers: names)")),
+                ("é \(containers: names) ü", String(concatenating: "é \(containers: names) ü")),
+            ]
+            for (detail, expected) in pairs {
+                XCTAssertEqual(detail.text, expected, "\(names)")
+                XCTAssertEqual(String(writing: detail), expected, "\(names)")
+                XCTAssertEqual(detail.utf8Count, expected.utf8.count, "\(names)")
+                XCTAssertFalse(detail.isEmpty)
+            }
+        }
+    }
+
+    func testTextDetail() {
+        for text in ["", "hostNetwork=true", #"volume "v" uses restricted volume type "hostPath""#, "é\u{2028}🚀"] {
+            for detail in [ViolationDetail(text), ViolationDetail(stringLiteral: text)] {
+                XCTAssertEqual(detail.text, text)
+                XCTAssertEqual(String(writing: detail), text)
+                XCTAssertEqual(detail.utf8Count, text.utf8.count)
+                XCTAssertEqual(detail.isEmpty, text.isEmpty)
+            }
+        }
+        let literal: ViolationDetail = "plain literal"
+        XCTAssertEqual(literal.text, "plain literal")
+    }
+
+    func testViolationDetailReadsWritesAndCompares() {
+        for names in Self.nameLists {
+            let unwritten = Violation(checkID: "privileged", reason: "privileged",
+                                      unwrittenDetail: "\(containers: names) must not set securityContext.privileged=true")
+            let text = String(concatenating: "\(containers: names) must not set securityContext.privileged=true")
+            let written = Violation(checkID: "privileged", reason: "privileged", detail: text)
+            XCTAssertEqual(unwritten.detail, text)
+            XCTAssertEqual(unwritten, written)
+            XCTAssertEqual(unwritten.hashValue, written.hashValue)
+            XCTAssertNotEqual(unwritten, Violation(checkID: "privileged", reason: "privileged", detail: text + "x"))
+            var changed = unwritten
+            changed.detail = "other"
+            XCTAssertEqual(changed.detail, "other")
+            XCTAssertEqual(unwritten.detail, text)
+        }
+    }
+
+    /// A message's reasons, written from unwritten details, read as PSA joins the strings.
+    func testMessagesWriteUnwrittenDetailsAsStrings() {
+        for names in Self.nameLists {
+            let violations = [
+                Violation(checkID: "hostNamespaces", reason: "host namespaces", detail: "hostNetwork=true"),
+                Violation(checkID: "none", reason: "no detail", detail: ""),
+                Violation(checkID: "runAsNonRoot", reason: "runAsNonRoot != true",
+                          unwrittenDetail: "pod or \(containers: names) must set securityContext.runAsNonRoot=true"),
+                Violation(checkID: "privileged", reason: "privileged",
+                          unwrittenDetail: "\(containers: names) must not set securityContext.privileged=true"),
+            ]
+            let expectedReasons = violations.map { $0.detail.isEmpty ? $0.reason : "\($0.reason) (\($0.detail))" }
+                .joined(separator: ", ")
+            let evaluation = Evaluation(violations: violations)
+            XCTAssertEqual(evaluation.forbiddenReason, expectedReasons)
+            let policy = LevelVersion(level: .restricted, version: .latest)
+            XCTAssertEqual(evaluation.message(for: policy), #"violates PodSecurity "restricted:latest": "# + expectedReasons)
+            let message = evaluation.message("would violate", policy)
+            XCTAssertEqual(String(writing: message), #"would violate PodSecurity "restricted:latest": "# + expectedReasons)
+            XCTAssertEqual(message.lengthAfterVerb, message.utf8Count - "would violate".utf8.count)
+        }
+    }
+
+    func testWriteLastBytes() {
+        for text in ["", "abc", "violates PodSecurity \"x\": é🚀\u{2028}", String(repeating: "long text ", count: 40)] {
+            let bytes = Array(text.utf8)
+            // Every count that starts a character.
+            for count in 0...bytes.count where count == 0 || (bytes[bytes.count - count] & 0xC0) != 0x80 {
+                let written = String(capacity: count + 1) { writer in
+                    writer.write(">")
+                    writer.write(text, lastBytes: count)
+                }
+                XCTAssertEqual(Array(written.utf8), [UInt8(ascii: ">")] + bytes.suffix(count), "\(text) \(count)")
+            }
+        }
+    }
+}
