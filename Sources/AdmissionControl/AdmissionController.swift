@@ -89,20 +89,10 @@ public final class AdmissionController: Sendable {
         log.policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
         if response.allowed {
             log.decision = "allow"
-            // One pass over the (one to three) annotations rather than three hashed lookups.
-            var exempt: String?, error: String?, audit: String?
-            for (key, value) in response.auditAnnotations {
-                switch key {
-                case PodSecurityAnnotations.exempt: exempt = value
-                case PodSecurityAnnotations.error: error = value
-                case PodSecurityAnnotations.auditViolations: audit = value
-                default: break
-                }
-            }
             var notes: [String] = []
-            if let exempt { notes.append("exempt: \(exempt)") }
-            if let error { notes.append("error: \(error)") }
-            if let audit { notes.append("audit: \(audit)") }
+            if let exempt = response.auditAnnotations.exempt { notes.append("exempt: \(exempt)") }
+            if let error = response.auditAnnotations.error { notes.append("error: \(error)") }
+            if let audit = response.auditAnnotations.auditViolations { notes.append("audit: \(audit)") }
             notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
             log.message = notes.joined(separator: "; ")
         } else {
@@ -343,7 +333,7 @@ public final class AdmissionController: Sendable {
         state.policy = policy
         if policyErrors.isEmpty && policy.isFullyPrivileged {
             state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
-            return ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.enforcePolicy: "privileged:latest"])
+            return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(enforcePolicy: "privileged:latest"))
         }
 
         guard let object = request.object else {
@@ -438,9 +428,8 @@ public final class AdmissionController: Sendable {
         } catch {
             state.recordError(fatal: true)
             state.errorDetail = "\(error)"
-            return ReviewResponse(allowed: true, auditAnnotations: [
-                PodSecurityAnnotations.error: "failed to lookup namespace \(goQuoted(request.namespace)): \(error)",
-            ])
+            return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(
+                error: "failed to lookup namespace \(goQuoted(request.namespace)): \(error)"))
         }
         let (policy, policyErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
         state.policy = policy
@@ -449,16 +438,14 @@ public final class AdmissionController: Sendable {
         }
         guard let object = request.object else {
             state.recordError(fatal: true)
-            return ReviewResponse(allowed: true, auditAnnotations: [
-                PodSecurityAnnotations.error: "failed to decode object: request.object is missing",
-            ])
+            return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(error: "failed to decode object: request.object is missing"))
         }
         let template: WorkloadTemplate
         do {
             template = try extractPodTemplate(object, in: request.document, request: request)
         } catch let failure {
             state.recordError(fatal: true)
-            return ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.error: failure.annotation])
+            return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(error: failure.annotation))
         }
         guard case .template(let metadata, let spec, let path) = template else { return .allowed }
         let pod: Pod
@@ -466,9 +453,7 @@ public final class AdmissionController: Sendable {
             pod = try Pod(document: request.document, metadata: metadata, spec: spec, path: path)
         } catch {
             state.recordError(fatal: true)
-            return ReviewResponse(allowed: true, auditAnnotations: [
-                PodSecurityAnnotations.error: "failed to decode object: \(error.description)",
-            ])
+            return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(error: "failed to decode object: \(error.description)"))
         }
         return evaluatePod(pod, policy: policy, policyErrors: policyErrors, request: request, state: &state, enforce: false)
     }
@@ -555,10 +540,9 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
-        // Sized for every annotation a pod review can get (error, enforce-policy, audit-violations): no regrowth.
-        var annotations = [String: String](minimumCapacity: 3)
+        var annotations = AuditAnnotations()
         if !policyErrors.isEmpty {
-            annotations[PodSecurityAnnotations.error] = "Failed to parse policy: \(aggregateDescription(policyErrors))"
+            annotations.error = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
         // At most three policies (one per mode), usually one: a short list searched in order, not a dictionary.
@@ -593,7 +577,7 @@ public final class AdmissionController: Sendable {
 
         var response = ReviewResponse.allowed
         if enforce {
-            annotations[PodSecurityAnnotations.enforcePolicy] = policy.enforce.description
+            annotations.enforcePolicy = policy.enforce.description
             let result = evaluate(policy.enforce)
             if !result.allowed {
                 let message = result.message("violates", policy.enforce)
@@ -607,7 +591,7 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations[PodSecurityAnnotations.auditViolations] = wouldViolateMessage(policy.audit, auditResult, response: response)
+            annotations.auditViolations = wouldViolateMessage(policy.audit, auditResult, response: response)
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.

@@ -282,12 +282,30 @@ struct ReviewStatus {
     }
 }
 
+/// The audit annotations PSA sets (`PodSecurityAnnotations`), each a field: no dictionary to make, hash into
+/// and sort on every request.
+struct AuditAnnotations {
+    var auditViolations: String?
+    var enforcePolicy: String?
+    var error: String?
+    var exempt: String?
+
+    var isEmpty: Bool { auditViolations == nil && enforcePolicy == nil && error == nil && exempt == nil }
+
+    /// The annotations that are set, sorted by key as Go encodes a map.
+    var sorted: [(key: String, value: String)] {
+        [(PodSecurityAnnotations.auditViolations, auditViolations), (PodSecurityAnnotations.enforcePolicy, enforcePolicy),
+         (PodSecurityAnnotations.error, error), (PodSecurityAnnotations.exempt, exempt)]
+            .compactMap { key, value in value.map { (key, $0) } }
+    }
+}
+
 /// An admission response, before it is written in the review's version.
 struct ReviewResponse {
     var allowed: Bool
     /// The refusal's status; nil when allowed.
     var failure: ReviewStatus? = nil
-    var auditAnnotations: [String: String] = [:]
+    var auditAnnotations = AuditAnnotations()
     var warnings: [String] = []
 
     static let allowed = ReviewResponse(allowed: true)
@@ -298,7 +316,7 @@ struct ReviewResponse {
     var code: Int { failure?.code ?? 0 }
 
     static func exempt(_ reason: String) -> ReviewResponse {
-        ReviewResponse(allowed: true, auditAnnotations: [PodSecurityAnnotations.exempt: reason])
+        ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(exempt: reason))
     }
 
     /// `{"metadata":{},"status":"Failure","message":…,"reason":…,"details":…,"code":…}`, as metav1.Status encodes.
@@ -310,7 +328,7 @@ struct ReviewResponse {
     static func error(_ status: ReviewResponse, cause: String?) -> ReviewResponse {
         var response = status
         let message = status.failure?.message ?? ""
-        response.auditAnnotations[PodSecurityAnnotations.error] = cause.map { "\(message): \($0)" } ?? message
+        response.auditAnnotations.error = cause.map { "\(message): \($0)" } ?? message
         return response
     }
 
@@ -380,13 +398,19 @@ struct ReviewResponse {
         }
         if !auditAnnotations.isEmpty {
             output.append(contentsOf: #","auditAnnotations":{"#.utf8)
-            // The pairs sorted by key, not the keys sorted and then looked up: each lookup hashes the key again.
-            for (index, annotation) in auditAnnotations.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONWriter.appendQuoted(annotation.key, to: &output)
-                output.append(UInt8(ascii: ":"))
-                JSONWriter.appendQuoted(annotation.value, to: &output)
+            // In key order, as Go writes a map (`AuditAnnotations.sorted`); the keys need no escaping.
+            var first = true
+            func annotation(_ key: StaticString, _ value: String?) {
+                guard let value else { return }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                key.withUTF8Buffer { output.append(contentsOf: $0) }
+                JSONWriter.appendQuoted(value, to: &output)
             }
+            annotation(#""audit-violations":"#, auditAnnotations.auditViolations)
+            annotation(#""enforce-policy":"#, auditAnnotations.enforcePolicy)
+            annotation(#""error":"#, auditAnnotations.error)
+            annotation(#""exempt":"#, auditAnnotations.exempt)
             output.append(UInt8(ascii: "}"))
         }
         if !warnings.isEmpty {

@@ -97,7 +97,7 @@ final class ReviewFormatTests: XCTestCase {
             var object = JSONObject(["uid": .string(uid), "allowed": .bool(response.allowed)])
             if let status = response.status { object.members.append(.init(key: "status", value: status)) }
             if !response.auditAnnotations.isEmpty {
-                let sorted = response.auditAnnotations.keys.sorted().map { JSONObject.Member(key: $0, value: .string(response.auditAnnotations[$0]!)) }
+                let sorted = response.auditAnnotations.sorted.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: .string($0.value)) }
                 object.members.append(.init(key: "auditAnnotations", value: .object(JSONObject(sorted))))
             }
             if !response.warnings.isEmpty {
@@ -109,9 +109,11 @@ final class ReviewFormatTests: XCTestCase {
         }
         var warned = ReviewResponse.allowed
         warned.warnings = ["would violate \"x\" <a&b>", "second\u{2028}line\n"]
-        warned.auditAnnotations = ["z": "1", "audit-violations": "é\"", "a": ""]
+        warned.auditAnnotations = AuditAnnotations(auditViolations: "é\"", enforcePolicy: "", error: "1", exempt: "<&>")
+        var annotated = ReviewResponse.allowed
+        annotated.auditAnnotations = AuditAnnotations(error: "e", exempt: "user")
         let responses: [ReviewResponse] = [
-            .allowed, .exempt("namespace"), warned,
+            .allowed, .exempt("namespace"), warned, annotated,
             .forbidden(group: "", resource: "pods", name: "we<b>", error: "violates PodSecurity \"restricted:latest\": x"),
             .error(.internalError("failed to lookup namespace \"ns\""), cause: "boom"),
             .invalid(group: "", kind: "Namespace", name: "n", errors: []),
