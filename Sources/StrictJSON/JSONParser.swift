@@ -97,16 +97,17 @@ public enum JSONParser {
         private let mask: Int
         /// `""` is one of the names (kept out of the table: the hash reads a first byte).
         private let hasEmptyName: Bool
-        /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that
-        /// length: most keys share neither with any name and are answered without hashing.
-        private let firstBytesByLength: [UInt64]
+        /// For each length (63: 63 or more), at 2 * length a bit per first byte (its low six bits) of the names
+        /// of that length and at 2 * length + 1 a bit per last byte: most keys share a length, a first byte and
+        /// a last byte with no name and are answered by `mayContain`, inlined in the scanner, without a call.
+        private let filter: [UInt64]
 
         public init(_ names: [String] = []) {
             isEmpty = names.isEmpty
             hasEmptyName = names.contains("")
             guard !names.isEmpty else {
                 // The default of every `Limits()`: nothing to look up, nothing to allocate.
-                (storage, slots, mask, firstBytesByLength) = ([], [], 0, [])
+                (storage, slots, mask, filter) = ([], [], 0, [])
                 return
             }
             let unique = Array(Set(names))
@@ -114,10 +115,11 @@ public enum JSONParser {
             while capacity < unique.count * 4 { capacity *= 2 }
             var storage: [UInt8] = []
             var slots = [Slot](repeating: Slot(start: 0, length: 0), count: capacity)
-            var firstBytesByLength = [UInt64](repeating: 0, count: 64)
+            var filter = [UInt64](repeating: 0, count: 128)
             for name in unique where !name.utf8.isEmpty {
                 let bytes = Array(name.utf8)
-                firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
+                filter[2 * min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
+                filter[2 * min(bytes.count, 63) + 1] |= 1 << (bytes[bytes.count - 1] & 63)
                 var slot = bytes.withUnsafeBufferPointer { JSONNameTable.hash($0) } & (capacity - 1)
                 while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
                 slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count))
@@ -126,7 +128,7 @@ public enum JSONParser {
             self.storage = storage
             self.slots = slots
             self.mask = capacity - 1
-            self.firstBytesByLength = firstBytesByLength
+            self.filter = filter
         }
 
         /// Stored, not derived: every parse asks.
@@ -134,9 +136,23 @@ public enum JSONParser {
 
         @inline(__always)
         fileprivate func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+            mayContain(key) && (key.count == 0 || isListed(key))
+        }
+
+        /// False when `key` is none of the names; true when it may be one (`isListed` decides).
+        @inline(__always)
+        fileprivate func mayContain(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
             guard key.count > 0, !isEmpty else { return hasEmptyName }
-            let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(key.count, 63)] }
-            guard firstBytes & (1 << (key[0] & 63)) != 0 else { return false }
+            // Not empty: `filter` has its 128 words.
+            return filter.withUnsafeBufferPointer { filter in
+                let row = min(key.count, 63) &* 2
+                return (filter[row] >> (key[0] & 63)) & (filter[row &+ 1] >> (key[key.count &- 1] & 63)) & 1 != 0
+            }
+        }
+
+        /// Whether `key`, which is not empty, is one of the names (after `mayContain`).
+        @inline(__always)
+        fileprivate func isListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
             var slot = JSONNameTable.hash(key) & mask
             return slots.withUnsafeBufferPointer { slots in
                 storage.withUnsafeBufferPointer { stored in
@@ -292,10 +308,12 @@ private struct Reader {
     }
 
     /// Skips the container at the cursor if `key` names a dropped member; whether it did. Out of line: asked
-    /// only for object- and array-valued members, it stays out of the scanner's hot loop.
+    /// only for object- and array-valued members whose key passed `mayContain`, it stays out of the scanner's
+    /// hot loop.
     @inline(never)
     mutating func skipIfDropped(key: Range<Int>, depth: Int) throws(JSONParseError) -> Bool {
-        guard dropped.contains(UnsafeBufferPointer(rebasing: bytes[key])) else { return false }
+        let name = UnsafeBufferPointer(rebasing: bytes[key])
+        guard name.count == 0 || dropped.isListed(name) else { return false }
         try skipValue(depth: depth)
         return true
     }
@@ -936,6 +954,7 @@ extension Reader {
                 } else {
                     position = at
                     if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+                       dropped.mayContain(UnsafeBufferPointer(rebasing: bytes[nodes.lastString])),
                        try skipIfDropped(key: nodes.lastString, depth: depth) {
                         nodes.removeLast()  // the key
                     } else {

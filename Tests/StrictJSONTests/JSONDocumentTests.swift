@@ -269,6 +269,27 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertEqual(all.count(all.root), keys.count * 2)
     }
 
+    /// The prefilter in front of the name table (a bit per first and last byte for each length): a name is
+    /// found whatever other names share its length, first or last byte, and a key sharing all three with a
+    /// name is still dropped only when it is the name.
+    func testDroppedNamePrefilterNeverHidesAName() throws {
+        let names = ["a", "ab", "env", "exv", "e\u{C3}\u{A9}v", "managedFields", String(repeating: "y", count: 63),
+                     String(repeating: "z", count: 64), String(repeating: "z", count: 100)]
+        var limits = JSONParser.Limits()
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(names)
+        let keys = names + ["b", "aa", "ea", "enn", "eev", "evv", "managedFieldz", "managedfields", "",
+                            String(repeating: "z", count: 65), String(repeating: "z", count: 63), "A", "!",
+                            // Same length, first and last byte as a name (the low six bits of each, too).
+                            "eav", "mXXXXXXXXXXXs", "e\u{C3}\u{AA}v", "\u{25}nv", "e" + "n" + "\u{36}"]
+        for key in keys {
+            let text = #"{"# + key.debugDescription + #":[1],"k":1}"#
+            let document = try document(text, limits: limits)
+            XCTAssertEqual(document.member(key, of: document.root) != nil, !names.contains(key), key)
+            guard case .object(let object) = try JSONParser.parse(text, limits: limits) else { return XCTFail("not an object") }
+            XCTAssertEqual(object.members.contains { $0.key == key }, !names.contains(key), key)
+        }
+    }
+
     /// Integers read from the bytes: exactly what `Int64(text)` and `Int32(text)` accept, at and past each limit.
     func testIntegersReadAsTheStringInitializersReadThem() throws {
         let texts = ["0", "-0", "7", "-1", "10001", "1.0", "1.5", "1e3", "1E3", "-1e3", "1e-3", "1.5e3", "0.0",
