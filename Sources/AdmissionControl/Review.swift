@@ -33,8 +33,6 @@ struct BadReview: Error {
 }
 
 enum ReviewDecoder {
-    static let apiVersions: Set<String> = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
-
     /// Parts of a review no PSA decision reads: they are validated like the rest of the body but not built,
     /// which on real pods (managedFields, env, status) is most of the allocation work. Only object- and
     /// array-valued members are dropped, so a label or annotation of the same name is kept. Everything a
@@ -80,14 +78,31 @@ enum ReviewDecoder {
             return value
         }
 
-        let apiVersion = try string(member(review, "apiVersion"), "apiVersion") ?? ""
-        let kind = try string(member(review, "kind"), "kind") ?? ""
+        /// As `string`, but a value spelled as one of `literals` (or empty) is answered with that literal: nothing
+        /// built, allocated or released for the values nearly every review carries.
+        func string(_ value: JSONDocument.Index?, _ path: String, _ literal: String, _ other: String = "") throws(BadReview) -> String? {
+            guard let value, document.kind(value) != .null else { return nil }
+            if document.kind(value) == .string {
+                func spells(_ literal: String) -> Bool {
+                    var literal = literal
+                    return literal.withUTF8 { document.string(value, equals: $0) }
+                }
+                if spells("") { return "" }
+                if spells(literal) { return literal }
+                if !other.isEmpty && spells(other) { return other }
+            }
+            return try string(value, path)
+        }
+
         // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
+        let apiVersion = try string(member(review, "apiVersion"), "apiVersion", "admission.k8s.io/v1", "admission.k8s.io/v1beta1") ?? ""
         let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
-        let effectiveKind = kind.isEmpty ? "AdmissionReview" : kind
-        guard apiVersions.contains(effectiveVersion), effectiveKind == "AdmissionReview" else {
+        let effectiveKind = try string(member(review, "kind"), "kind", "AdmissionReview") ?? ""
+        // Compared with the two literals rather than hashed into a set: a known version is one of them already.
+        guard effectiveVersion == "admission.k8s.io/v1" || effectiveVersion == "admission.k8s.io/v1beta1",
+              effectiveKind.isEmpty || effectiveKind == "AdmissionReview" else {
             let (group, version) = splitAPIVersion(effectiveVersion)
-            throw BadReview(message: "unexpected AdmissionReview kind: \(group)/\(version), Kind=\(effectiveKind)")
+            throw BadReview(message: "unexpected AdmissionReview kind: \(group)/\(version), Kind=\(effectiveKind.isEmpty ? "AdmissionReview" : effectiveKind)")
         }
         guard let request = member(review, "request"), document.kind(request) != .null else {
             throw BadReview(message: "the AdmissionReview has no request")
@@ -111,21 +126,21 @@ enum ReviewDecoder {
         result.uid = try string(fields[.uid], "request.uid") ?? ""
         if result.uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
         if let kindObject = try object(fields[.kind], "request.kind") {
-            result.kindGroup = try string(member(kindObject, "group"), "request.kind.group") ?? ""
-            result.kindVersion = try string(member(kindObject, "version"), "request.kind.version") ?? ""
-            result.kind = try string(member(kindObject, "kind"), "request.kind.kind") ?? ""
+            result.kindGroup = try string(member(kindObject, "group"), "request.kind.group", "apps", "batch") ?? ""
+            result.kindVersion = try string(member(kindObject, "version"), "request.kind.version", "v1") ?? ""
+            result.kind = try string(member(kindObject, "kind"), "request.kind.kind", "Pod", "Deployment") ?? ""
         }
         if let resourceObject = try object(fields[.resource], "request.resource") {
-            result.resourceGroup = try string(member(resourceObject, "group"), "request.resource.group") ?? ""
-            result.resourceVersion = try string(member(resourceObject, "version"), "request.resource.version") ?? ""
-            result.resource = try string(member(resourceObject, "resource"), "request.resource.resource") ?? ""
+            result.resourceGroup = try string(member(resourceObject, "group"), "request.resource.group", "apps", "batch") ?? ""
+            result.resourceVersion = try string(member(resourceObject, "version"), "request.resource.version", "v1") ?? ""
+            result.resource = try string(member(resourceObject, "resource"), "request.resource.resource", "pods", "deployments") ?? ""
         }
         let subResource = try string(fields[.subResource], "request.subResource")
         let requestSubResource = try string(fields[.requestSubResource], "request.requestSubResource")
         result.subresource = requestSubResource ?? subResource ?? ""
         result.name = try string(fields[.name], "request.name") ?? ""
         result.namespace = try string(fields[.namespace], "request.namespace") ?? ""
-        result.operation = try string(fields[.operation], "request.operation") ?? ""
+        result.operation = try string(fields[.operation], "request.operation", "CREATE", "UPDATE") ?? ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
             result.userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
         }

@@ -54,6 +54,37 @@ final class ReviewFormatTests: XCTestCase {
         }
     }
 
+    /// The values most reviews carry (versions, kinds, resources, operations) are answered with literals when
+    /// their bytes spell one; spelled with escapes, near them, or empty, they read the same as any other string.
+    func testKnownRequestValuesReadAlikeHoweverSpelled() {
+        func request(apiVersion: String, operation: String, kind: String, resource: String) -> String {
+            #"{"apiVersion":"\#(apiVersion)","kind":"Admissi\u006fnReview","request":{"uid":"u","operation":"\#(operation)","#
+                + #""kind":{"group":"","version":"v\u0031","kind":"\#(kind)"},"resource":{"group":"","version":"v1","resource":"\#(resource)"},"#
+                + #""name":"p","namespace":"team","object":{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"x"}]}}}}"#
+        }
+        let controller = makeController(namespaces: namespaces(["enforce": "restricted"]))
+        let plain = answer(controller, Array(request(apiVersion: "admission.k8s.io/v1beta1", operation: "CREATE", kind: "Pod", resource: "pods").utf8))
+        let escaped = answer(controller, Array(request(apiVersion: #"admission.k8s.io\/v1beta1"#, operation: #"CR\u0045ATE"#,
+                                                       kind: #"P\u006fd"#, resource: #"p\u006fds"#).utf8))
+        XCTAssertEqual(plain.allowed, false)
+        XCTAssertEqual(plain.bodyText, escaped.bodyText)
+        XCTAssertEqual(plain.outcome.log, escaped.outcome.log)
+        XCTAssertEqual(plain.outcome.metrics, escaped.outcome.metrics)
+        XCTAssertTrue(plain.bodyText.hasPrefix(#"{"apiVersion":"admission.k8s.io/v1beta1","#))
+        // Near misses are not the literal: another operation is not evaluated, another resource is a workload.
+        let lower = answer(controller, Array(request(apiVersion: "admission.k8s.io/v1", operation: "CREATEx", kind: "Pod", resource: "pods").utf8))
+        XCTAssertEqual(lower.allowed, true)
+        XCTAssertEqual(lower.outcome.log.operation, "CREATEx")
+        XCTAssertEqual(lower.outcome.metrics, [])
+        let pod1 = answer(controller, Array(request(apiVersion: "admission.k8s.io/v1", operation: "UPDATE", kind: "Pod", resource: "pods1").utf8))
+        XCTAssertEqual(pod1.allowed, true)  // as a pod it would be denied
+        XCTAssertEqual(pod1.outcome.log.decision, "allow")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1beta","request":{"uid":"u"}}"#).message,
+                       "unexpected AdmissionReview kind: admission.k8s.io/v1beta, Kind=AdmissionReview")
+        XCTAssertEqual(badRequest(#"{"apiVersion":"admission.k8s.io/v1","kind":"","request":{"uid":"u","operation":7}}"#).message,
+                       "unable to decode the request: request.operation: expected a string, got number")
+    }
+
     func testBadRequestBodyIsExact() {
         let outcome = makeController().handle(reviewBody: Array(#"{"kind":"AdmissionReview"}"#.utf8), deadline: .now + .seconds(5))
         XCTAssertEqual(outcome.httpStatus, 400)
