@@ -52,9 +52,9 @@ public final class AdmissionController: Sendable {
     }
 
     private func handle(reviewBody: [UInt8], deadline: ContinuousClock.Instant, mayWait: Bool) -> AdmissionOutcome? {
-        let decoded: (apiVersion: String, request: ReviewRequest)
+        let request: ReviewRequest
         do {
-            decoded = try ReviewDecoder.decode(reviewBody)
+            request = try ReviewDecoder.decode(reviewBody)
         } catch {
             let status = JSONObject([
                 "kind": .string("Status"),
@@ -68,7 +68,6 @@ public final class AdmissionController: Sendable {
                 httpStatus: 400, body: JSONValue.object(status).serialized(),
                 log: AdmissionLogRecord(decision: "error", message: error.message), metrics: [])
         }
-        let request = decoded.request
         let isNamespace = request.resourceGroup.isEmpty && request.resource == "namespaces"
         if isNamespace && !mayWait { return nil } // may list the namespace's pods
         var state = RequestState(request: request)
@@ -83,26 +82,40 @@ public final class AdmissionController: Sendable {
         }
         if state.neededToWait { return nil }
 
-        var log = AdmissionLogRecord(
-            uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
-            operation: request.operation, userName: request.userName)
-        log.policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
+        // Made in place in the outcome (a local record and event list were copied into it, then destroyed).
+        var outcome = AdmissionOutcome(
+            httpStatus: 200, body: response.reviewBody(apiVersion: request.apiVersion, uid: request.uid),
+            log: AdmissionLogRecord(
+                uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
+                operation: request.operation, userName: request.userName),
+            metrics: [])
+        swap(&outcome.metrics, &state.metrics)
+        outcome.log.policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
         if response.allowed {
-            log.decision = "allow"
-            var notes: [String] = []
-            if let exempt = response.auditAnnotations.exempt { notes.append("exempt: \(exempt)") }
-            if let error = response.auditAnnotations.error { notes.append("error: \(error)") }
-            if let audit = response.auditAnnotations.auditViolations { notes.append("audit: \(audit)") }
-            notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
-            log.message = notes.joined(separator: "; ")
+            outcome.log.decision = "allow"
+            outcome.log.message = Self.allowedLogMessage(response)
         } else {
-            log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
+            outcome.log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
             let message = response.failure?.message ?? ""
-            if let detail = state.errorDetail { log.message = "\(message): \(detail)" } else { log.message = message }
+            if let detail = state.errorDetail { outcome.log.message = "\(message): \(detail)" } else { outcome.log.message = message }
         }
-        return AdmissionOutcome(
-            httpStatus: 200, body: response.reviewBody(apiVersion: decoded.apiVersion, uid: request.uid),
-            log: log, metrics: state.metrics)
+        return outcome
+    }
+
+    /// What an allowed review's log line says besides the decision: exemption, error, audit violations and
+    /// warnings, in that order; empty (nothing built) for most reviews, which have none.
+    static func allowedLogMessage(_ response: ReviewResponse) -> String {
+        let annotations = response.auditAnnotations
+        if annotations.exempt == nil && annotations.error == nil && annotations.auditViolations == nil
+            && response.warnings.isEmpty {
+            return ""
+        }
+        var notes: [String] = []
+        if let exempt = annotations.exempt { notes.append("exempt: \(exempt)") }
+        if let error = annotations.error { notes.append("error: \(error)") }
+        if let audit = annotations.auditViolations { notes.append("audit: \(audit)") }
+        notes.append(contentsOf: response.warnings.map { "warning: \($0)" })
+        return notes.joined(separator: "; ")
     }
 
     // MARK: - Namespaces

@@ -3,6 +3,8 @@ import StrictJSON
 
 /// The fields of an `AdmissionReview` request that Pod Security Admission reads.
 struct ReviewRequest {
+    /// The review's apiVersion, to answer in (`admission.k8s.io/v1` when it gives none).
+    var apiVersion = ""
     var uid = ""
     var kindGroup = ""
     var kindVersion = ""
@@ -50,8 +52,8 @@ enum ReviewDecoder {
         return limits
     }()
 
-    /// Parses the body; returns the review's apiVersion (to answer in) and the request.
-    static func decode(_ body: [UInt8]) throws(BadReview) -> (apiVersion: String, request: ReviewRequest) {
+    /// Parses the body into the request.
+    static func decode(_ body: [UInt8]) throws(BadReview) -> ReviewRequest {
         let document: JSONDocument
         do {
             document = try JSONDocument(parsing: body, limits: parseLimits)
@@ -122,31 +124,39 @@ enum ReviewDecoder {
             return fields
         }
 
-        var result = ReviewRequest(document: document)
-        result.uid = try string(fields[.uid], "request.uid") ?? ""
-        if result.uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
+        // Read into locals and made into the request at the end: filling a `var` request field by field had it
+        // copied whole (and the original destroyed) on the way out.
+        let uid = try string(fields[.uid], "request.uid") ?? ""
+        if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
+        var kindGroup = "", kindVersion = "", kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
-            result.kindGroup = try string(member(kindObject, "group"), "request.kind.group", "apps", "batch") ?? ""
-            result.kindVersion = try string(member(kindObject, "version"), "request.kind.version", "v1") ?? ""
-            result.kind = try string(member(kindObject, "kind"), "request.kind.kind", "Pod", "Deployment") ?? ""
+            kindGroup = try string(member(kindObject, "group"), "request.kind.group", "apps", "batch") ?? ""
+            kindVersion = try string(member(kindObject, "version"), "request.kind.version", "v1") ?? ""
+            kind = try string(member(kindObject, "kind"), "request.kind.kind", "Pod", "Deployment") ?? ""
         }
+        var resourceGroup = "", resourceVersion = "", resource = ""
         if let resourceObject = try object(fields[.resource], "request.resource") {
-            result.resourceGroup = try string(member(resourceObject, "group"), "request.resource.group", "apps", "batch") ?? ""
-            result.resourceVersion = try string(member(resourceObject, "version"), "request.resource.version", "v1") ?? ""
-            result.resource = try string(member(resourceObject, "resource"), "request.resource.resource", "pods", "deployments") ?? ""
+            resourceGroup = try string(member(resourceObject, "group"), "request.resource.group", "apps", "batch") ?? ""
+            resourceVersion = try string(member(resourceObject, "version"), "request.resource.version", "v1") ?? ""
+            resource = try string(member(resourceObject, "resource"), "request.resource.resource", "pods", "deployments") ?? ""
         }
         let subResource = try string(fields[.subResource], "request.subResource")
         let requestSubResource = try string(fields[.requestSubResource], "request.requestSubResource")
-        result.subresource = requestSubResource ?? subResource ?? ""
-        result.name = try string(fields[.name], "request.name") ?? ""
-        result.namespace = try string(fields[.namespace], "request.namespace") ?? ""
-        result.operation = try string(fields[.operation], "request.operation", "CREATE", "UPDATE") ?? ""
+        let name = try string(fields[.name], "request.name") ?? ""
+        let namespace = try string(fields[.namespace], "request.namespace") ?? ""
+        let operation = try string(fields[.operation], "request.operation", "CREATE", "UPDATE") ?? ""
+        var userName = ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
-            result.userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
+            userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
         }
-        if let value = fields[.object], document.kind(value) != .null { result.object = value }
-        if let value = fields[.oldObject], document.kind(value) != .null { result.oldObject = value }
-        return (apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion, result)
+        var object: JSONDocument.Index?, oldObject: JSONDocument.Index?
+        if let value = fields[.object], document.kind(value) != .null { object = value }
+        if let value = fields[.oldObject], document.kind(value) != .null { oldObject = value }
+        return ReviewRequest(
+            apiVersion: effectiveVersion, uid: uid, kindGroup: kindGroup, kindVersion: kindVersion, kind: kind,
+            resourceGroup: resourceGroup, resourceVersion: resourceVersion, resource: resource,
+            subresource: requestSubResource ?? subResource ?? "", name: name, namespace: namespace, operation: operation,
+            userName: userName, document: document, object: object, oldObject: oldObject)
     }
 }
 

@@ -242,6 +242,24 @@ final class PodAdmissionTests: XCTestCase {
         XCTAssertEqual(other.allowed, false, "the lookup failure shows the user was not exempt")
     }
 
+    /// An allowed review's log message: empty when the response carries nothing else, otherwise exemption, error,
+    /// audit violations and each warning, in that order.
+    func testAllowedLogMessage() {
+        XCTAssertEqual(AdmissionController.allowedLogMessage(.allowed), "")
+        var response = ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(enforcePolicy: "restricted:latest"))
+        XCTAssertEqual(AdmissionController.allowedLogMessage(response), "")
+        response.warnings = ["w1"]
+        XCTAssertEqual(AdmissionController.allowedLogMessage(response), "warning: w1")
+        response.auditAnnotations.auditViolations = "a"
+        XCTAssertEqual(AdmissionController.allowedLogMessage(response), "audit: a; warning: w1")
+        response.warnings.append("w2")
+        response.auditAnnotations.error = "e"
+        response.auditAnnotations.exempt = "user"
+        XCTAssertEqual(AdmissionController.allowedLogMessage(response), "exempt: user; error: e; audit: a; warning: w1; warning: w2")
+        XCTAssertEqual(AdmissionController.allowedLogMessage(.exempt("namespace")), "exempt: namespace")
+        XCTAssertEqual(AdmissionController.allowedLogMessage(ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(error: "x"))), "error: x")
+    }
+
     func testExemptNamespace() {
         let configuration = AdmissionConfiguration(exemptions: .init(namespaces: ["kube-system"]))
         let controller = makeController(configuration: configuration,
