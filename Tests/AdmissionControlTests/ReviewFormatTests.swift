@@ -148,9 +148,14 @@ final class ReviewFormatTests: XCTestCase {
             .forbidden(group: "", resource: "pods", name: "we<b>", error: "violates PodSecurity \"restricted:latest\": x"),
             .error(.internalError("failed to lookup namespace \"ns\""), cause: "boom"),
             .invalid(group: "", kind: "Namespace", name: "n", errors: []),
+            .invalid(group: "apps", kind: "Deployment", name: "", errors: [FieldError(kind: .invalid, field: "f", badValue: "v", detail: "d")]),
+            .badRequest("failed to decode pod"), .error(.badRequest("failed to decode object"), cause: "x"),
+            .failure(message: "m", reason: "r", code: 429, details: ReviewStatus.Details(kind: "k")),
         ]
+        // The two versions a review names are written from literals; any other (only a test passes one) is escaped.
+        let versions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1", "admission.k8s.io/v1<2>", String("admission.k8s.io/v1".reversed().reversed())]
         for response in responses {
-            for (apiVersion, uid) in [("admission.k8s.io/v1", "u-1"), ("admission.k8s.io/v1beta1", "\"quoted\"\u{01}")] {
+            for (apiVersion, uid) in zip(versions, ["u-1", "\"quoted\"\u{01}", "u", ""]) {
                 XCTAssertEqual(response.reviewBody(apiVersion: apiVersion, uid: uid), tree(response, apiVersion: apiVersion, uid: uid))
             }
         }
