@@ -64,11 +64,14 @@ enum ReviewDecoder {
         guard document.kind(review) == .object else {
             throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kind(review).name)")
         }
-        func member(_ object: JSONDocument.Index, _ key: String) -> JSONDocument.Index? { document.member(key, of: object) }
         func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
             guard let value, document.kind(value) != .null else { return nil }
             guard document.kind(value) == .string else {
                 throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(document.kind(value).name)")
+            }
+            // The values nearly every review carries are answered as literals: nothing built, allocated or released.
+            if let ordinal = KnownValue.names.ordinal(of: value, in: document) {
+                return KnownValue(rawValue: ordinal).unsafelyUnwrapped.text
             }
             return document.string(value)
         }
@@ -79,50 +82,37 @@ enum ReviewDecoder {
             }
             return value
         }
-
-        /// As `string`, but a value spelled as one of `literals` (or empty) is answered with that literal: nothing
-        /// built, allocated or released for the values nearly every review carries.
-        func string(_ value: JSONDocument.Index?, _ path: String, _ literal: String, _ other: String = "") throws(BadReview) -> String? {
-            guard let value, document.kind(value) != .null else { return nil }
-            if document.kind(value) == .string {
-                func spells(_ literal: String) -> Bool {
-                    var literal = literal
-                    return literal.withUTF8 { document.string(value, equals: $0) }
+        /// The members of `object` (an object) that `Field` names, found in one pass (the last of a name wins, as
+        /// for `JSONDocument.member`), then read in a fixed order: the first error reported does not depend on the
+        /// order of the keys.
+        func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type) -> ReviewFields<Field> {
+            document.withView { view in
+                var fields = ReviewFields<Field>()
+                for member in view.members(of: object) {
+                    if let ordinal = Field.names.ordinal(of: member.key, in: view) { fields[ordinal] = member.value }
                 }
-                if spells("") { return "" }
-                if spells(literal) { return literal }
-                if !other.isEmpty && spells(other) { return other }
+                return fields
             }
-            return try string(value, path)
         }
 
         // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
-        let apiVersion = try string(member(review, "apiVersion"), "apiVersion", "admission.k8s.io/v1", "admission.k8s.io/v1beta1") ?? ""
+        let top = findFields(of: review, ReviewField.self)
+        let apiVersion = try string(top[.apiVersion], "apiVersion") ?? ""
         let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
-        let effectiveKind = try string(member(review, "kind"), "kind", "AdmissionReview") ?? ""
+        let effectiveKind = try string(top[.kind], "kind") ?? ""
         // Compared with the two literals rather than hashed into a set: a known version is one of them already.
         guard effectiveVersion == "admission.k8s.io/v1" || effectiveVersion == "admission.k8s.io/v1beta1",
               effectiveKind.isEmpty || effectiveKind == "AdmissionReview" else {
             let (group, version) = splitAPIVersion(effectiveVersion)
             throw BadReview(message: "unexpected AdmissionReview kind: \(group)/\(version), Kind=\(effectiveKind.isEmpty ? "AdmissionReview" : effectiveKind)")
         }
-        guard let request = member(review, "request"), document.kind(request) != .null else {
+        guard let request = top[.request], document.kind(request) != .null else {
             throw BadReview(message: "the AdmissionReview has no request")
         }
         guard document.kind(request) == .object else {
             throw BadReview(message: "unable to decode the request: request: expected an object, got \(document.kind(request).name)")
         }
-        // The request's members found in one pass (its last member of a name wins, as for `member`), then read
-        // in a fixed order, so that the first error reported does not depend on the order of the keys.
-        let fields = document.withView { view in
-            var fields = RequestFields()
-            for member in view.members(of: request) {
-                if let ordinal = RequestField.names.ordinal(of: member.key, in: view) {
-                    fields[RequestField(rawValue: ordinal).unsafelyUnwrapped] = member.value
-                }
-            }
-            return fields
-        }
+        let fields = findFields(of: request, RequestField.self)
 
         // Read into locals and made into the request at the end: filling a `var` request field by field had it
         // copied whole (and the original destroyed) on the way out.
@@ -130,24 +120,26 @@ enum ReviewDecoder {
         if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
         var kindGroup = "", kindVersion = "", kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
-            kindGroup = try string(member(kindObject, "group"), "request.kind.group", "apps", "batch") ?? ""
-            kindVersion = try string(member(kindObject, "version"), "request.kind.version", "v1") ?? ""
-            kind = try string(member(kindObject, "kind"), "request.kind.kind", "Pod", "Deployment") ?? ""
+            let members = findFields(of: kindObject, NestedField.self)
+            kindGroup = try string(members[.group], "request.kind.group") ?? ""
+            kindVersion = try string(members[.version], "request.kind.version") ?? ""
+            kind = try string(members[.kind], "request.kind.kind") ?? ""
         }
         var resourceGroup = "", resourceVersion = "", resource = ""
         if let resourceObject = try object(fields[.resource], "request.resource") {
-            resourceGroup = try string(member(resourceObject, "group"), "request.resource.group", "apps", "batch") ?? ""
-            resourceVersion = try string(member(resourceObject, "version"), "request.resource.version", "v1") ?? ""
-            resource = try string(member(resourceObject, "resource"), "request.resource.resource", "pods", "deployments") ?? ""
+            let members = findFields(of: resourceObject, NestedField.self)
+            resourceGroup = try string(members[.group], "request.resource.group") ?? ""
+            resourceVersion = try string(members[.version], "request.resource.version") ?? ""
+            resource = try string(members[.resource], "request.resource.resource") ?? ""
         }
         let subResource = try string(fields[.subResource], "request.subResource")
         let requestSubResource = try string(fields[.requestSubResource], "request.requestSubResource")
         let name = try string(fields[.name], "request.name") ?? ""
         let namespace = try string(fields[.namespace], "request.namespace") ?? ""
-        let operation = try string(fields[.operation], "request.operation", "CREATE", "UPDATE") ?? ""
+        let operation = try string(fields[.operation], "request.operation") ?? ""
         var userName = ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
-            userName = try string(member(userInfo, "username"), "request.userInfo.username") ?? ""
+            userName = try string(findFields(of: userInfo, NestedField.self)[.username], "request.userInfo.username") ?? ""
         }
         var object: JSONDocument.Index?, oldObject: JSONDocument.Index?
         if let value = fields[.object], document.kind(value) != .null { object = value }
@@ -160,53 +152,106 @@ enum ReviewDecoder {
     }
 }
 
-/// The request members a decision reads, each spelled as its JSON key.
-enum RequestField: Int, CaseIterable {
-    case uid, kind, resource, subResource, requestSubResource, name, namespace, operation, userInfo, object, oldObject
-
-    static let names = JSONNameTable(allCases.map { "\($0)" })
+/// A set of member names the decoder reads from one object, each case spelled as its JSON key.
+protocol ReviewFieldName: RawRepresentable<Int>, CaseIterable {
+    static var names: JSONNameTable { get }
 }
 
-/// Where each `RequestField` is in the review (nil: absent). Inline storage: reading a review allocates nothing
-/// for it.
-struct RequestFields {
+/// The review's own members that are read.
+enum ReviewField: Int, ReviewFieldName {
+    case apiVersion, kind, request
+
+    static let names = JSONNameTable(["apiVersion", "kind", "request"])
+}
+
+/// The request members a decision reads.
+enum RequestField: Int, ReviewFieldName {
+    case uid, kind, resource, subResource, requestSubResource, name, namespace, operation, userInfo, object, oldObject
+
+    // Spelled out: `"\(case)"` reflects on each case (a one-time cost, but ~0.4M instructions).
+    static let names = JSONNameTable(["uid", "kind", "resource", "subResource", "requestSubResource", "name", "namespace",
+                                      "operation", "userInfo", "object", "oldObject"])
+}
+
+/// The members read from the request's `kind` (group, version, kind), `resource` (group, version, resource) and
+/// `userInfo` (username).
+enum NestedField: Int, ReviewFieldName {
+    case group, version, kind, resource, username
+
+    static let names = JSONNameTable(["group", "version", "kind", "resource", "username"])
+}
+
+/// Where each field of `Field` is in the review (nil: absent). Inline storage, room for the request's eleven:
+/// reading a review allocates nothing for it.
+struct ReviewFields<Field: ReviewFieldName> {
     private var values: (JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?,
                          JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?,
                          JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?)
         = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 
-    subscript(field: RequestField) -> JSONDocument.Index? {
+    subscript(field: Field) -> JSONDocument.Index? { self[field.rawValue] }
+
+    subscript(ordinal: Int) -> JSONDocument.Index? {
         get {
-            switch field {
-            case .uid: values.0
-            case .kind: values.1
-            case .resource: values.2
-            case .subResource: values.3
-            case .requestSubResource: values.4
-            case .name: values.5
-            case .namespace: values.6
-            case .operation: values.7
-            case .userInfo: values.8
-            case .object: values.9
-            case .oldObject: values.10
+            switch ordinal {
+            case 0: values.0
+            case 1: values.1
+            case 2: values.2
+            case 3: values.3
+            case 4: values.4
+            case 5: values.5
+            case 6: values.6
+            case 7: values.7
+            case 8: values.8
+            case 9: values.9
+            default: values.10
             }
         }
         set {
-            switch field {
-            case .uid: values.0 = newValue
-            case .kind: values.1 = newValue
-            case .resource: values.2 = newValue
-            case .subResource: values.3 = newValue
-            case .requestSubResource: values.4 = newValue
-            case .name: values.5 = newValue
-            case .namespace: values.6 = newValue
-            case .operation: values.7 = newValue
-            case .userInfo: values.8 = newValue
-            case .object: values.9 = newValue
-            case .oldObject: values.10 = newValue
+            switch ordinal {
+            case 0: values.0 = newValue
+            case 1: values.1 = newValue
+            case 2: values.2 = newValue
+            case 3: values.3 = newValue
+            case 4: values.4 = newValue
+            case 5: values.5 = newValue
+            case 6: values.6 = newValue
+            case 7: values.7 = newValue
+            case 8: values.8 = newValue
+            case 9: values.9 = newValue
+            default: values.10 = newValue
             }
         }
     }
+}
+
+/// String values nearly every review carries. Read as these literals (immortal: nothing to allocate, retain or
+/// release), where building them from the bytes cost ~200 instructions each. Any string equal to one is the same
+/// `String`, so which field holds it does not matter.
+enum KnownValue: Int, CaseIterable {
+    case admissionV1, admissionV1beta1, admissionReview, v1, pod, pods, create, update, apps, batch, deployment,
+         deployments, namespace, namespaces
+
+    var text: String {
+        switch self {
+        case .admissionV1: "admission.k8s.io/v1"
+        case .admissionV1beta1: "admission.k8s.io/v1beta1"
+        case .admissionReview: "AdmissionReview"
+        case .v1: "v1"
+        case .pod: "Pod"
+        case .pods: "pods"
+        case .create: "CREATE"
+        case .update: "UPDATE"
+        case .apps: "apps"
+        case .batch: "batch"
+        case .deployment: "Deployment"
+        case .deployments: "deployments"
+        case .namespace: "Namespace"
+        case .namespaces: "namespaces"
+        }
+    }
+
+    static let names = JSONNameTable(allCases.map(\.text))
 }
 
 /// `group/version` → (group, version); a core `v1` has an empty group.

@@ -85,6 +85,45 @@ final class ReviewFormatTests: XCTestCase {
                        "unable to decode the request: request.operation: expected a string, got number")
     }
 
+    /// The review's, the request's and the nested objects' members are each found in one pass by a table of
+    /// names spelled out beside their cases: each name must be its case's.
+    func testFieldNameTablesMatchTheirCases() {
+        func check<Field: ReviewFieldName>(_: Field.Type, file: StaticString = #filePath, line: UInt = #line) {
+            for field in Field.allCases {
+                var name = "\(field)"
+                XCTAssertEqual(name.withUTF8 { Field.names.ordinal(of: $0) }, field.rawValue, name, file: file, line: line)
+            }
+        }
+        check(ReviewField.self)
+        check(RequestField.self)
+        check(NestedField.self)
+        for value in KnownValue.allCases {
+            var text = value.text
+            XCTAssertEqual(text.withUTF8 { KnownValue.names.ordinal(of: $0) }, value.rawValue, text)
+        }
+    }
+
+    /// Members of the review and of the request's kind, resource and userInfo: escaped keys are their decoded
+    /// text, a repeated key's last value wins, unknown members are ignored.
+    func testNestedMembersRepeatedAndEscaped() {
+        let body = #"{"kind":"x","k\u0069nd":"AdmissionReview","apiVersion":"admission.k8s.io/v1beta1","request":{"uid":"u","#
+            + #""kind":{"kind":"Deployment","group":"","k\u0069nd":"Pod","version":"v1","extra":{"kind":1}},"#
+            + #""resource":{"resource":"deployments","group":"","version":"v2","r\u0065source":"pods","version":"v1"},"#
+            + #""userInfo":{"username":"bob","usern\u0061me":"alice","uid":"x"},"operation":"CREATE","namespace":"team","name":"p","#
+            + #""object":{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"x"}]}}}}"#
+        let result = answer(makeController(namespaces: namespaces(["enforce": "restricted"])), Array(body.utf8))
+        XCTAssertEqual(result.allowed, false, result.bodyText)  // read as a pod
+        XCTAssertTrue(result.bodyText.hasPrefix(#"{"apiVersion":"admission.k8s.io/v1beta1","#), result.bodyText)
+        XCTAssertEqual(result.outcome.log.kind, "Pod")
+        XCTAssertEqual(result.outcome.log.userName, "alice")
+        XCTAssertEqual(badRequest(#"{"request":{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod","kind":1}}}"#).message,
+                       "unable to decode the request: request.kind.kind: expected a string, got number")
+        XCTAssertEqual(badRequest(#"{"request":{"uid":"u","resource":{"resource":[],"group":1}}}"#).message,
+                       "unable to decode the request: request.resource.group: expected a string, got number")
+        XCTAssertEqual(badRequest(#"{"request":{"uid":"u","userInfo":{"username":{}}}}"#).message,
+                       "unable to decode the request: request.userInfo.username: expected a string, got object")
+    }
+
     func testBadRequestBodyIsExact() {
         let outcome = makeController().handle(reviewBody: Array(#"{"kind":"AdmissionReview"}"#.utf8), deadline: .now + .seconds(5))
         XCTAssertEqual(outcome.httpStatus, 400)
