@@ -82,24 +82,25 @@ public final class AdmissionController: Sendable {
         }
         if state.neededToWait { return nil }
 
-        // Made in place in the outcome (a local record and event list were copied into it, then destroyed).
-        var outcome = AdmissionOutcome(
+        // Every part computed first and the outcome made in one expression: a record or an outcome filled in
+        // after it was made was copied whole on the way out (and the original destroyed).
+        let policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
+        let decision: String, message: String
+        if response.allowed {
+            decision = "allow"
+            message = Self.allowedLogMessage(response)
+        } else {
+            decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
+            let status = response.failure?.message ?? ""
+            if let detail = state.errorDetail { message = "\(status): \(detail)" } else { message = status }
+        }
+        return AdmissionOutcome(
             httpStatus: 200, body: response.reviewBody(apiVersion: request.apiVersion, uid: request.uid),
             log: AdmissionLogRecord(
                 uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
-                operation: request.operation, userName: request.userName),
-            metrics: [])
-        swap(&outcome.metrics, &state.metrics)
-        outcome.log.policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
-        if response.allowed {
-            outcome.log.decision = "allow"
-            outcome.log.message = Self.allowedLogMessage(response)
-        } else {
-            outcome.log.decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
-            let message = response.failure?.message ?? ""
-            if let detail = state.errorDetail { outcome.log.message = "\(message): \(detail)" } else { outcome.log.message = message }
-        }
-        return outcome
+                operation: request.operation, userName: request.userName, decision: decision, policy: policy,
+                message: message),
+            metrics: state.metrics)
     }
 
     /// What an allowed review's log line says besides the decision: exemption, error, audit violations and
@@ -398,17 +399,17 @@ public final class AdmissionController: Sendable {
         guard document.kind(object) == .object else {
             return .failure(.undecodable("expected a Pod object, got \(document.kind(object).name)"))
         }
-        let kind: String
+        // The object's kind, or the request's when it gives none, must be Pod: compared by its bytes, not built.
+        let isPod: Bool
         if let value = document.member("kind", of: object), document.kind(value) != .null {
             guard document.kind(value) == .string else {
                 return .failure(.undecodable("kind: expected a string, got \(document.kind(value).name)"))
             }
-            let text = document.string(value)
-            kind = text.isEmpty ? request.kind : text
+            isPod = document.string(value, equals: "Pod") || (document.string(value, equals: "") && request.kind == "Pod")
         } else {
-            kind = request.kind
+            isPod = request.kind == "Pod"
         }
-        guard kind == "Pod" else { return .failure(.wrongKind) }
+        guard isPod else { return .failure(.wrongKind) }
         do {
             return .success(try Pod(decoding: document, at: object))
         } catch {

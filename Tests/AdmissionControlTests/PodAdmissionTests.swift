@@ -400,6 +400,20 @@ final class PodAdmissionTests: XCTestCase {
 
         let missingOld = answer(controller, review(operation: "UPDATE", object: plainPod(), oldObject: nil))
         XCTAssertEqual(missingOld.message, "failed to decode old pod")
+
+        // The object's kind is compared by its bytes; empty or null, the request's kind stands in.
+        func kindAnswer(_ objectKind: String, requestKind: String = "Pod") -> Answer {
+            let body = review(kind: requestKind, object: json(#"{"kind":\#(objectKind),"metadata":{"name":"web"},"spec":{"containers":[{"name":"app","image":"x","securityContext":{"privileged":true}}]}}"#))
+            return answer(controller, body)
+        }
+        for kind in [#""Pod""#, #""P\u006fd""#, #""""#, "null"] {
+            XCTAssertEqual(kindAnswer(kind).message?.hasPrefix(#"pods "web" is forbidden"#), true, kind)
+        }
+        XCTAssertEqual(kindAnswer(#""Pod""#, requestKind: "Deployment").message?.hasPrefix(#"pods "web" is forbidden"#), true)
+        for (kind, requestKind) in [(#""""#, "Deployment"), (#""pod""#, "Pod"), (#""Pods""#, "Pod"), (#""Po""#, "Pod"), ("null", "")] {
+            XCTAssertEqual(kindAnswer(kind, requestKind: requestKind).message, "failed to decode pod", kind)
+        }
+        XCTAssertEqual(kindAnswer("1").annotations["error"], "failed to decode object: kind: expected a string, got number")
     }
 
     func testPodWithAFieldOfTheWrongTypeNamesTheField() throws {
