@@ -554,9 +554,10 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
-        var annotations = AuditAnnotations()
+        // The annotations are written into the response itself (a separate record was copied into it at the end).
+        var response = ReviewResponse.allowed
         if !policyErrors.isEmpty {
-            annotations.error = "Failed to parse policy: \(aggregateDescription(policyErrors))"
+            response.auditAnnotations.error = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
         // At most three policies (one per mode), usually one: a short list searched in order, not a dictionary.
@@ -589,13 +590,13 @@ public final class AdmissionController: Sendable {
             return message
         }
 
-        var response = ReviewResponse.allowed
         if enforce {
-            annotations.enforcePolicy = policy.enforce.description
+            response.auditAnnotations.enforcePolicy = policy.enforce.description
             let result = evaluate(policy.enforce)
             if !result.allowed {
                 let message = result.message("violates", policy.enforce)
-                response = .forbidden(
+                response.allowed = false
+                response.failure = ReviewResponse.forbiddenStatus(
                     group: request.resourceGroup, resource: request.resource, name: request.name, error: message)
                 enforceDenial = (policy.enforce, message.lengthAfterVerb)
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
@@ -605,18 +606,20 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            annotations.auditViolations = wouldViolateMessage(policy.audit, auditResult, response: response)
+            // Made before the response is written to: passing the response while writing to it copied it.
+            let violations = wouldViolateMessage(policy.audit, auditResult, response: response)
+            response.auditAnnotations.auditViolations = violations
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                response.warnings.append(wouldViolateMessage(policy.warn, warnResult, response: response))
+                let warning = wouldViolateMessage(policy.warn, warnResult, response: response)
+                response.warnings.append(warning)
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }
-        response.auditAnnotations = annotations
         return response
     }
 

@@ -381,7 +381,8 @@ struct ReviewResponse {
     var auditAnnotations = AuditAnnotations()
     var warnings: [String] = []
 
-    static let allowed = ReviewResponse(allowed: true)
+    /// Made afresh at each use: a stored constant was copied out of its global (a retain for each field).
+    static var allowed: ReviewResponse { ReviewResponse(allowed: true) }
 
     /// The status as a JSON tree, nil when allowed.
     var status: JSONValue? { failure?.tree }
@@ -417,6 +418,11 @@ struct ReviewResponse {
 
     /// `apierrors.NewForbidden(groupResource, name, err)`.
     static func forbidden(group: String, resource: String, name: String, error: some WritableText) -> ReviewResponse {
+        ReviewResponse(allowed: false, failure: forbiddenStatus(group: group, resource: resource, name: name, error: error))
+    }
+
+    /// The status of `forbidden(group:resource:name:error:)`, for a response that already holds annotations.
+    static func forbiddenStatus(group: String, resource: String, name: String, error: some WritableText) -> ReviewStatus {
         // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once, the error written
         // straight into it (it runs to hundreds of bytes).
         let quotedName = name.isEmpty ? "" : goQuoted(name)
@@ -438,7 +444,7 @@ struct ReviewResponse {
             error.write(to: &text)
         }
         let details = ReviewStatus.Details(name: name, group: group, kind: resource)
-        return failure(message: message, reason: "Forbidden", code: 403, details: details)
+        return ReviewStatus(message: message, reason: "Forbidden", code: 403, details: details)
     }
 
     /// `apierrors.NewInvalid(groupKind, name, fieldErrors)`.
