@@ -526,8 +526,16 @@ struct ReviewResponse {
     }
 }
 
-/// Appends a literal's bytes: about half the instructions of appending its `String.UTF8View`.
+/// Appends a literal's bytes, copied straight into the array's spare capacity: fewer instructions than
+/// appending its `String.UTF8View` or a buffer of its bytes.
 @inline(__always)
 func append(_ literal: StaticString, to output: inout [UInt8]) {
-    output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    let count = literal.utf8CodeUnitCount
+    guard count > 0 else { return }
+    output.append(addingCapacity: count) { span in
+        span.withUnsafeMutableBufferPointer { buffer, initialized in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: literal.utf8Start, byteCount: count)
+            initialized = count
+        }
+    }
 }

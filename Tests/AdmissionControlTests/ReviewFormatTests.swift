@@ -124,6 +124,26 @@ final class ReviewFormatTests: XCTestCase {
                        "unable to decode the request: request.userInfo.username: expected a string, got object")
     }
 
+    /// Literals are copied into the array's spare capacity: the same bytes whether the array is empty, full to
+    /// its capacity, or has room.
+    func testLiteralAppend() {
+        for prefix in 0..<40 {
+            var output = [UInt8](repeating: 0x61, count: prefix)
+            var expected = output
+            append(#","auditAnnotations":{"#, to: &output)
+            append("}", to: &output)
+            append("", to: &output)
+            expected.append(contentsOf: #","auditAnnotations":{}"#.utf8)
+            XCTAssertEqual(output, expected)
+            var reserved: [UInt8] = []
+            reserved.reserveCapacity(prefix + 40)
+            reserved.append(contentsOf: repeatElement(0x62, count: prefix))
+            append(#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":"#, to: &reserved)
+            XCTAssertEqual(reserved, Array(repeatElement(0x62, count: prefix))
+                + Array(#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":"#.utf8))
+        }
+    }
+
     func testBadRequestBodyIsExact() {
         let outcome = makeController().handle(reviewBody: Array(#"{"kind":"AdmissionReview"}"#.utf8), deadline: .now + .seconds(5))
         XCTAssertEqual(outcome.httpStatus, 400)
