@@ -501,8 +501,7 @@ public final class AdmissionController: Sendable {
             return child
         }
         var kind = request.kind
-        var group = request.kindGroup
-        var version = request.kindVersion
+        var objectAPIVersion: String?  // the object's own, when it names one
         if let value = nonNull("kind", of: object) {
             guard document.kind(value) == .string else { throw .decode("kind: expected a string, got \(document.kind(value).name)") }
             let text = document.string(value)
@@ -511,7 +510,7 @@ public final class AdmissionController: Sendable {
         if let value = nonNull("apiVersion", of: object) {
             guard document.kind(value) == .string else { throw .decode("apiVersion: expected a string, got \(document.kind(value).name)") }
             let text = document.string(value)
-            if !text.isEmpty { (group, version) = splitAPIVersion(text) }
+            if !text.isEmpty { objectAPIVersion = text }
         }
 
         func member(_ value: JSONDocument.Index?, _ key: String, _ path: String) throws(ExtractFailure) -> JSONDocument.Index? {
@@ -541,6 +540,7 @@ public final class AdmissionController: Sendable {
             let jobSpec = try member(jobTemplate, "spec", "spec.jobTemplate")
             return try template(try member(jobSpec, "template", "spec.jobTemplate.spec"), "spec.jobTemplate.spec.template")
         default:
+            let (group, version) = objectAPIVersion.map(splitAPIVersion) ?? (request.kindGroup, request.kindVersion)
             throw .unexpectedType("\(group)/\(version), Kind=\(kind)")
         }
     }

@@ -6,11 +6,12 @@ struct ReviewRequest {
     /// The review's apiVersion, to answer in (`admission.k8s.io/v1` when it gives none).
     var apiVersion = ""
     var uid = ""
-    var kindGroup = ""
-    var kindVersion = ""
+    /// `request.kind.group` and `.version`, where they are (checked to be strings): made into strings only when
+    /// asked (for an Invalid answer or an error message), which few reviews are.
+    var kindGroupValue: JSONDocument.Index?
+    var kindVersionValue: JSONDocument.Index?
     var kind = ""
     var resourceGroup = ""
-    var resourceVersion = ""
     var resource = ""
     /// PSA reads `requestSubResource`; `subResource` stands in when a hand-written review omits it.
     var subresource = ""
@@ -23,6 +24,9 @@ struct ReviewRequest {
     /// nil when absent or null (Go's empty RawExtension).
     var object: JSONDocument.Index?
     var oldObject: JSONDocument.Index?
+
+    var kindGroup: String { kindGroupValue.map { document.string($0) } ?? "" }
+    var kindVersion: String { kindVersionValue.map { document.string($0) } ?? "" }
 
     /// `object` as a tree, for the paths that read it as one (namespaces, pod updates).
     var objectValue: JSONValue? { object.map { document.value(at: $0) } }
@@ -75,6 +79,14 @@ enum ReviewDecoder {
             }
             return document.string(value)
         }
+        /// `value` when it is a string, nil when absent or null; read later, if at all.
+        func stringValue(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> JSONDocument.Index? {
+            guard let value, document.kind(value) != .null else { return nil }
+            guard document.kind(value) == .string else {
+                throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(document.kind(value).name)")
+            }
+            return value
+        }
         func object(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> JSONDocument.Index? {
             guard let value, document.kind(value) != .null else { return nil }
             guard document.kind(value) == .object else {
@@ -118,18 +130,18 @@ enum ReviewDecoder {
         // copied whole (and the original destroyed) on the way out.
         let uid = try string(fields[.uid], "request.uid") ?? ""
         if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
-        var kindGroup = "", kindVersion = "", kind = ""
+        var kindGroup: JSONDocument.Index?, kindVersion: JSONDocument.Index?, kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
             let members = findFields(of: kindObject, NestedField.self)
-            kindGroup = try string(members[.group], "request.kind.group") ?? ""
-            kindVersion = try string(members[.version], "request.kind.version") ?? ""
+            kindGroup = try stringValue(members[.group], "request.kind.group")
+            kindVersion = try stringValue(members[.version], "request.kind.version")
             kind = try string(members[.kind], "request.kind.kind") ?? ""
         }
-        var resourceGroup = "", resourceVersion = "", resource = ""
+        var resourceGroup = "", resource = ""
         if let resourceObject = try object(fields[.resource], "request.resource") {
             let members = findFields(of: resourceObject, NestedField.self)
             resourceGroup = try string(members[.group], "request.resource.group") ?? ""
-            resourceVersion = try string(members[.version], "request.resource.version") ?? ""
+            _ = try stringValue(members[.version], "request.resource.version")  // read by no decision, but checked
             resource = try string(members[.resource], "request.resource.resource") ?? ""
         }
         let subResource = try string(fields[.subResource], "request.subResource")
@@ -145,8 +157,8 @@ enum ReviewDecoder {
         if let value = fields[.object], document.kind(value) != .null { object = value }
         if let value = fields[.oldObject], document.kind(value) != .null { oldObject = value }
         return ReviewRequest(
-            apiVersion: effectiveVersion, uid: uid, kindGroup: kindGroup, kindVersion: kindVersion, kind: kind,
-            resourceGroup: resourceGroup, resourceVersion: resourceVersion, resource: resource,
+            apiVersion: effectiveVersion, uid: uid, kindGroupValue: kindGroup, kindVersionValue: kindVersion, kind: kind,
+            resourceGroup: resourceGroup, resource: resource,
             subresource: requestSubResource ?? subResource ?? "", name: name, namespace: namespace, operation: operation,
             userName: userName, document: document, object: object, oldObject: oldObject)
     }

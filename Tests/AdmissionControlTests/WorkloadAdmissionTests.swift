@@ -88,6 +88,29 @@ final class WorkloadAdmissionTests: XCTestCase {
         XCTAssertEqual(result.allowed, true)
         XCTAssertEqual(result.annotations, ["error": "failed to extract pod template: unexpected object type: /v1, Kind=ConfigMap"])
         XCTAssertEqual(result.outcome.metrics, [.error(fatal: true, operation: "create", resource: "controller", subresource: "")])
+
+        // The group and version come from the object's apiVersion, or else from the request's kind (read only
+        // for this message: escapes decoded, null as empty).
+        func message(object: String, group: String, version: String) -> String? {
+            let body = #"{"request":{"uid":"u","kind":{"group":\#(group),"version":\#(version),"kind":"Widget"},"#
+                + #""resource":{"group":"x.io","version":"v1","resource":"widgets"},"operation":"CREATE","namespace":"team","object":\#(object)}}"#
+            return answer(controller, Array(body.utf8)).annotations["error"]
+        }
+        let prefix = "failed to extract pod template: unexpected object type: "
+        XCTAssertEqual(message(object: "{}", group: #""x\u002eio""#, version: #""v1\"b""#), prefix + #"x.io/v1"b, Kind=Widget"#)
+        XCTAssertEqual(message(object: "{}", group: "null", version: "null"), prefix + "/, Kind=Widget")
+        XCTAssertEqual(message(object: #"{"apiVersion":"y.io/v2"}"#, group: #""x.io""#, version: #""v1""#), prefix + "y.io/v2, Kind=Widget")
+        XCTAssertEqual(message(object: #"{"apiVersion":""}"#, group: #""x.io""#, version: #""v1""#), prefix + "x.io/v1, Kind=Widget")
+        XCTAssertEqual(badRequestMessage(controller, #"{"request":{"uid":"u","kind":{"version":1}}}"#),
+                       "unable to decode the request: request.kind.version: expected a string, got number")
+        XCTAssertEqual(badRequestMessage(controller, #"{"request":{"uid":"u","resource":{"version":[]}}}"#),
+                       "unable to decode the request: request.resource.version: expected a string, got array")
+    }
+
+    private func badRequestMessage(_ controller: AdmissionController, _ body: String) -> String? {
+        let outcome = controller.handle(reviewBody: Array(body.utf8), deadline: .now + .seconds(5))
+        XCTAssertEqual(outcome.httpStatus, 400)
+        return (try? JSONParser.parse(outcome.body))?["message"]?.stringValue
     }
 
     func testUndecodableTemplateIsAllowedWithAnErrorAnnotation() {
