@@ -356,15 +356,17 @@ public final class AdmissionController: Sendable {
             return .error(.badRequest("failed to decode pod"), cause: nil)
         }
         let pod: Pod
-        switch decodePod(object, in: request.document, request: request) {
-        case .success(let decoded): pod = decoded
-        case .failure(.wrongKind):
+        do {
+            pod = try decodePod(object, in: request.document, request: request)
+        } catch {
             state.recordError(fatal: true)
-            return .error(.badRequest("failed to decode pod"), cause: nil)
-        case .failure(.undecodable(let message)):
-            state.recordError(fatal: true)
-            state.errorDetail = message
-            return .error(.badRequest("failed to decode object"), cause: message)
+            switch error {
+            case .wrongKind:
+                return .error(.badRequest("failed to decode pod"), cause: nil)
+            case .undecodable(let message):
+                state.errorDetail = message
+                return .error(.badRequest("failed to decode object"), cause: message)
+            }
         }
         if request.operation == "UPDATE" {
             guard let oldObject = request.oldObject else {
@@ -372,15 +374,17 @@ public final class AdmissionController: Sendable {
                 state.errorDetail = "request.oldObject is missing"
                 return .error(.badRequest("failed to decode old pod"), cause: nil)
             }
-            switch decodePod(oldObject, in: request.document, request: request) {
-            case .success: break
-            case .failure(.wrongKind):
+            do {
+                _ = try decodePod(oldObject, in: request.document, request: request)
+            } catch {
                 state.recordError(fatal: true)
-                return .error(.badRequest("failed to decode old pod"), cause: nil)
-            case .failure(.undecodable(let message)):
-                state.recordError(fatal: true)
-                state.errorDetail = message
-                return .error(.badRequest("failed to decode old object"), cause: message)
+                switch error {
+                case .wrongKind:
+                    return .error(.badRequest("failed to decode old pod"), cause: nil)
+                case .undecodable(let message):
+                    state.errorDetail = message
+                    return .error(.badRequest("failed to decode old object"), cause: message)
+                }
             }
             if !isSignificantPodUpdate(request.document.value(at: object), request.document.value(at: oldObject)) {
                 return .allowed
@@ -394,26 +398,27 @@ public final class AdmissionController: Sendable {
         case undecodable(String)
     }
 
-    /// Decodes a Pod object as Go's decoder would into the request's kind: another kind is "not a pod".
-    private func decodePod(_ object: JSONDocument.Index, in document: JSONDocument, request: ReviewRequest) -> Result<Pod, PodDecodeFailure> {
+    /// Decodes a Pod object as Go's decoder would into the request's kind: another kind is "not a pod". Throws
+    /// rather than returning a `Result`, which was destroyed through the runtime's generic value witnesses.
+    private func decodePod(_ object: JSONDocument.Index, in document: JSONDocument, request: ReviewRequest) throws(PodDecodeFailure) -> Pod {
         guard document.kind(object) == .object else {
-            return .failure(.undecodable("expected a Pod object, got \(document.kind(object).name)"))
+            throw .undecodable("expected a Pod object, got \(document.kind(object).name)")
         }
         // The object's kind, or the request's when it gives none, must be Pod: compared by its bytes, not built.
         let isPod: Bool
         if let value = document.member("kind", of: object), document.kind(value) != .null {
             guard document.kind(value) == .string else {
-                return .failure(.undecodable("kind: expected a string, got \(document.kind(value).name)"))
+                throw .undecodable("kind: expected a string, got \(document.kind(value).name)")
             }
             isPod = document.string(value, equals: "Pod") || (document.string(value, equals: "") && request.kind == "Pod")
         } else {
             isPod = request.kind == "Pod"
         }
-        guard isPod else { return .failure(.wrongKind) }
+        guard isPod else { throw .wrongKind }
         do {
-            return .success(try Pod(decoding: document, at: object))
+            return try Pod(decoding: document, at: object)
         } catch {
-            return .failure(.undecodable(error.description))
+            throw .undecodable(error.description)
         }
     }
 

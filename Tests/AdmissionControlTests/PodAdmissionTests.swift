@@ -400,6 +400,14 @@ final class PodAdmissionTests: XCTestCase {
 
         let missingOld = answer(controller, review(operation: "UPDATE", object: plainPod(), oldObject: nil))
         XCTAssertEqual(missingOld.message, "failed to decode old pod")
+        let wrongKindOld = answer(controller, review(operation: "UPDATE", object: plainPod(), oldObject: json(#"{"kind":"Node"}"#)))
+        XCTAssertEqual(wrongKindOld.message, "failed to decode old pod")
+        XCTAssertEqual(wrongKindOld.annotations, ["error": "failed to decode old pod"])
+        let badOld = answer(controller, review(operation: "UPDATE", object: plainPod(), oldObject: json(#"{"kind":"Pod","spec":{"containers":7}}"#)))
+        XCTAssertEqual(badOld.message, "failed to decode old object")
+        XCTAssertEqual(badOld.annotations["error"]?.hasPrefix("failed to decode old object: spec.containers"), true)
+        XCTAssertEqual(badOld.outcome.metrics, [.error(fatal: true, operation: "update", resource: "pod", subresource: "")])
+        XCTAssertTrue(badOld.outcome.log.message.hasPrefix("failed to decode old object: spec.containers"), badOld.outcome.log.message)
 
         // The object's kind is compared by its bytes; empty or null, the request's kind stands in.
         func kindAnswer(_ objectKind: String, requestKind: String = "Pod") -> Answer {
