@@ -565,12 +565,17 @@ public final class AdmissionController: Sendable {
             response.auditAnnotations.error = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
-        // At most three policies (one per mode), usually one: a short list searched in order, not a dictionary.
-        var cache: [(policy: LevelVersion, result: Evaluation)] = []
+        // At most three policies (one per mode), usually one: three slots held inline, searched in order (a list
+        // was an array allocated per request).
+        var first: (policy: LevelVersion, result: Evaluation)?
+        var second: (policy: LevelVersion, result: Evaluation)?
+        var third: (policy: LevelVersion, result: Evaluation)?
         func evaluate(_ levelVersion: LevelVersion) -> Evaluation {
-            if let cached = cache.first(where: { $0.policy == levelVersion }) { return cached.result }
+            if let first, first.policy == levelVersion { return first.result }
+            if let second, second.policy == levelVersion { return second.result }
+            if let third, third.policy == levelVersion { return third.result }
             let result = evaluator(pod, levelVersion)
-            cache.append((levelVersion, result))
+            if first == nil { first = (levelVersion, result) } else if second == nil { second = (levelVersion, result) } else { third = (levelVersion, result) }
             return result
         }
         // A denial's message (hundreds of bytes) is written straight from the violations into the string that

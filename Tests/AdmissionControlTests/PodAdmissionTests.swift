@@ -155,6 +155,21 @@ final class PodAdmissionTests: XCTestCase {
                                       evaluations: versionsCount)
         _ = answer(versions, review(object: restrictedPod()))
         XCTAssertEqual(versionsCount.value, 2, "restricted:latest (enforce, warn) and restricted:v1.30 (audit)")
+
+        // Three policies: each evaluated once, each mode answered from its own (warn's message names its policy).
+        let threeCount = Counter()
+        let three = makeController(namespaces: namespaces(["enforce": "baseline", "audit": "restricted", "audit-version": "v1.30",
+                                                           "warn": "restricted", "warn-version": "v1.22"]),
+                                   evaluations: threeCount)
+        let result = answer(three, review(object: plainPod()))
+        XCTAssertEqual(threeCount.value, 3)
+        XCTAssertEqual(result.allowed, true)
+        XCTAssertEqual(result.warnings.map { $0.hasPrefix(#"would violate PodSecurity "restricted:v1.22""#) }, [true])
+        XCTAssertEqual(result.annotations["audit-violations"]?.hasPrefix(#"would violate PodSecurity "restricted:v1.30""#), true)
+        XCTAssertEqual(result.outcome.metrics, [
+            evaluation("allow", "baseline", "latest", "enforce"), evaluation("deny", "restricted", "v1.30", "audit"),
+            evaluation("deny", "restricted", "v1.22", "warn"),
+        ])
     }
 
     func testPrivilegedNamespaceDoesNotRunTheEngine() {
