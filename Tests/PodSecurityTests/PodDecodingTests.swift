@@ -20,7 +20,6 @@ final class PodDecodingTests: XCTestCase {
           "ephemeralContainers":[{"name":"e"}],
           "volumes":[{"name":"v","hostPath":{"path":"/"}},{"name":"w"}]}}
         """)
-        XCTAssertEqual(decoded.metadata.name, "n")
         XCTAssertEqual(decoded.metadata.annotations, ["seccomp.security.alpha.kubernetes.io/pod": "x"])
         let spec = decoded.spec
         XCTAssertTrue(spec.hostNetwork && spec.hostPID && !spec.hostIPC)
@@ -132,6 +131,9 @@ final class PodDecodingTests: XCTestCase {
             (#"{"spec":{"containers":[{"ports":[{"containerPort":-2147483649}]}]}}"#,
              "spec.containers[0].ports[0].containerPort: expected a 32-bit integer, found -2147483649"),
             (#"{"metadata":{"annotations":{"k":1}}}"#, "metadata.annotations.k: expected string, found number"),
+            // Name and namespace are not kept (no check reads them), but their types are still checked.
+            (#"{"metadata":{"name":1}}"#, "metadata.name: expected string, found number"),
+            (#"{"metadata":{"name":"p","namespace":{}}}"#, "metadata.namespace: expected string, found object"),
             (#"{"spec":{"volumes":[{"name":"v","hostPath":"/"}]}}"#, "spec.volumes[0].hostPath: expected object, found string"),
             (#"{"spec":{"ephemeralContainers":[{"securityContext":{"capabilities":{"add":[1]}}}]}}"#,
              "spec.ephemeralContainers[0].securityContext.capabilities.add[0]: expected string, found number"),

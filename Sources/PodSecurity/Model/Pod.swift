@@ -14,10 +14,9 @@ public struct PodDecodeError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// The pod metadata the checks and admission read.
+/// The pod metadata the checks read. No check reads the pod's name or namespace (admission names the pod from
+/// the request, `check` from the manifest), so the model holds neither: the decoder only checks their types.
 public struct PodMetadata: Sendable, Hashable {
-    public var name: String
-    public var namespace: String
     /// Annotations. Decoded pods hold only those some check reads (`checkedAnnotationPrefixes`): the others
     /// (restart times, scrape settings, checksums) are ignored as unknown fields are, and cost nothing.
     public var annotations: [String: String]
@@ -30,9 +29,7 @@ public struct PodMetadata: Sendable, Hashable {
         "container.seccomp.security.alpha.kubernetes.io/",
     ]
 
-    public init(name: String = "", namespace: String = "", annotations: [String: String] = [:]) {
-        self.name = name
-        self.namespace = namespace
+    public init(annotations: [String: String] = [:]) {
         self.annotations = annotations
     }
 }

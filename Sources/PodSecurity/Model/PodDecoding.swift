@@ -41,8 +41,9 @@ struct FieldDecoder<Source: PodJSONSource> {
         guard let members = try object(value, at: path()) else { return metadata }
         for member in members {
             switch knownField(member.key) {
-            case .name?: metadata.name = try string(member.value, at: path().key("name")) ?? ""
-            case .namespace?: metadata.namespace = try string(member.value, at: path().key("namespace")) ?? ""
+            // Read by no check: only their types are checked, as the apiserver's decoder checks them.
+            case .name?: try expectString(member.value, at: path().key("name"))
+            case .namespace?: try expectString(member.value, at: path().key("namespace"))
             case .annotations?:
                 func annotationsPath() -> FieldPath { path().key("annotations") }
                 guard let entries = try object(member.value, at: annotationsPath()) else {
