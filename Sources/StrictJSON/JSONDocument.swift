@@ -175,6 +175,24 @@ public struct JSONDocument: Sendable {
             return memcmp(text.baseAddress! + Int(node.start), prefix.utf8Start, count) == 0
         }
 
+        /// As `JSONDocument.string(_:equals:)`: compares the bytes, building nothing unless the string holds escapes.
+        public func string(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+            let node = nodes[index.node]
+            guard node.kind == .string else { return false }
+            if node.isEscaped {
+                var decoded = string(index)
+                return decoded.withUTF8 { $0.elementsEqual(utf8) }
+            }
+            let count = Int(node.end &- node.start)
+            guard count == utf8.count else { return false }
+            return count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), utf8.baseAddress!, count: count)
+        }
+
+        /// Whether the string at `index` is exactly `literal` (escapes decoded).
+        public func string(_ index: Index, equals literal: StaticString) -> Bool {
+            string(index, equals: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
         /// As `JSONDocument.numberText(_:)`.
         public func numberText(_ index: Index) -> String {
             let node = nodes[index.node]
@@ -320,17 +338,7 @@ public struct JSONDocument: Sendable {
 
     /// Whether the string at `index` is exactly `utf8` (escapes decoded).
     public func string(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        let node = nodes[index.node]
-        guard node.kind == .string else { return false }
-        if node.isEscaped {
-            var decoded = string(index)
-            return decoded.withUTF8 { $0.elementsEqual(utf8) }
-        }
-        let count = Int(node.end - node.start)
-        guard count == utf8.count else { return false }
-        return text.withUnsafeBufferPointer { bytes in
-            count == 0 || memcmp(bytes.baseAddress! + Int(node.start), utf8.baseAddress!, count) == 0
-        }
+        withView { $0.string(index, equals: utf8) }
     }
 
     /// Whether the string at `index` is exactly `literal`.

@@ -183,6 +183,33 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertEqual(decoded.spec.volumes.map(\.sources), [[.nfs], [.secret]])
     }
 
+    /// A drop list that is exactly `["ALL"]` is recognized by its bytes (escaped or not) and shared; any other
+    /// list is decoded element by element, by both decoders alike.
+    func testCapabilityListsDecodeAlikeWhetherOrNotExactlyALL() throws {
+        let lists: [(String, [String])] = [
+            (#"["ALL"]"#, ["ALL"]), (#"["AL\u004c"]"#, ["ALL"]), (#"["ALL","ALL"]"#, ["ALL", "ALL"]), (#"["ALLX"]"#, ["ALLX"]),
+            (#"["AL"]"#, ["AL"]), (#"["all"]"#, ["all"]), (#"[null]"#, [""]), (#"[""]"#, [""]), (#"[]"#, []),
+            (#"["NET_RAW","ALL"]"#, ["NET_RAW", "ALL"]), (#"["ALL\n"]"#, ["ALL\n"]),
+            (#"["a-capability-name-longer-than-fifteen"]"#, ["a-capability-name-longer-than-fifteen"]),
+        ]
+        for (list, expected) in lists {
+            let json = #"{"spec":{"containers":[{"name":"c","securityContext":{"capabilities":{"drop":\#(list),"add":\#(list)}}}]}}"#
+            let bytes = Array(json.utf8)
+            let document = try JSONDocument(parsing: bytes)
+            for decoded in [try pod(json), try Pod(decoding: document, at: document.root)] {
+                XCTAssertEqual(decoded.spec.containers[0].securityContext?.capabilities, Capabilities(add: expected, drop: expected), list)
+            }
+        }
+        for list in [#"[1]"#, #"["ALL",1]"#, #"[{}]"#] {
+            let json = #"{"spec":{"containers":[{"securityContext":{"capabilities":{"drop":\#(list)}}}]}}"#
+            let document = try JSONDocument(parsing: Array(json.utf8))
+            XCTAssertThrowsError(try Pod(decoding: document, at: document.root), list) { error in
+                XCTAssertTrue((error as? PodDecodeError)?.description.hasPrefix("spec.containers[0].securityContext.capabilities.drop[") ?? false, "\(error)")
+            }
+            XCTAssertThrowsError(try pod(json), list)
+        }
+    }
+
     func testUnknownFieldsAreIgnored() throws {
         let decoded = try pod(#"{"spec":{"futureField":{"x":[1,2]},"containers":[{"name":"a","weird":true}]}}"#)
         XCTAssertEqual(decoded.spec.containers.map(\.name), ["a"])

@@ -341,6 +341,41 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// `string(_:equals:)` compares bytes in place when the string holds no escape, the decoded text when it
+    /// does: it answers as comparing `string(_:)` would, at every length, for escapes, non-ASCII and non-strings.
+    func testStringEqualsAgreesWithTheDecodedString() throws {
+        let texts = ["", "A", "ALL", "AL\\u004c", "ALL\\n", "\\u0041LL", "RuntimeDefault", "runtime/default",
+                     "héllo wörld", "h\\u00e9llo w\\u00f6rld", "a-name-longer-than-fifteen-bytes",
+                     "a-name-longer-than-fifteen-bytez", "\\ud800", "\\\"quoted\\\""]
+        let candidates = ["", "A", "ALL", "ALL\n", "ALLX", "RuntimeDefault", "héllo wörld", "\u{FFFD}", "\"quoted\"",
+                          "a-name-longer-than-fifteen-bytes", "a-name-longer-than-fifteen-byte"]
+        let json = "[" + texts.map { "\"\($0)\"" }.joined(separator: ",") + ",1,null,[\"ALL\"]]"
+        let document = try document(json)
+        var compared = 0
+        document.withView { view in
+            for element in view.elements(of: document.root) {
+                for candidate in candidates {
+                    var candidate = candidate
+                    let expected = view.kind(element) == .string && view.string(element) == candidate
+                    let label = "\(view.string(element)) vs \(candidate)"
+                    candidate.withUTF8 { utf8 in
+                        XCTAssertEqual(view.string(element, equals: utf8), expected, label)
+                        XCTAssertEqual(document.string(element, equals: utf8), expected)
+                    }
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertEqual(compared, (texts.count + 3) * candidates.count)
+        document.withView { view in
+            let elements = Array(view.elements(of: document.root))
+            XCTAssertTrue(view.string(elements[2], equals: "ALL"))
+            XCTAssertTrue(view.string(elements[3], equals: "ALL"))
+            XCTAssertFalse(view.string(elements[4], equals: "ALL"))
+            XCTAssertFalse(view.string(elements[texts.count + 2], equals: "ALL"))
+        }
+    }
+
     /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
     /// any length, is not that name.
     func testNameTableComparesEveryByteAtEveryLength() throws {

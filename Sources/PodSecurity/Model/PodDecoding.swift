@@ -395,10 +395,11 @@ struct FieldDecoder<Source: PodJSONSource> {
         let count = items.underestimatedCount
         var result: [String] = []
         for (index, item) in items.enumerated() {
+            // Most containers drop exactly ["ALL"] (restricted requires it): recognized by its bytes, without
+            // building the string, and handed out as one shared array, not one allocated each.
+            if count == 1 && source.kind(item) == .string && source.string(item, equals: "ALL") { return onlyALL }
             // A null element decodes to the zero value in Go.
             let text = try string(item, at: path().index(index)) ?? ""
-            // Most containers drop exactly ["ALL"] (restricted requires it): one shared array, not one allocated each.
-            if count == 1 && text == "ALL" { return onlyALL }
             if index == 0 { result.reserveCapacity(count) }
             result.append(text)
         }
@@ -464,6 +465,8 @@ protocol PodJSONSource {
     func elements(of array: Value) -> Elements
     /// A string value's text.
     func string(_ value: Value) -> String
+    /// Whether a string value's text is `literal`.
+    func string(_ value: Value, equals literal: StaticString) -> Bool
     /// A number's text as written.
     func numberText(_ value: Value) -> String
     /// A number as `Int64(numberText(value))` reads it.
@@ -497,6 +500,7 @@ struct DocumentSource: PodJSONSource {
     func members(of object: JSONDocument.Index) -> JSONDocument.Members { view.members(of: object) }
     func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { view.elements(of: array) }
     func string(_ value: JSONDocument.Index) -> String { view.string(value) }
+    func string(_ value: JSONDocument.Index, equals literal: StaticString) -> Bool { view.string(value, equals: literal) }
     func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
     func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
     func int32(_ value: JSONDocument.Index) -> Int32? { view.int32(value) }
@@ -525,6 +529,9 @@ struct TreeSource: PodJSONSource {
     func members(of object: JSONValue) -> [JSONObject.Member] { object.objectValue?.members ?? [] }
     func elements(of array: JSONValue) -> [JSONValue] { array.arrayValue ?? [] }
     func string(_ value: JSONValue) -> String { value.stringValue ?? "" }
+    func string(_ value: JSONValue, equals literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { value.stringValue?.utf8.elementsEqual($0) ?? false }
+    }
     func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
     func int64(_ value: JSONValue) -> Int64? { Int64(numberText(value)) }
     func int32(_ value: JSONValue) -> Int32? { Int32(numberText(value)) }
