@@ -157,8 +157,10 @@ struct FieldDecoder<Source: PodJSONSource> {
         var result: [Container] = []
         result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
-            // Decoded where it is stored: a Container is large, and each copy of one retains all its fields.
-            result.append(Container())
+            // Decoded where it is stored: a Container is large, and each copy of one retains all its fields. The
+            // empty one appended is copied from one made once: `append(Container())` built each aside, copied it
+            // in and destroyed it.
+            result.append(emptyContainer)
             try container(item, into: &result[result.count - 1], at: path().index(index))
         }
         return result
@@ -448,6 +450,9 @@ struct FieldDecoder<Source: PodJSONSource> {
     @inline(__always)
     private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
 }
+
+/// An empty container, copied into the array where each container is decoded.
+private let emptyContainer = Container()
 
 /// `["ALL"]`, which `FieldDecoder.strings` hands out for every list that is exactly that.
 private let onlyALL = ["ALL"]
