@@ -172,6 +172,20 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertFalse(decoded.spec.hostPID)
     }
 
+    /// The decoder turns a name table's ordinal into a field by its stored tag: every key the table knows must
+    /// come back as the case spelled like it, at its position.
+    func testFieldOrdinalsAreTheCasesInOrder() throws {
+        for (ordinal, field) in PodField.allCases.enumerated() {
+            XCTAssertEqual(PodField(ordinal: ordinal), field)
+            XCTAssertEqual(field.rawValue, ordinal)
+            var key = "\(field)"
+            XCTAssertEqual(key.withUTF8 { PodField.names.ordinal(of: $0) }, ordinal)
+            let document = try JSONDocument(parsing: Array("{\"\(key)\":1}".utf8))
+            let source = document.withView { view in DocumentSource(view: view).field(view.members(of: document.root).first { _ in true }!.key) }
+            XCTAssertEqual(source, field)
+        }
+    }
+
     func testVolumeSourcesAreASetOfDistinctKinds() throws {
         XCTAssertEqual(Volume(sources: VolumeSourceKind.allCases.reversed()).sources, VolumeSourceKind.allCases)
         for kind in VolumeSourceKind.allCases {

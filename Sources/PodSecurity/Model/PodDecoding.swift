@@ -510,7 +510,7 @@ struct DocumentSource: PodJSONSource {
     func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
     func int32(_ value: JSONDocument.Index) -> Int32? { view.int32(value) }
     func field(_ key: JSONDocument.Index) -> PodField? {
-        PodField.names.ordinal(of: key, in: view).flatMap(PodField.init(rawValue:))
+        PodField.names.ordinal(of: key, in: view).map(PodField.init(ordinal:))
     }
     func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
         VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
@@ -542,7 +542,7 @@ struct TreeSource: PodJSONSource {
     func int32(_ value: JSONValue) -> Int32? { Int32(numberText(value)) }
     func field(_ key: String) -> PodField? {
         var key = key
-        return key.withUTF8 { PodField.names.ordinal(of: $0) }.flatMap(PodField.init(rawValue:))
+        return key.withUTF8 { PodField.names.ordinal(of: $0) }.map(PodField.init(ordinal:))
     }
     func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
     func keyText(_ key: String) -> String { key }
@@ -562,6 +562,14 @@ enum PodField: Int, CaseIterable {
     case user, role, type, level, hostProcess
 
     static let names = JSONNameTable(allCases.map { "\($0)" })
+
+    /// The field at `ordinal` in `allCases` (an ordinal `names` answers). A payload-free enum's stored tag is
+    /// its case's position, so this is a conversion, not a call: `init(rawValue:)` was an outlined call per key.
+    @inline(__always)
+    init(ordinal: Int) {
+        assert(ordinal >= 0 && ordinal < Self.allCases.count)
+        self = unsafeBitCast(UInt8(truncatingIfNeeded: ordinal), to: PodField.self)
+    }
 }
 
 extension VolumeSourceKind {
