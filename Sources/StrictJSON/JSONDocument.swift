@@ -161,18 +161,25 @@ public struct JSONDocument: Sendable {
         }
 
         /// Whether the string at `index` starts with `prefix` (escapes decoded); false for anything but a
-        /// string. Builds nothing unless the string holds escapes.
+        /// string. Builds nothing unless the string holds escapes. Inlinable: a decoder asks this of every
+        /// annotation key for each prefix it keeps, and most keys are answered by their length or first word.
+        @inlinable
         public func string(_ index: Index, hasPrefix prefix: StaticString) -> Bool {
             let node = nodes[index.node]
             guard node.kind == .string else { return false }
             let count = prefix.utf8CodeUnitCount
             guard count > 0 else { return true }
-            if node.isEscaped {
-                var decoded = string(index)
-                return decoded.withUTF8 { $0.count >= count && memcmp($0.baseAddress!, prefix.utf8Start, count) == 0 }
-            }
+            if node.isEscaped { return escapedString(index, hasPrefix: prefix) }
             guard Int(node.end &- node.start) >= count else { return false }
-            return memcmp(text.baseAddress! + Int(node.start), prefix.utf8Start, count) == 0
+            return JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), prefix.utf8Start, count: count)
+        }
+
+        /// `string(_:hasPrefix:)` for a string holding escapes: compared by its decoded text.
+        @usableFromInline
+        func escapedString(_ index: Index, hasPrefix prefix: StaticString) -> Bool {
+            var decoded = string(index)
+            let count = prefix.utf8CodeUnitCount
+            return decoded.withUTF8 { $0.count >= count && memcmp($0.baseAddress!, prefix.utf8Start, count) == 0 }
         }
 
         /// As `JSONDocument.string(_:equals:)`: compares the bytes, building nothing unless the string holds escapes.

@@ -376,6 +376,39 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
+    /// `string(_:hasPrefix:)` compares a word at a time (the decoded text when the string holds escapes): it
+    /// answers as `utf8.starts(with:)` on the decoded string for keys equal to, longer or shorter than a prefix,
+    /// differing from it in any one byte, escaped, and for non-strings.
+    func testStringHasPrefixAgreesWithTheDecodedString() throws {
+        let prefixes: [StaticString] = ["a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi",
+                                        "container.apparmor.security.beta.kubernetes.io/", "é/"]
+        var keys: [String] = ["", "x", "\\u0061bc", "ab\\u0063defghi", "\\u00e9/x", "\\u00e9"]
+        for prefix in prefixes {
+            let text = prefix.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+            let bytes = Array(text.utf8)
+            keys += [text, text + "x", text + "-and-a-longer-tail", String(decoding: bytes.dropLast(), as: UTF8.self)]
+            for position in bytes.indices where bytes[position] < 0x80 {
+                var changed = bytes
+                changed[position] ^= 0x01
+                keys.append(String(decoding: changed, as: UTF8.self) + "tail")
+            }
+        }
+        let json = "[" + keys.map { "\"\($0)\"" }.joined(separator: ",") + ",1,null]"
+        let document = try document(json)
+        var compared = 0
+        document.withView { view in
+            for element in view.elements(of: document.root) {
+                for prefix in prefixes {
+                    let expected = view.kind(element) == .string
+                        && prefix.withUTF8Buffer { view.string(element).utf8.starts(with: $0) }
+                    XCTAssertEqual(view.string(element, hasPrefix: prefix), expected, "\(view.string(element)) \(prefix)")
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 1_000)
+    }
+
     /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
     /// any length, is not that name.
     func testNameTableComparesEveryByteAtEveryLength() throws {
