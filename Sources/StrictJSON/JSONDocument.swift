@@ -217,6 +217,17 @@ public struct JSONDocument: Sendable {
             let isNegative = text[position] == UInt8(ascii: "-")
             if isNegative || text[position] == UInt8(ascii: "+") { position += 1 }
             guard position < end else { return nil }
+            if end &- position <= 18 {
+                // Up to 18 digits cannot overflow: accumulated without a check per digit.
+                var magnitude: Int64 = 0
+                while position < end {
+                    let digit = text[position] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    magnitude = magnitude &* 10 &+ Int64(digit)
+                    position &+= 1
+                }
+                return isNegative ? 0 &- magnitude : magnitude
+            }
             var value: Int64 = 0
             while position < end {
                 let digit = text[position] &- UInt8(ascii: "0")

@@ -301,8 +301,26 @@ final class JSONDocumentTests: XCTestCase {
             XCTAssertEqual(document.int64(document.root), Int64(text), text)
             XCTAssertEqual(document.int32(document.root), Int32(text), text)
         }
+        // Up to 18 digits are read without overflow checks: every length either side, both signs, all nines and
+        // a digit run, and a non-digit at every place.
+        for length in 1...21 {
+            let nines = String(repeating: "9", count: length)
+            let run = String(String(repeating: "1234567890", count: 3).prefix(length))
+            var texts = [nines, "-" + nines, run, "-" + run]
+            for position in 0..<length {
+                var bytes = Array(nines.utf8)
+                bytes[position] = UInt8(ascii: ".")
+                if position > 0 && position < length - 1 { texts.append(String(decoding: bytes, as: UTF8.self)) }
+            }
+            for text in texts {
+                let document = try document(text)
+                XCTAssertEqual(document.int64(document.root), Int64(text), text)
+                XCTAssertEqual(document.int32(document.root), Int32(text), text)
+            }
+        }
         // A document built from a tree holds the numbers' text as given, which JSON would not allow.
-        for text in ["+5", "-", "+", "", "--1", "1-", " 1", "0x10", "٣"] {
+        for text in ["+5", "-", "+", "", "--1", "1-", " 1", "0x10", "٣", "+999999999999999999", "000000000000000001",
+                     "-00000000000000000009", "99999999999999999a", "9999999999999999999a", "1:", "/1"] {
             let document = JSONDocument(.number(JSONNumber(text: text)))
             XCTAssertEqual(document.int64(document.root), Int64(text), text)
             XCTAssertEqual(document.int32(document.root), Int32(text), text)
