@@ -563,11 +563,14 @@ enum PodField: Int, CaseIterable {
 
     static let names = JSONNameTable(allCases.map { "\($0)" })
 
+    static let caseCount = allCases.count
+
     /// The field at `ordinal` in `allCases` (an ordinal `names` answers). A payload-free enum's stored tag is
     /// its case's position, so this is a conversion, not a call: `init(rawValue:)` was an outlined call per key.
+    /// Checked in release builds too: a tag out of range would be an invalid value, not a crash.
     @inline(__always)
     init(ordinal: Int) {
-        assert(ordinal >= 0 && ordinal < Self.allCases.count)
+        precondition(UInt(bitPattern: ordinal) < UInt(Self.caseCount), "PodField: ordinal out of range")
         self = unsafeBitCast(UInt8(truncatingIfNeeded: ordinal), to: PodField.self)
     }
 }
