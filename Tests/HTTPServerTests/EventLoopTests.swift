@@ -8,6 +8,8 @@ import TLS
 /// everything else at once, on the event loop. Counts where each request was answered.
 final class GatedHandler: HTTPHandler, @unchecked Sendable {
     let gate = DispatchSemaphore(value: 0)
+    /// Signalled when a gated request is inside `handle` (its thread started and running).
+    let entered = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var counts = (fast: 0, blocking: 0)
 
@@ -22,7 +24,10 @@ final class GatedHandler: HTTPHandler, @unchecked Sendable {
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         lock.withLock { counts.blocking += 1 }
-        if request.path == "/gate" { gate.wait() }
+        if request.path == "/gate" {
+            entered.signal()
+            gate.wait()
+        }
         return HTTPResponse(status: 200, body: Array("gated \(request.path)".utf8))
     }
 }
@@ -36,6 +41,8 @@ final class EventLoopTests: XCTestCase {
         let blocked = try TestClient(port: port)
         defer { blocked.close() }
         try blocked.send("GET /gate HTTP/1.1\r\nHost: x\r\n\r\n")
+        // Waits until the gated request is held in its handler (on a loaded machine its thread may start late).
+        XCTAssertEqual(handler.entered.wait(timeout: .now() + 30), .success, "the gated request never reached its handler")
 
         let other = try TestClient(port: port)
         defer { other.close() }
