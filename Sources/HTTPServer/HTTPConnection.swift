@@ -211,7 +211,8 @@ final class HTTPConnection {
                        linger: true)
                 return
             }
-            switch event {
+            // Consumed: the request is moved out of the event, not copied (and both destroyed after).
+            switch consume event {
             case .failure(let error):
                 refuse(status: error.status, message: error.message, linger: true)
             case .complete(let request, let keepAlive):
