@@ -44,6 +44,18 @@ public struct HTTPHeaders: Sendable, Sequence {
         return result
     }
 
+    /// Whether the first value of the field `name` (any case) passes `test`, given its bytes as received; false
+    /// when there is no such field. For a check on every request that needs no string (the content type).
+    /// Not generic: a generic result's metadata was looked up on each call.
+    public func firstValue(named name: String, passes test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        var passes = false
+        forEachValue(named: name) { value in
+            passes = test(UnsafeBufferPointer(rebasing: value))
+            return false
+        }
+        return passes
+    }
+
     /// Every value of the field `name` (any case), in order.
     public func values(for name: String) -> [String] {
         var values: [String] = []

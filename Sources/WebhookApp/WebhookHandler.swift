@@ -1,3 +1,4 @@
+import Glibc
 import AdmissionControl
 import HTTPServer
 import StrictJSON
@@ -66,7 +67,8 @@ public struct WebhookHandler: HTTPHandler {
     private func review(_ request: HTTPRequest, mayWait: Bool) -> HTTPResponse? {
         let clock = ContinuousClock()
         let start = clock.now
-        guard let contentType = request.headers["Content-Type"], Self.isJSON(contentType) else {
+        // Tested on the header's bytes in place: the string is made only for the refusal's message.
+        guard request.headers.firstValue(named: "Content-Type", passes: Self.isJSON) else {
             let found = request.headers["Content-Type"].map { "\"\($0)\"" } ?? "none"
             return Self.problem(415, "Content-Type must be application/json, found \(found)")
         }
@@ -109,23 +111,29 @@ public struct WebhookHandler: HTTPHandler {
     /// One shared array for every review's response headers, not one allocated per response.
     private static let jsonHeaders = [(name: "Content-Type", value: "application/json")]
 
-    /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case; read in place.
+    /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case.
     static func isJSON(_ contentType: String) -> Bool {
-        if contentType == "application/json" { return true }  // what clients send, compared whole
         var contentType = contentType
-        return contentType.withUTF8 { bytes in
-            func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            var index = 0
-            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
-            for expected in "application/json".utf8 {
-                guard index < bytes.count else { return false }
-                let byte = bytes[index]
-                guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected else { return false }
-                index += 1
-            }
-            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
-            return index == bytes.count || bytes[index] == UInt8(ascii: ";")
+        return contentType.withUTF8 { isJSON($0) }
+    }
+
+    /// `isJSON` on the value's bytes (a header as received: invalid UTF-8 is refused as the string's U+FFFD was).
+    static func isJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let literal: StaticString = "application/json"
+        if bytes.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0 {
+            return true  // what clients send, compared whole
         }
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var index = 0
+        while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+        for expected in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected else { return false }
+            index += 1
+        }
+        while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+        return index == bytes.count || bytes[index] == UInt8(ascii: ";")
     }
 
     static func text(_ status: Int, _ body: String) -> HTTPResponse {

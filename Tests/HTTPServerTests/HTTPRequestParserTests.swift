@@ -109,6 +109,23 @@ final class HTTPRequestParserTests: XCTestCase {
         }
     }
 
+    /// `firstValue(named:passes:)` sees the first value of the field (any case) as received, obs-text and
+    /// invalid UTF-8 unrepaired, and answers false for a missing field without calling the test.
+    func testFirstValueReadInPlace() {
+        var parser = HTTPRequestParser(limits: limits)
+        let input = bytes("GET / HTTP/1.1\r\nHost: x\r\nX-Obs: a") + [0x80, 0xFF, 0xC3, 0x28]
+            + bytes("\r\ncontent-TYPE: first\r\nContent-Type: second\r\nX-Empty:\r\n\r\n")
+        let (_, event) = input.withUnsafeBytes { parser.parse($0) }
+        guard case .complete(let request, _) = event else { return XCTFail("\(event)") }
+        var seen: [[UInt8]] = []
+        XCTAssertTrue(request.headers.firstValue(named: "Content-Type") { seen.append(Array($0)); return true })
+        XCTAssertFalse(request.headers.firstValue(named: "x-obs") { seen.append(Array($0)); return false })
+        XCTAssertTrue(request.headers.firstValue(named: "X-EMPTY") { seen.append(Array($0)); return $0.isEmpty })
+        XCTAssertFalse(request.headers.firstValue(named: "missing") { _ in XCTFail("called"); return true })
+        XCTAssertFalse(request.headers.firstValue(named: "content-typ") { _ in XCTFail("called"); return true })
+        XCTAssertEqual(seen, [bytes("first"), bytes("a") + [0x80, 0xFF, 0xC3, 0x28], []])
+    }
+
     /// Field values keep obs-text (bytes 0x80-0xFF): valid UTF-8 as it is, invalid bytes repaired to U+FFFD;
     /// short and long values, empty ones, in any case of name.
     func testFieldValuesAsStrings() {

@@ -37,6 +37,40 @@ final class MetricsRegistryTests: XCTestCase {
 }
 
 final class ContentTypeTests: XCTestCase {
+    /// The check on a header's bytes (what a review is tested with) answers as the check on the value's
+    /// string did, invalid UTF-8 (repaired to U+FFFD in the string) included.
+    func testBytesAnswerAsTheString() {
+        let pieces: [[UInt8]] = [Array("application/json".utf8), Array("APPLICATION/json".utf8), [0x20], [0x09], [0x3B],
+                                 Array("charset=utf-8".utf8), [0x80], [0xFF], [0xC3, 0x28], [0xC2, 0xA0], [0xE9], Array("x".utf8)]
+        var values: [[UInt8]] = [[]]
+        for first in pieces {
+            values.append(first)
+            for second in pieces {
+                values.append(first + second)
+                for third in pieces { values.append(first + second + third) }
+            }
+        }
+        for value in values {
+            let string = String(decoding: value, as: UTF8.self)
+            let fromBytes = value.withUnsafeBufferPointer { WebhookHandler.isJSON($0) }
+            var reference = string  // the previous check: whole compare, then the letter-case scan on the string
+            let expected = string == "application/json" || reference.withUTF8 { bytes in
+                var index = 0
+                while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 }
+                for wanted in "application/json".utf8 {
+                    guard index < bytes.count else { return false }
+                    let byte = bytes[index]
+                    guard (byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte) == wanted else { return false }
+                    index += 1
+                }
+                while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 }
+                return index == bytes.count || bytes[index] == 0x3B
+            }
+            XCTAssertEqual(fromBytes, expected, "\(value)")
+            XCTAssertEqual(WebhookHandler.isJSON(string), expected, "\(value)")
+        }
+    }
+
     func testJSONMediaTypeWithParametersAndCase() {
         for accepted in ["application/json", "Application/JSON", " application/json ; charset=utf-8", "application/json;v=1",
                          "\tapplication/json\t", "APPLICATION/JSON;"] {
