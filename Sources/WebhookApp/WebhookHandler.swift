@@ -87,25 +87,29 @@ public struct WebhookHandler: HTTPHandler {
         let (wholeSeconds, attoseconds) = elapsed.components  // read once: each read is a call
         let seconds = Double(wholeSeconds) + Double(attoseconds) / 1e18
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
-        if let log {
-            // Read in place: a `let record = outcome.log` copied all nine strings (and destroyed the copy).
-            var line = RequestLog.Line()
-            line.append("msg", "admission")
-            line.append("uid", outcome.log.uid)
-            line.append("kind", outcome.log.kind)
-            line.append("namespace", outcome.log.namespace)
-            line.append("name", outcome.log.name)
-            line.append("operation", outcome.log.operation)
-            line.append("user", outcome.log.userName)
-            line.append("decision", outcome.log.decision)
-            line.append("policy", outcome.log.policy)
-            line.append("status", outcome.httpStatus)
-            line.append("durationMicroseconds", Int(seconds * 1e6))
-            line.append("message", outcome.log.message)
-            line.append("remote", request.remoteAddress)
-            log.writeBuffered(line)
-        }
+        if let log { Self.writeLine(of: outcome, seconds: seconds, remote: request.remoteAddress, to: log) }
         return HTTPResponse(status: outcome.httpStatus, headers: Self.jsonHeaders, body: outcome.body)
+    }
+
+    /// The request log's line for a review. The outcome is borrowed, so its strings are read in place: read
+    /// from a local, each was retained for the call and released after it.
+    private static func writeLine(of outcome: borrowing AdmissionOutcome, seconds: Double, remote: borrowing String,
+                                  to log: RequestLog) {
+        var line = RequestLog.Line()
+        line.append("msg", "admission")
+        line.append("uid", outcome.log.uid)
+        line.append("kind", outcome.log.kind)
+        line.append("namespace", outcome.log.namespace)
+        line.append("name", outcome.log.name)
+        line.append("operation", outcome.log.operation)
+        line.append("user", outcome.log.userName)
+        line.append("decision", outcome.log.decision)
+        line.append("policy", outcome.log.policy)
+        line.append("status", outcome.httpStatus)
+        line.append("durationMicroseconds", Int(seconds * 1e6))
+        line.append("message", outcome.log.message)
+        line.append("remote", remote)
+        log.writeBuffered(line)
     }
 
     /// One shared array for every review's response headers, not one allocated per response.
