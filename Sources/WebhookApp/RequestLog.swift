@@ -210,13 +210,16 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
                 start[count] = UInt8(ascii: "\"")
                 count += 1
                 var read = 0
-                while true {
+                if JSONWriter.writeIfPlain(text, to: start + count) {
+                    count += text.count
+                    read = text.count
+                }
+                while read < text.count {
                     // One byte kept back for the closing quote.
                     let step = JSONWriter.writeEscaped(text, from: read, to: start + count, room: capacity - count - 1)
                     read = step.read
                     count += step.written
-                    if read == text.count { break }
-                    reserve(2 * (text.count - read) + JSONWriter.escapeStepRoom + 1)
+                    if read < text.count { reserve(2 * (text.count - read) + JSONWriter.escapeStepRoom + 1) }
                 }
                 start[count] = UInt8(ascii: "\"")
                 count += 1

@@ -160,6 +160,44 @@ final class JSONWriterTests: XCTestCase {
         return text
     }
 
+    /// The plain fast path: every byte value at every position of strings of 0 to 40 bytes (blocks, tails, short
+    /// strings, at offsets 0 and 3 of their buffer). It copies exactly the strings the reference leaves as
+    /// they are, if ASCII (non-ASCII goes to `writeEscaped`), writes nothing past the string's length, and
+    /// `appendQuoted` (which takes it first) still writes the reference's bytes.
+    func testPlainFastPathAgreesWithTheReference() {
+        for length in 0...40 {
+            for position in 0..<max(1, length) {
+                for byte in UInt8(0)...UInt8(255) {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { text[position] = byte }
+                    let reference = Self.referenceEscaped(text)
+                    let isPlain = reference == text && text.allSatisfy { $0 < 0x80 }
+                    for offset in [0, 3] {
+                        let padded = [UInt8](repeating: 0x22, count: offset) + text
+                        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: length + 8)
+                        defer { output.deallocate() }
+                        output.initialize(repeating: 0xEE, count: length + 8)
+                        let copied = padded.withUnsafeBufferPointer {
+                            JSONWriter.writeIfPlain(UnsafeBufferPointer(rebasing: $0[offset...]), to: output)
+                        }
+                        XCTAssertEqual(copied, isPlain, "byte 0x\(String(byte, radix: 16)) at \(position) of \(length)")
+                        if copied { XCTAssertEqual(Array(UnsafeBufferPointer(start: output, count: length)), text) }
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: output + length, count: 8)),
+                                       [UInt8](repeating: 0xEE, count: 8), "wrote past the string")
+                    }
+                    var quoted: [UInt8] = []
+                    JSONWriter.appendQuoted(String(decoding: text, as: UTF8.self), to: &quoted)
+                    let repaired = Array(String(decoding: text, as: UTF8.self).utf8)  // a String repairs invalid UTF-8
+                    XCTAssertEqual(quoted, [0x22] + Self.referenceEscaped(repaired) + [0x22])
+                    if length == 0 { break }  // the empty string once
+                }
+            }
+        }
+        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { output.deallocate() }
+        XCTAssertTrue(JSONWriter.writeIfPlain(UnsafeBufferPointer(start: nil, count: 0), to: output))
+    }
+
     /// Every byte value at every position of strings of 1 to 40 bytes (blocks, tails of every length, short
     /// strings), written with ample room and with the least room, against the reference.
     func testEveryByteAtEveryPositionEscapesAsTheReference() {
