@@ -11,19 +11,27 @@ import TLS
 /// `writeBuffered` never waits on the descriptor: the server's event loops call it, and a stdout that stops
 /// draining (a stuck log pipe) must not stop admission. Past `maxPendingBytes` lines are dropped and counted,
 /// and the flusher says how many once it can write again.
-public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedLines` under `mutex`, the descriptor written under `writeMutex`
+public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`, the descriptor written under `writeMutex`
     private let descriptor: Int32
     private let flushIntervalSeconds: Double
     private let maxPendingBytes: Int
-    private var mutex = pthread_mutex_t()
+    // The mutexes, the condition and the shared state by pointer: a class's stored `var`s are checked for
+    // exclusive access at run time on every use (four checks per queued line cost ~430 instructions), and
+    // these are only ever used under `mutex` anyway.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Signals the flusher that 64 KiB are pending (it writes at once instead of at the interval).
-    private var batchReady = pthread_cond_t()
+    private let batchReady: UnsafeMutablePointer<pthread_cond_t>
     /// Taken before `mutex` is released by whoever took the pending bytes, so batches are written in the
     /// order they were taken while other threads go on queueing lines during the write.
-    private var writeMutex = pthread_mutex_t()
-    private var pending: [UInt8] = []
-    private var droppedLines = 0
-    private var flusherStarted = false
+    private let writeMutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let shared: UnsafeMutablePointer<Shared>
+
+    /// What `mutex` guards.
+    private struct Shared {
+        var pending: [UInt8] = []
+        var droppedLines = 0
+        var flusherStarted = false
+    }
 
     static let batchBytes = 64 * 1024
 
@@ -32,28 +40,38 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         self.descriptor = descriptor
         self.flushIntervalSeconds = flushIntervalSeconds
         self.maxPendingBytes = maxPendingBytes
-        pthread_mutex_init(&mutex, nil)
-        pthread_mutex_init(&writeMutex, nil)
+        mutex = .allocate(capacity: 1)
+        writeMutex = .allocate(capacity: 1)
+        batchReady = .allocate(capacity: 1)
+        shared = .allocate(capacity: 1)
+        shared.initialize(to: Shared())
+        pthread_mutex_init(mutex, nil)
+        pthread_mutex_init(writeMutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(&batchReady, &attributes)
+        pthread_cond_init(batchReady, &attributes)
         pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         flush()
-        pthread_cond_destroy(&batchReady)
-        pthread_mutex_destroy(&mutex)
-        pthread_mutex_destroy(&writeMutex)
+        pthread_cond_destroy(batchReady)
+        pthread_mutex_destroy(mutex)
+        pthread_mutex_destroy(writeMutex)
+        shared.deinitialize(count: 1)
+        for pointer in [UnsafeMutableRawPointer(mutex), UnsafeMutableRawPointer(writeMutex),
+                        UnsafeMutableRawPointer(batchReady), UnsafeMutableRawPointer(shared)] {
+            pointer.deallocate()
+        }
     }
 
     /// Writes `fields` (in order) as one JSON line, with a `time` field first, now (after anything pending).
     /// Waits for the descriptor: for lifecycle lines, not for request paths.
     public func write(_ fields: [(String, JSONValue)]) {
         let line = Self.line(fields)
-        pthread_mutex_lock(&mutex)
-        pending.append(contentsOf: line)
+        pthread_mutex_lock(mutex)
+        shared.pointee.pending.append(contentsOf: line)
         writePendingAndUnlock()
     }
 
@@ -71,52 +89,52 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
 
     /// Lines dropped so far because the descriptor was not keeping up (reported in the log when it is again).
     public var droppedLineCount: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return droppedLines
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return shared.pointee.droppedLines
     }
 
     /// Appends `line` (whole, with its newline) to what is pending.
     private func enqueue(_ line: UnsafeBufferPointer<UInt8>) {
-        pthread_mutex_lock(&mutex)
-        let startFlusher = !flusherStarted
-        flusherStarted = true
-        if pending.count + line.count + 1 > maxPendingBytes {
-            droppedLines += 1
+        pthread_mutex_lock(mutex)
+        let startFlusher = !shared.pointee.flusherStarted
+        shared.pointee.flusherStarted = true
+        if shared.pointee.pending.count + line.count + 1 > maxPendingBytes {
+            shared.pointee.droppedLines += 1
         } else {
-            pending.append(contentsOf: line)
-            if pending.count >= Self.batchBytes { pthread_cond_signal(&batchReady) }
+            shared.pointee.pending.append(contentsOf: line)
+            if shared.pointee.pending.count >= Self.batchBytes { pthread_cond_signal(batchReady) }
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
         if startFlusher { startFlushThread() }
     }
 
     /// Writes everything pending (waiting for the descriptor).
     public func flush() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         writePendingAndUnlock()
     }
 
     /// Takes the pending bytes (and a note of dropped lines) and writes them, holding `mutex` (locked by the
     /// caller) only until the write's turn is secured, not during the write.
     private func writePendingAndUnlock() {
-        if droppedLines > 0 {
+        if shared.pointee.droppedLines > 0 {
             let note = Self.line([("msg", .string("request log lines dropped: the log output was not keeping up")),
-                                  ("dropped", .number(JSONNumber(droppedLines)))])
-            pending.append(contentsOf: note)
-            droppedLines = 0
+                                  ("dropped", .number(JSONNumber(shared.pointee.droppedLines)))])
+            shared.pointee.pending.append(contentsOf: note)
+            shared.pointee.droppedLines = 0
         }
-        guard !pending.isEmpty else {
-            pthread_mutex_unlock(&mutex)
+        guard !shared.pointee.pending.isEmpty else {
+            pthread_mutex_unlock(mutex)
             return
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(pending.capacity, 2 * Self.batchBytes))
-        swap(&bytes, &pending)
-        pthread_mutex_lock(&writeMutex)
-        pthread_mutex_unlock(&mutex)
+        bytes.reserveCapacity(min(shared.pointee.pending.capacity, 2 * Self.batchBytes))
+        swap(&bytes, &shared.pointee.pending)
+        pthread_mutex_lock(writeMutex)
+        pthread_mutex_unlock(mutex)
         writeAll(bytes)
-        pthread_mutex_unlock(&writeMutex)
+        pthread_mutex_unlock(writeMutex)
     }
 
     /// Waits up to the interval, or until a batch is ready, then writes what is pending (the flusher's step).
@@ -126,9 +144,9 @@ public final class RequestLog: @unchecked Sendable {  // `pending` and `droppedL
         let nanoseconds = deadline.tv_nsec + Int(max(0.001, flushIntervalSeconds) * 1e9)
         deadline.tv_sec += nanoseconds / 1_000_000_000
         deadline.tv_nsec = nanoseconds % 1_000_000_000
-        pthread_mutex_lock(&mutex)
-        while pending.count < Self.batchBytes {
-            if pthread_cond_timedwait(&batchReady, &mutex, &deadline) == ETIMEDOUT { break }
+        pthread_mutex_lock(mutex)
+        while shared.pointee.pending.count < Self.batchBytes {
+            if pthread_cond_timedwait(batchReady, mutex, &deadline) == ETIMEDOUT { break }
         }
         writePendingAndUnlock()
     }
