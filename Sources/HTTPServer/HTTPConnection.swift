@@ -51,11 +51,15 @@ final class HTTPConnection {
     let remoteAddress: String
     let configuration: HTTPServerConfiguration
     private(set) var phase = Phase.handshaking
-    private var parser: HTTPRequestParser
-    private var input: [UInt8]
+    // The parser and the two buffers are used on every request through long accesses (parse, the TLS read
+    // into `input`, serializing into and writing `output`), each checked for exclusivity at run time (~80
+    // instructions a check). Unchecked: a connection is not Sendable, so only its loop's thread touches it,
+    // and each such access is within one method here with no call back into the connection while it lasts.
+    @exclusivity(unchecked) private var parser: HTTPRequestParser
+    @exclusivity(unchecked) private var input: [UInt8]
     private var start = 0
     private var end = 0
-    private var output: [UInt8] = []
+    @exclusivity(unchecked) private var output: [UInt8] = []
     private var written = 0
     private var afterWrite = AfterWrite.close
     /// The output waits for the end of the loop's turn once (see `EventLoop.writeAtTurnEnd`).
