@@ -359,14 +359,7 @@ public final class AdmissionController: Sendable {
         do {
             pod = try decodePod(object, in: request.document, request: request)
         } catch {
-            state.recordError(fatal: true)
-            switch error {
-            case .wrongKind:
-                return .error(.badRequest("failed to decode pod"), cause: nil)
-            case .undecodable(let message):
-                state.errorDetail = message
-                return .error(.badRequest("failed to decode object"), cause: message)
-            }
+            return refusal(error, oldObject: false, &state)
         }
         if request.operation == "UPDATE" {
             guard let oldObject = request.oldObject else {
@@ -377,14 +370,7 @@ public final class AdmissionController: Sendable {
             do {
                 _ = try decodePod(oldObject, in: request.document, request: request)
             } catch {
-                state.recordError(fatal: true)
-                switch error {
-                case .wrongKind:
-                    return .error(.badRequest("failed to decode old pod"), cause: nil)
-                case .undecodable(let message):
-                    state.errorDetail = message
-                    return .error(.badRequest("failed to decode old object"), cause: message)
-                }
+                return refusal(error, oldObject: true, &state)
             }
             if !isSignificantPodUpdate(request.document.value(at: object), request.document.value(at: oldObject)) {
                 return .allowed
@@ -396,6 +382,19 @@ public final class AdmissionController: Sendable {
     enum PodDecodeFailure: Error {
         case wrongKind
         case undecodable(String)
+    }
+
+    /// PSA's answer to a pod (or old pod) that does not decode: a fatal error, 400, with the decoder's message
+    /// as the cause when there is one.
+    private func refusal(_ failure: PodDecodeFailure, oldObject: Bool, _ state: inout RequestState) -> ReviewResponse {
+        state.recordError(fatal: true)
+        switch failure {
+        case .wrongKind:
+            return .error(.badRequest(oldObject ? "failed to decode old pod" : "failed to decode pod"), cause: nil)
+        case .undecodable(let message):
+            state.errorDetail = message
+            return .error(.badRequest(oldObject ? "failed to decode old object" : "failed to decode object"), cause: message)
+        }
     }
 
     /// Decodes a Pod object as Go's decoder would into the request's kind: another kind is "not a pod". Throws
