@@ -33,9 +33,14 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Empties this thread's OpenSSL error queue before a call whose failure we will explain (cheap when empty).
+/// Empties this thread's OpenSSL error queue before a call whose failure we will explain. Looked at first:
+/// the queue is nearly always empty, and `ERR_clear_error` resets every slot of it even then (~250 ns here,
+/// called about four times a request, against ~30 for the look). `SSL_get_error` reads the queue through
+/// `ERR_peek_error` too, so a queue that look finds empty cannot mislead it.
 @inline(__always)
-func clearOpenSSLErrors() { ERR_clear_error() }
+func clearOpenSSLErrors() {
+    if ERR_peek_error() != 0 { ERR_clear_error() }
+}
 
 /// Empties this thread's OpenSSL error queue (it is per thread), returning its text.
 @discardableResult
