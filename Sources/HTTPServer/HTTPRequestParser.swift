@@ -274,13 +274,8 @@ struct RequestHead {
             var valueEnd = end
             while valueStart < valueEnd && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
             while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
-            var position = valueStart
-            while position < valueEnd {
-                let byte = bytes[position]
-                if (byte < 0x20 && byte != 0x09) || byte == 0x7F {
-                    return refuse("control character in the value of header \(string(bytes, lineStart, colon))")
-                }
-                position += 1
+            if containsControlCharacter(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])) {
+                return refuse("control character in the value of header \(string(bytes, lineStart, colon))")
             }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
@@ -348,6 +343,35 @@ struct RequestHead {
                                     headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))
     }
+
+    /// Whether `value` holds a control character other than HTAB (CTL, which no field value may hold), eight
+    /// bytes at a time: a word with no byte below 0x20 and none equal to 0x7F is passed whole (tabs are rare,
+    /// so a word flagged for any byte below 0x20 is looked at byte by byte).
+    static func containsControlCharacter(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard let base = value.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while value.count &- index >= 8 {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // Nonzero when some byte is below 0x20 or is 0x7F (a zero byte of `deletes`): a borrow runs only
+            // upward from such a byte, so a word without one is never flagged.
+            let deletes = word ^ (ones &* 0x7F)
+            let flagged = ((word &- ones &* 0x20) & ~word | (deletes &- ones) & ~deletes) & highs
+            if flagged != 0 {
+                for offset in index..<(index &+ 8) where isControlCharacter(value[offset]) { return true }
+            }
+            index &+= 8
+        }
+        while index < value.count {
+            if isControlCharacter(value[index]) { return true }
+            index &+= 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func isControlCharacter(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != 0x09) || byte == 0x7F }
 
     /// The fields the parser acts on, told apart by length first: one comparison per field line, not five.
     private enum FieldKind {
@@ -440,16 +464,14 @@ struct RequestHead {
 
 }
 
-/// tchar from RFC 9110: the characters of methods and field names.
+/// tchar from RFC 9110: the characters of methods and field names. A bit per ASCII byte, looked up: the
+/// names of every request's fields are scanned with it, byte by byte. The words are literals (a computed
+/// global would be reached through its lazy initializer at every byte); `testTokenBytesAreExactlyTchar`
+/// checks them against the RFC's list at every byte value.
 @inline(__always) func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-         UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-         UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-        return true
-    default: return false
-    }
+    // Bytes 0–63: `!#$%&'*+-.` and the digits; bytes 64–127: the letters and `^_`|~`.
+    let word: UInt64 = byte < 64 ? 0x03FF_6CFA_0000_0000 : 0x57FF_FFFF_C7FF_FFFE
+    return byte < 128 && (word >> UInt64(byte & 63)) & 1 != 0
 }
 
 /// Decodes `Transfer-Encoding: chunked` incrementally, bounding the body, extensions and trailers.

@@ -201,6 +201,39 @@ final class HTTPRequestParserTests: XCTestCase {
                        [.failure(400)])
     }
 
+    /// Every byte value against RFC 9110's tchar, spelled out: the lookup table is built from strings.
+    func testTokenBytesAreExactlyTchar() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in 0...255 {
+            XCTAssertEqual(isTokenByte(UInt8(byte)), tchar.contains(UInt8(byte)), "byte \(byte)")
+        }
+    }
+
+    /// The word-at-a-time control-character scan against a byte-by-byte one: every byte value at every
+    /// position of values of 0–20 bytes (tabs, DEL, obs-text and the bytes around 0x20 among the rest).
+    func testControlCharacterScanMatchesByteByByte() {
+        func reference(_ value: [UInt8]) -> Bool { value.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F } }
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                for byte in 0...255 {
+                    var value = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { value[position] = UInt8(byte) }
+                    // A tab elsewhere in the word must not hide or invent a control character.
+                    if length > 1 { value[(position + 1) % length] = 0x09 }
+                    let found = value.withUnsafeBytes { RequestHead.containsControlCharacter($0) }
+                    XCTAssertEqual(found, reference(value), "length \(length), byte \(byte) at \(position)")
+                }
+            }
+        }
+        // Through the parser: the refusal, and tabs and obs-text accepted.
+        for value in ["a\u{01}b", "0123456789abcdef\u{7F}", "\u{1F}", "abcdefgh\r"] {
+            let input = bytes("GET / HTTP/1.1\r\nHost: x\r\nX-V: \(value)\r\n\r\n")
+            XCTAssertEqual(drive(input).outcomes, [.failure(400)], value.debugDescription)
+        }
+        let accepted = bytes("GET / HTTP/1.1\r\nHost: x\r\nX-V: a\tb\t0123456789abcdef") + [0x80, 0xFF] + bytes("\r\n\r\n")
+        XCTAssertEqual(drive(accepted).outcomes, [.request(method: "GET", target: "/", body: [], keepAlive: true)])
+    }
+
     func testIncompleteInputWaits() {
         for text in ["G", "GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: x\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r",
                      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
