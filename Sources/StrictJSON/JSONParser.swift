@@ -322,6 +322,23 @@ private struct Reader {
     @inline(__always)
     func isAt(_ byte: UInt8, _ offset: Int) -> Bool { offset < bytes.count && bytes[offset] == byte }
 
+    /// The byte at `offset`, or 0 at the end of the input: 0 is never a byte the grammar expects where the
+    /// scanner peeks, so a test for the expected byte fails at the end as on a wrong byte, and the error, built
+    /// from the offset, tells the two apart.
+    @inline(__always)
+    func peek(_ offset: Int) -> UInt8 { offset < bytes.count ? bytes[offset] : 0 }
+
+    /// The first offset from `offset` on that is not whitespace, and its byte (`peek`): the scanner's next token,
+    /// read once, not tested for the end of the input again and then loaded again.
+    @inline(__always)
+    func token(from offset: Int) -> (at: Int, byte: UInt8) {
+        let byte = peek(offset)
+        // One comparison when there is no whitespace, as between the tokens of the compact JSON the apiserver sends.
+        if byte > 0x20 { return (offset, byte) }
+        let at = whitespaceRunEnd(from: offset)
+        return (at, peek(at))
+    }
+
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
@@ -347,6 +364,45 @@ private struct Reader {
               count == 4 || bytes[start + 4] == literal.utf8Start[4]
         else { throw error("invalid literal, expected \(literal)", at: start) }
         position += count
+    }
+
+    // The scanner's and the skipper's fast paths for the scalars a review has dozens of: inlined, without a
+    // throw of their own (anything else, errors included, is left to the functions above, from the value's
+    // start), so they add nothing to the frame of the recursive functions they are inlined into: that frame,
+    // times `maxDepth`, is the stack a hostile nesting can take.
+
+    /// `expectLiteral`, with the literal that is there passed inline.
+    @inline(__always)
+    mutating func passLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        let start = position
+        if bytes.count - start >= count,
+           UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
+               == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
+           count == 4 || bytes[start + 4] == literal.utf8Start[4] {
+            position = start &+ count
+        } else {
+            try expectLiteral(literal)
+        }
+    }
+
+    /// `scanNumber`, with an integer (no fraction, no exponent) passed inline.
+    @inline(__always)
+    mutating func passNumber() throws(JSONParseError) {
+        var at = position
+        if bytes[at] == UInt8(ascii: "-") { at &+= 1 }
+        if at < bytes.count, bytes[at] &- UInt8(ascii: "1") < 9 {
+            at &+= 1
+            while at < bytes.count, isDigit(bytes[at]) { at &+= 1 }
+        } else if at < bytes.count, bytes[at] == UInt8(ascii: "0"), at &+ 1 == bytes.count || !isDigit(bytes[at &+ 1]) {
+            at &+= 1
+        } else {
+            return try scanNumber()
+        }
+        if at < bytes.count, bytes[at] == UInt8(ascii: ".") || bytes[at] | 0x20 == UInt8(ascii: "e") {
+            return try scanNumber()
+        }
+        position = at
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -435,45 +491,45 @@ private struct Reader {
         switch bytes[position] {
         case UInt8(ascii: "{"):
             guard depth + 1 <= maxDepth else { throw depthError() }
-            var at = whitespaceEnd(from: position &+ 1)
-            if isAt(UInt8(ascii: "}"), at) { position = at &+ 1; return }
+            var (at, byte) = token(from: position &+ 1)
+            if byte == UInt8(ascii: "}") { position = at &+ 1; return }
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
-                guard isAt(quote, at) else { throw unexpected(at: at, expected: "a string key") }
+                guard byte == quote else { throw unexpected(at: at, expected: "a string key") }
                 at = try skipString(at: at)
-                at = try passColon(at: at)
-                at = try skipNested(at: at, depth: depth + 1)
-                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
-                at = next
+                (at, byte) = try passColon(at: at)
+                at = try skipNested(at: at, byte, depth: depth + 1)
+                let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
+                (at, byte) = (next, nextByte)
                 if closed { break }
             }
             position = at
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw depthError() }
-            var at = whitespaceEnd(from: position &+ 1)
-            if isAt(UInt8(ascii: "]"), at) { position = at &+ 1; return }
+            var (at, byte) = token(from: position &+ 1)
+            if byte == UInt8(ascii: "]") { position = at &+ 1; return }
             while true {
                 // Whitespace before the element is skipped: after '[' above, after ',' below.
-                at = try skipNested(at: at, depth: depth + 1)
-                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
-                at = next
+                at = try skipNested(at: at, byte, depth: depth + 1)
+                let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
+                (at, byte) = (next, nextByte)
                 if closed { break }
             }
             position = at
         case quote: position = try skipString(at: position)
-        case UInt8(ascii: "t"): try expectLiteral("true")
-        case UInt8(ascii: "f"): try expectLiteral("false")
-        case UInt8(ascii: "n"): try expectLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        case UInt8(ascii: "t"): try passLiteral("true")
+        case UInt8(ascii: "f"): try passLiteral("false")
+        case UInt8(ascii: "n"): try passLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try passNumber()
         default: throw unexpected(at: position, expected: "a value")
         }
     }
 
-    /// Skips the member value or element at `offset` and returns the offset after it: a string here, anything
-    /// else by `skipValue`.
+    /// Skips the member value or element at `offset`, whose byte (`peek`) is `byte`, and returns the offset
+    /// after it: a string here, anything else by `skipValue`.
     @inline(__always)
-    mutating func skipNested(at offset: Int, depth: Int) throws(JSONParseError) -> Int {
-        if isAt(quote, offset) { return try skipString(at: offset) }
+    mutating func skipNested(at offset: Int, _ byte: UInt8, depth: Int) throws(JSONParseError) -> Int {
+        if byte == quote { return try skipString(at: offset) }
         position = offset
         try skipValue(depth: depth)
         return position
@@ -490,32 +546,36 @@ private struct Reader {
     }
 
     /// After an object key (of the scanner or the skipper): the offset after the `:` that must follow it (the
-    /// byte expected is looked at before skipping whitespace) and after the whitespace that follows it.
+    /// byte expected is looked at before skipping whitespace) and after the whitespace that follows it, and the
+    /// byte there (`peek`), which the caller tests without reading it again.
     /// `mutating` (as `passSeparator`) though it moves nothing: called from the scanner's mutating functions, a
     /// non-mutating method that can throw borrows a copy of the whole reader, ~8k more instructions per review.
     @inline(__always)
-    mutating func passColon(at offset: Int) throws(JSONParseError) -> Int {
+    mutating func passColon(at offset: Int) throws(JSONParseError) -> (at: Int, byte: UInt8) {
         var at = offset
-        if !isAt(UInt8(ascii: ":"), at) {
+        if peek(at) != UInt8(ascii: ":") {
             at = whitespaceEnd(from: at)
             guard isAt(UInt8(ascii: ":"), at) else { throw unexpected(at: at, expected: "':' after an object key") }
         }
-        return whitespaceEnd(from: at &+ 1)
+        return token(from: at &+ 1)
     }
 
     /// After a member or an element (of the scanner or the skipper) at `offset`: the offset past the `,` and the
-    /// whitespace after it (closed: false, another one follows), or past `closing` (closed: true, the container
-    /// ends); anything else is an error naming what was expected. The byte expected next is looked at before
-    /// skipping whitespace.
+    /// whitespace after it and the byte there (`peek`; closed: false, another one follows), or past `closing`
+    /// (byte: 0, closed: true, the container ends); anything else is an error naming what was expected. The
+    /// byte expected next is looked at before skipping whitespace.
     @inline(__always)
     mutating func passSeparator(
         at offset: Int, closing: UInt8, inside container: StaticString
-    ) throws(JSONParseError) -> (next: Int, closed: Bool) {
-        var at = offset
-        if !isAt(UInt8(ascii: ","), at) { at = whitespaceEnd(from: at) }
-        if isAt(UInt8(ascii: ","), at) { return (whitespaceEnd(from: at &+ 1), false) }
-        guard isAt(closing, at) else { throw separatorError(at: at, closing: closing, inside: container) }
-        return (at &+ 1, true)
+    ) throws(JSONParseError) -> (next: Int, byte: UInt8, closed: Bool) {
+        var (at, byte) = token(from: offset)
+        if byte == UInt8(ascii: ",") {
+            let (next, nextByte) = token(from: at &+ 1)
+            return (next, nextByte, false)
+        }
+        guard byte == closing else { throw separatorError(at: at, closing: closing, inside: container) }
+        at &+= 1
+        return (at, 0, true)
     }
 
     // The errors of the scanner's and the skipper's loops are built out of line: the hot functions keep a
@@ -889,14 +949,14 @@ extension Reader {
         case UInt8(ascii: "["):
             guard depth + 1 <= maxDepth else { throw depthError() }
             nodes.append(JSONDocument.Node(kind: .array))
-            var at = whitespaceEnd(from: position &+ 1)
+            var (at, byte) = token(from: position &+ 1)
             var count = 0
-            if isAt(UInt8(ascii: "]"), at) {
+            if byte == UInt8(ascii: "]") {
                 at &+= 1
             } else {
                 while true {
                     // Whitespace before the element is skipped: after '[' above, after ',' below.
-                    if isAt(quote, at) {
+                    if byte == quote {
                         at = try scanString(at: at, into: &nodes)
                     } else {
                         position = at
@@ -904,8 +964,8 @@ extension Reader {
                         at = position
                     }
                     count &+= 1
-                    let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
-                    at = next
+                    let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
+                    (at, byte) = (next, nextByte)
                     if closed { break }
                 }
             }
@@ -914,12 +974,12 @@ extension Reader {
         case quote:
             position = try scanString(at: position, into: &nodes)
             return
-        case UInt8(ascii: "t"): try expectLiteral("true"); nodes.append(JSONDocument.Node(kind: .true))
-        case UInt8(ascii: "f"): try expectLiteral("false"); nodes.append(JSONDocument.Node(kind: .false))
-        case UInt8(ascii: "n"): try expectLiteral("null"); nodes.append(JSONDocument.Node(kind: .null))
+        case UInt8(ascii: "t"): try passLiteral("true"); nodes.append(JSONDocument.Node(kind: .true))
+        case UInt8(ascii: "f"): try passLiteral("false"); nodes.append(JSONDocument.Node(kind: .false))
+        case UInt8(ascii: "n"): try passLiteral("null"); nodes.append(JSONDocument.Node(kind: .null))
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = position
-            try scanNumber()
+            try passNumber()
             nodes.append(JSONDocument.Node(kind: .number, start: start, end: position))
         default: throw unexpected(at: position, expected: "a value")
         }
@@ -935,23 +995,41 @@ extension Reader {
     mutating func scanMembers(
         from start: Int, depth: Int, into nodes: inout NodeBuffer, of index: Int
     ) throws(JSONParseError) -> Int {
-        var at = whitespaceEnd(from: start)
+        var (at, byte) = token(from: start)
         var count = 0
-        if isAt(UInt8(ascii: "}"), at) {
+        if byte == UInt8(ascii: "}") {
             at &+= 1
         } else {
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
-                guard isAt(quote, at) else { throw unexpected(at: at, expected: "a string key") }
+                guard byte == quote else { throw unexpected(at: at, expected: "a string key") }
                 at = try scanString(at: at, into: &nodes)
-                at = try passColon(at: at)
-                guard at < bytes.count else { throw error("unexpected end of input, expected a value", at: at) }
-                let first = bytes[at]
+                let first: UInt8
+                (at, first) = try passColon(at: at)
                 if first == quote {
                     // Most values are strings: scanned here, without another level of recursion.
                     at = try scanString(at: at, into: &nodes)
                     count &+= 1
+                } else if first &- UInt8(ascii: "0") < 10 || first == UInt8(ascii: "-") {
+                    // Numbers and booleans too, as `scanValue` reads them: a review has dozens.
+                    position = at
+                    try passNumber()
+                    nodes.append(JSONDocument.Node(kind: .number, start: at, end: position, next: nodes.count &+ 1))
+                    at = position
+                    count &+= 1
+                } else if first == UInt8(ascii: "t") || first == UInt8(ascii: "f") {
+                    position = at
+                    if first == UInt8(ascii: "t") {
+                        try passLiteral("true")
+                        nodes.append(JSONDocument.Node(kind: .true, next: nodes.count &+ 1))
+                    } else {
+                        try passLiteral("false")
+                        nodes.append(JSONDocument.Node(kind: .false, next: nodes.count &+ 1))
+                    }
+                    at = position
+                    count &+= 1
                 } else {
+                    guard at < bytes.count else { throw error("unexpected end of input, expected a value", at: at) }
                     position = at
                     if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
                        dropped.mayContain(UnsafeBufferPointer(rebasing: bytes[nodes.lastString])),
@@ -963,8 +1041,8 @@ extension Reader {
                     }
                     at = position
                 }
-                let (next, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
-                at = next
+                let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
+                (at, byte) = (next, nextByte)
                 if closed { break }
             }
         }
