@@ -125,18 +125,23 @@ public struct PodSpec: Sendable, Hashable {
     public func containerNames(where isMatch: (borrowing Container) -> Bool) -> [String] {
         var names: [String] = []
         let total = initContainers.count + containers.count + ephemeralContainers.count
-        func collect(_ list: [Container]) {
-            list.withUnsafeBufferPointer { buffer in
-                for index in buffer.indices where isMatch(buffer[index]) {
-                    if names.isEmpty { names.reserveCapacity(total) }
-                    names.append(buffer[index].name)
-                }
+        Self.appendNames(of: initContainers, where: isMatch, to: &names, reserving: total)
+        Self.appendNames(of: containers, where: isMatch, to: &names, reserving: total)
+        Self.appendNames(of: ephemeralContainers, where: isMatch, to: &names, reserving: total)
+        return names
+    }
+
+    /// `containerNames`' step for one list. The names are passed `inout`: a local array mutated from a nested
+    /// function was checked for exclusive access at run time (swift_beginAccess/endAccess per name and list).
+    @inlinable
+    static func appendNames(of list: [Container], where isMatch: (borrowing Container) -> Bool,
+                            to names: inout [String], reserving total: Int) {
+        list.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices where isMatch(buffer[index]) {
+                if names.isEmpty { names.reserveCapacity(total) }
+                names.append(buffer[index].name)
             }
         }
-        collect(initContainers)
-        collect(containers)
-        collect(ephemeralContainers)
-        return names
     }
 
     /// PSA's `spec.os.name == "windows"`.
