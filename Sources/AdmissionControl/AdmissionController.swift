@@ -618,6 +618,10 @@ public final class AdmissionController: Sendable {
             // Made before the response is written to: passing the response while writing to it copied it.
             let violations = wouldViolateMessage(policy.audit, auditResult, response: response)
             response.auditAnnotations.auditViolations = violations
+            if let enforceDenial, enforceDenial.policy == policy.audit {
+                // Copied from the status message's end: the body copies it escaped, too.
+                response.auditAnnotations.auditViolationsSharedSuffix = enforceDenial.lengthAfterVerb
+            }
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.

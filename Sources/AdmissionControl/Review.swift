@@ -295,10 +295,14 @@ struct ReviewStatus {
         var field: String?
     }
 
-    /// Appends the status as JSON, fields in Go's order.
-    func write(to output: inout [UInt8]) {
+    /// Appends the status as JSON, fields in Go's order. Returns where in `output` the message is, quoted, and
+    /// where in that the quoted form of its last `sharedSuffix` bytes begins (see `AuditAnnotations`).
+    @discardableResult
+    func write(to output: inout [UInt8], sharedSuffix: Int = 0) -> (message: Range<Int>, suffixStart: Int) {
         append(#"{"metadata":{},"status":"Failure","message":"#, to: &output)
-        JSONWriter.appendQuoted(message, to: &output)
+        let messageStart = output.count
+        let suffixStart = JSONWriter.appendQuoted(message, to: &output, suffixCount: sharedSuffix)
+        let quotedMessage = messageStart..<output.count
         append(#","reason":"#, to: &output)
         JSONWriter.appendQuoted(reason, to: &output)
         if let details {
@@ -336,6 +340,7 @@ struct ReviewStatus {
             output.append(contentsOf: String(code).utf8)
             output.append(UInt8(ascii: "}"))
         }
+        return (quotedMessage, suffixStart)
     }
 
     /// The same status as a JSON tree (tests compare it with the bytes `write` produces).
@@ -374,6 +379,10 @@ struct AuditAnnotations {
     var enforcePolicy: String?
     var error: String?
     var exempt: String?
+    /// How many of `auditViolations`' last bytes are the status message's last bytes (audit at the enforce
+    /// policy: `would violate PodSecurity …` against `… forbidden: violates PodSecurity …`); 0 when unrelated.
+    /// The body copies them escaped from the message, rather than escaping hundreds of bytes again.
+    var auditViolationsSharedSuffix = 0
 
     var isEmpty: Bool { auditViolations == nil && enforcePolicy == nil && error == nil && exempt == nil }
 
@@ -495,9 +504,10 @@ struct ReviewResponse {
         } else {
             append(#","allowed":false"#, to: &output)
         }
+        var message: (message: Range<Int>, suffixStart: Int)?
         if let failure {
             append(#","status":"#, to: &output)
-            failure.write(to: &output)
+            message = failure.write(to: &output, sharedSuffix: auditAnnotations.auditViolationsSharedSuffix)
         }
         if !auditAnnotations.isEmpty {
             append(#","auditAnnotations":{"#, to: &output)
@@ -506,7 +516,13 @@ struct ReviewResponse {
             var first = true
             if let value = auditAnnotations.auditViolations {
                 append(#""audit-violations":"#, to: &output)
-                JSONWriter.appendQuoted(value, to: &output)
+                let shared = auditAnnotations.auditViolationsSharedSuffix
+                if shared > 0, let message {
+                    JSONWriter.appendOpenQuoted(prefixOf: value, count: value.utf8.count - shared, to: &output)
+                    appendCopy(of: message.suffixStart..<message.message.upperBound, to: &output)
+                } else {
+                    JSONWriter.appendQuoted(value, to: &output)
+                }
                 first = false
             }
             if let value = auditAnnotations.enforcePolicy {
@@ -549,5 +565,14 @@ func append(_ literal: StaticString, to output: inout [UInt8]) {
             UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: literal.utf8Start, byteCount: count)
             initialized = count
         }
+    }
+}
+
+/// Appends a copy of `output[range]` (through a temporary: appending a slice of the array to itself would
+/// copy the whole array first, the slice sharing its storage).
+func appendCopy(of range: Range<Int>, to output: inout [UInt8]) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count) { copy in
+        _ = output.withUnsafeBufferPointer { copy.initialize(fromContentsOf: $0[range]) }
+        output.append(contentsOf: UnsafeBufferPointer(copy))
     }
 }

@@ -4,23 +4,55 @@
 public enum JSONWriter {
     /// Appends `string` as a quoted, escaped JSON string.
     public static func appendQuoted(_ string: String, to output: inout [UInt8]) {
-        // The string's own storage, read in place (`withUTF8` needs a mutable copy: a retain and a release).
-        let isWritten = string.utf8.withContiguousStorageIfAvailable { appendQuoted($0, to: &output) } != nil
-        if !isWritten {
-            var native = string  // bridged: made native UTF-8 first
-            native.withUTF8 { appendQuoted($0, to: &output) }
-        }
+        withUTF8(of: string) { appendEscaped($0, to: &output, opening: true, closing: true) }
     }
 
     /// The room `writeEscaped` needs to take a step: a 16-byte block stored whole, then, within it, an escape
     /// written as one 8-byte store (six bytes kept).
     public static let escapeStepRoom = 24
 
+    /// Appends `string` quoted, as `appendQuoted(_:to:)` does, and returns where in `output` the quoted form of its
+    /// last `suffixCount` bytes begins (it runs to the closing quote, included): a string that ends with the same
+    /// bytes is then written by `appendOpenQuoted(prefixOf:count:to:)` and a copy of those, not escaped again.
+    /// `suffixCount` bytes from the end must start a character (escapes are per character, so the quoted form
+    /// of the suffix is the same in either string).
+    public static func appendQuoted(_ string: String, to output: inout [UInt8], suffixCount: Int) -> Int {
+        withUTF8(of: string) { bytes in
+            let split = bytes.count - suffixCount
+            precondition(split >= 0 && split <= bytes.count && (split == bytes.count || bytes[split] & 0xC0 != 0x80),
+                         "JSONWriter: the suffix must start a character")
+            appendEscaped(UnsafeBufferPointer(rebasing: bytes[..<split]), to: &output, opening: true, closing: false)
+            let suffixStart = output.count
+            appendEscaped(UnsafeBufferPointer(rebasing: bytes[split...]), to: &output, opening: false, closing: true)
+            return suffixStart
+        }
+    }
+
+    /// Appends the opening quote and the first `count` bytes of `string` (which must end a character), escaped:
+    /// the start of a quoted string whose rest is copied from elsewhere (see `appendQuoted(_:to:suffixCount:)`).
+    public static func appendOpenQuoted(prefixOf string: String, count: Int, to output: inout [UInt8]) {
+        withUTF8(of: string) { bytes in
+            precondition(count >= 0 && count <= bytes.count && (count == bytes.count || bytes[count] & 0xC0 != 0x80),
+                         "JSONWriter: the prefix must end a character")
+            appendEscaped(UnsafeBufferPointer(rebasing: bytes[..<count]), to: &output, opening: true, closing: false)
+        }
+    }
+
+    /// `body` on the string's UTF-8, read in place where it is stored so (`withUTF8` needs a mutable copy: a
+    /// retain and a release).
+    private static func withUTF8<Result>(of string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = string.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var native = string  // bridged: made native UTF-8 first
+        return native.withUTF8(body)
+    }
+
     /// Writes the text straight into the array's spare capacity: plain runs are stored sixteen bytes at a
-    /// time, not appended run by run (a denial's message has a quote every twenty bytes or so).
-    private static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    /// time, not appended run by run (a denial's message has a quote every twenty bytes or so). With the
+    /// opening quote or the closing one, or both.
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8],
+                                      opening: Bool, closing: Bool) {
         var read = 0
-        var opened = false
+        var started = false
         while true {
             // All the spare capacity (callers reserve for escapes), but at least the room for plain text.
             let room = max(output.capacity - output.count, bytes.count - read + 2 + escapeStepRoom)
@@ -29,12 +61,18 @@ public enum JSONWriter {
                 span.withUnsafeMutableBufferPointer { buffer, initialized in
                     let start = buffer.baseAddress!
                     var used = 0
-                    if !opened {
-                        start[0] = UInt8(ascii: "\"")
-                        used = 1
-                        if writeIfPlain(bytes, to: start + 1) {  // the room holds the text and both quotes
-                            start[bytes.count + 1] = UInt8(ascii: "\"")
-                            initialized = bytes.count + 2
+                    if !started {
+                        if opening {
+                            start[0] = UInt8(ascii: "\"")
+                            used = 1
+                        }
+                        if writeIfPlain(bytes, to: start + used) {  // the room holds the text and both quotes
+                            used += bytes.count
+                            if closing {
+                                start[used] = UInt8(ascii: "\"")
+                                used += 1
+                            }
+                            initialized = used
                             done = true
                             return
                         }
@@ -44,15 +82,17 @@ public enum JSONWriter {
                     read = step.read
                     used += step.written
                     if read == bytes.count {
-                        start[used] = UInt8(ascii: "\"")
-                        used += 1
+                        if closing {
+                            start[used] = UInt8(ascii: "\"")
+                            used += 1
+                        }
                         done = true
                     }
                     initialized = used
                 }
             }
             if done { return }
-            opened = true
+            started = true
         }
     }
 

@@ -202,8 +202,13 @@ final class ReviewFormatTests: XCTestCase {
         warned.auditAnnotations = AuditAnnotations(auditViolations: "é\"", enforcePolicy: "", error: "1", exempt: "<&>")
         var annotated = ReviewResponse.allowed
         annotated.auditAnnotations = AuditAnnotations(error: "e", exempt: "user")
+        // A denial whose audit annotation ends as its message does: the body copies that part escaped.
+        let afterVerb = " PodSecurity \"restricted:latest\": x (\u{2028}<&> \"a\")"
+        var sharing = ReviewResponse.forbidden(group: "", resource: "pods", name: "we\"b", error: "violates" + afterVerb)
+        sharing.auditAnnotations = AuditAnnotations(auditViolations: "would violate" + afterVerb, enforcePolicy: "restricted:latest")
+        sharing.auditAnnotations.auditViolationsSharedSuffix = afterVerb.utf8.count
         let responses: [ReviewResponse] = [
-            .allowed, .exempt("namespace"), warned, annotated,
+            .allowed, .exempt("namespace"), warned, annotated, sharing,
             .forbidden(group: "", resource: "pods", name: "we<b>", error: "violates PodSecurity \"restricted:latest\": x"),
             .error(.internalError("failed to lookup namespace \"ns\""), cause: "boom"),
             .invalid(group: "", kind: "Namespace", name: "n", errors: []),
