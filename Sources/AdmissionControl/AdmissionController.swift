@@ -86,16 +86,23 @@ public final class AdmissionController: Sendable {
         // after it was made was copied whole on the way out (and the original destroyed).
         let policy = state.policy.map { $0 == configuration.defaults ? defaultsDescription : $0.description } ?? ""
         let decision: String, message: String
+        let (body, quotedStatusMessage) = response.review(apiVersion: request.apiVersion, uid: request.uid)
+        var quotedMessage: Range<Int>?
         if response.allowed {
             decision = "allow"
             message = Self.allowedLogMessage(response)
         } else {
             decision = (response.code == 403 || response.code == 422) ? "deny" : "error"
             let status = response.failure?.message ?? ""
-            if let detail = state.errorDetail { message = "\(status): \(detail)" } else { message = status }
+            if let detail = state.errorDetail {
+                message = "\(status): \(detail)"
+            } else {
+                message = status
+                quotedMessage = quotedStatusMessage
+            }
         }
         return AdmissionOutcome(
-            httpStatus: 200, body: response.reviewBody(apiVersion: request.apiVersion, uid: request.uid),
+            httpStatus: 200, body: body, quotedMessage: quotedMessage,
             log: AdmissionLogRecord(
                 uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
                 operation: request.operation, userName: request.userName, decision: decision, policy: policy,

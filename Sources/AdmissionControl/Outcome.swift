@@ -7,10 +7,22 @@ public struct AdmissionOutcome: Sendable {
     public var log: AdmissionLogRecord
     /// The PSA metric events this request produced, in order.
     public var metrics: [AdmissionMetricEvent]
+    /// Where `body` holds `log.message` as a JSON string, quotes included (a denial's status message, hundreds
+    /// of bytes): the request log copies it from there rather than escaping it again. nil when it does not.
+    package var quotedMessage: Range<Int>?
 
     public init(httpStatus: Int, body: [UInt8], log: AdmissionLogRecord, metrics: [AdmissionMetricEvent]) {
         self.httpStatus = httpStatus
         self.body = body
+        self.log = log
+        self.metrics = metrics
+    }
+
+    package init(httpStatus: Int, body: [UInt8], quotedMessage: Range<Int>?, log: AdmissionLogRecord,
+                 metrics: [AdmissionMetricEvent]) {
+        self.httpStatus = httpStatus
+        self.body = body
+        self.quotedMessage = quotedMessage
         self.log = log
         self.metrics = metrics
     }

@@ -483,6 +483,11 @@ struct ReviewResponse {
     /// annotation keys sorted as Go encodes maps. Written straight to bytes: the same bytes as building the
     /// review as a `JSONValue` and serializing it, without the tree.
     func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
+        review(apiVersion: apiVersion, uid: uid).body
+    }
+
+    /// `reviewBody(apiVersion:uid:)`, and where in it the status message is, quoted (nil when allowed).
+    func review(apiVersion: String, uid: String) -> (body: [UInt8], quotedMessage: Range<Int>?) {
         var output: [UInt8] = []
         // A denial carries its reasons twice (the message and, usually, the audit annotation) and its quotes
         // escaped: room for three times the message, so that the answer is not regrown and copied on the way.
@@ -550,7 +555,7 @@ struct ReviewResponse {
             output.append(UInt8(ascii: "]"))
         }
         append("}}", to: &output)
-        return output
+        return (output, message?.message)
     }
 }
 

@@ -251,6 +251,13 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
             }
         }
 
+        /// A string already quoted as `JSONWriter` quotes it, `bytes[range]`, copied in.
+        mutating func append(_ key: StaticString, quoted bytes: borrowing [UInt8], _ range: Range<Int>) {
+            reserve(key.utf8CodeUnitCount + 4 + range.count)
+            writeKey(key)
+            bytes.withUnsafeBufferPointer { write(UnsafeBufferPointer(rebasing: $0[range])) }
+        }
+
         /// An integer, as `JSONNumber(value)` writes it.
         public mutating func append(_ key: StaticString, _ value: Int) {
             reserve(key.utf8CodeUnitCount + 4 + 21)

@@ -106,7 +106,11 @@ public struct WebhookHandler: HTTPHandler {
         line.append("policy", outcome.log.policy)
         line.append("status", outcome.httpStatus)
         line.append("durationMicroseconds", Int(seconds * 1e6))
-        line.append("message", outcome.log.message)
+        if let quoted = outcome.quotedMessage {
+            line.append("message", quoted: outcome.body, quoted)
+        } else {
+            line.append("message", outcome.log.message)
+        }
         line.append("remote", remote)
         log.writeBuffered(line)
     }

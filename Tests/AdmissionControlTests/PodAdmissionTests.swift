@@ -52,6 +52,7 @@ final class PodAdmissionTests: XCTestCase {
         XCTAssertEqual(result.outcome.metrics, [evaluation("deny", "baseline", "latest", "enforce")])
         XCTAssertEqual(result.outcome.log.decision, "deny")
         XCTAssertEqual(result.outcome.log.message, #"pods "web" is forbidden: violates PodSecurity "baseline:latest": "# + baselineDetail)
+        XCTAssertNotNil(result.outcome.quotedMessage, "the log copies the message quoted from the body")
     }
 
     func testEnforceRestrictedMessage() {
@@ -379,6 +380,7 @@ final class PodAdmissionTests: XCTestCase {
         XCTAssertEqual(result.annotations, ["error": #"Internal error occurred: failed to lookup namespace "team": connection refused"#])
         XCTAssertEqual(result.outcome.metrics, [.error(fatal: true, operation: "create", resource: "pod", subresource: "")])
         XCTAssertEqual(result.outcome.log.decision, "error")
+        XCTAssertNil(result.outcome.quotedMessage, "the log's message has the cause after the status message")
     }
 
     func testMissingNamespaceIsALookupFailure() {

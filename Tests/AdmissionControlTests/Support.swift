@@ -183,6 +183,13 @@ func answer(_ controller: AdmissionController, _ body: [UInt8], deadline: Durati
     let outcome = controller.handle(reviewBody: body, deadline: ContinuousClock.now + deadline)
     let document = (try? JSONParser.parse(outcome.body)) ?? .null
     if document.isNull { XCTFail("the body is not JSON: \(String(decoding: outcome.body, as: UTF8.self))", file: file, line: line) }
+    // Where the outcome says the body holds the log's message quoted (the request log copies it), it does.
+    if let quoted = outcome.quotedMessage {
+        var expected: [UInt8] = []
+        JSONWriter.appendQuoted(outcome.log.message, to: &expected)
+        XCTAssertEqual(String(decoding: outcome.body[quoted], as: UTF8.self), String(decoding: expected, as: UTF8.self),
+                       file: file, line: line)
+    }
     return Answer(outcome: outcome, document: document)
 }
 

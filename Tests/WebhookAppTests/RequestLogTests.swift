@@ -133,6 +133,16 @@ final class RequestLogTests: XCTestCase {
             expected += Array(#","after":"#.utf8)
             JSONWriter.appendQuoted("a\tb", to: &expected)
             XCTAssertEqual(line.finished(), expected + Array("}\n".utf8), value.debugDescription)
+            // The same value copied already quoted (from a response body) gives the same line.
+            var body = Array(#"{"message":"#.utf8)
+            let start = body.count
+            JSONWriter.appendQuoted(value, to: &body)
+            let end = body.count
+            body += Array("}".utf8)
+            var copied = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+            copied.append("msg", quoted: body, start..<end)
+            copied.append("after", "a\tb")
+            XCTAssertEqual(copied.finished(), expected + Array("}\n".utf8), value.debugDescription)
         }
     }
 
