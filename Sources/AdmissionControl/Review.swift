@@ -446,8 +446,8 @@ struct ReviewResponse {
     static func forbiddenStatus(group: String, resource: String, name: String, error: some WritableText) -> ReviewStatus {
         // `<resource>[.<group>] ["name"] is forbidden: <error>`, in one string allocated once, the error written
         // straight into it (it runs to hundreds of bytes).
-        let quotedName = name.isEmpty ? "" : goQuoted(name)
-        let length = resource.utf8.count + group.utf8.count + quotedName.utf8.count + error.utf8Count + 17
+        let quotedName = name.isEmpty ? nil : GoQuotedText(name)
+        let length = resource.utf8.count + group.utf8.count + (quotedName?.utf8Count ?? 0) + error.utf8Count + 17
         let message = String(capacity: length) { text in
             text.write(resource)
             if !group.isEmpty {
@@ -455,9 +455,9 @@ struct ReviewResponse {
                 text.write(group)
             }
             if text.count > 0 {
-                if !quotedName.isEmpty {
+                if let quotedName {
                     text.write(" ")
-                    text.write(quotedName)
+                    quotedName.write(to: &text)
                 }
                 text.write(" is ")
             }

@@ -229,4 +229,12 @@ final class GoSyntaxTests: XCTestCase {
         XCTAssertEqual(GoSyntax.quoted("été"), "\"été\"")
         XCTAssertEqual(GoSyntax.quoted("\u{2028}\u{AD}"), #""\u2028\u00ad""#)
     }
+
+    /// Written in place into a longer text, the same bytes as the quoted string.
+    func testQuotedTextWritesAsTheQuotedString() {
+        for text in ["", "web-1", "web-7d4b9c6f8-k8s2d", "a\"b\\c", "tab\there\n", "\u{01}\u{7F}", "été", "\u{2028}\u{AD}", " ~"] {
+            XCTAssertEqual(String(writing: GoQuotedText(text)), GoSyntax.quoted(text), text.debugDescription)
+            XCTAssertEqual(GoQuotedText(text).utf8Count, GoSyntax.quoted(text).utf8.count, text.debugDescription)
+        }
+    }
 }
