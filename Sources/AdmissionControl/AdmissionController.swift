@@ -114,7 +114,7 @@ public final class AdmissionController: Sendable {
     /// warnings, in that order; empty (nothing built) for most reviews, which have none.
     static func allowedLogMessage(_ response: ReviewResponse) -> String {
         let annotations = response.auditAnnotations
-        if annotations.exempt == nil && annotations.error == nil && annotations.auditViolations == nil
+        if annotations.exempt == nil && annotations.error == nil && annotations.auditViolationsValue == nil
             && response.warnings.isEmpty {
             return ""
         }
@@ -586,22 +586,13 @@ public final class AdmissionController: Sendable {
         }
         // A denial's message (hundreds of bytes) is written straight from the violations into the string that
         // holds it: the enforce message into the status's; audit's and warn's, which usually share one policy,
-        // once for both. At the enforce policy, audit's says what the status message says after its verb, and
-        // is copied from there.
+        // once for both. At the enforce policy, audit's says what the status message says after its verb: it is
+        // kept as that (the body copies it from the message), not written as a string of its own.
         var enforceDenial: (policy: LevelVersion, lengthAfterVerb: Int)?
         var lastWouldViolate: (policy: LevelVersion, message: String)?
-        func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation, response: ReviewResponse) -> String {
+        func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
             if let lastWouldViolate, lastWouldViolate.policy == levelVersion { return lastWouldViolate.message }
-            let message: String
-            if let enforceDenial, enforceDenial.policy == levelVersion, let status = response.failure?.message {
-                let verb = "would violate"
-                message = String(capacity: verb.utf8.count + enforceDenial.lengthAfterVerb) { text in
-                    text.write(verb)
-                    text.write(status, lastBytes: enforceDenial.lengthAfterVerb)
-                }
-            } else {
-                message = String(writing: result.message("would violate", levelVersion))
-            }
+            let message = String(writing: result.message("would violate", levelVersion))
             lastWouldViolate = (levelVersion, message)
             return message
         }
@@ -622,12 +613,12 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            // Made before the response is written to: passing the response while writing to it copied it.
-            let violations = wouldViolateMessage(policy.audit, auditResult, response: response)
-            response.auditAnnotations.auditViolations = violations
-            if let enforceDenial, enforceDenial.policy == policy.audit {
-                // Copied from the status message's end: the body copies it escaped, too.
-                response.auditAnnotations.auditViolationsSharedSuffix = enforceDenial.lengthAfterVerb
+            if let enforceDenial, enforceDenial.policy == policy.audit, let status = response.failure?.message {
+                response.auditAnnotations.setAuditViolations(endOfStatusMessage: status, count: enforceDenial.lengthAfterVerb)
+            } else {
+                // Made before the response is written to: passing the response while writing to it copied it.
+                let violations = wouldViolateMessage(policy.audit, auditResult)
+                response.auditAnnotations.auditViolations = violations
             }
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
@@ -635,7 +626,7 @@ public final class AdmissionController: Sendable {
         if response.allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                let warning = wouldViolateMessage(policy.warn, warnResult, response: response)
+                let warning = wouldViolateMessage(policy.warn, warnResult)
                 response.warnings.append(warning)
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }

@@ -375,16 +375,48 @@ struct ReviewStatus {
 /// The audit annotations PSA sets (`PodSecurityAnnotations`), each a field: no dictionary to make, hash into
 /// and sort on every request.
 struct AuditAnnotations {
-    var auditViolations: String?
     var enforcePolicy: String?
     var error: String?
     var exempt: String?
-    /// How many of `auditViolations`' last bytes are the status message's last bytes (audit at the enforce
-    /// policy: `would violate PodSecurity …` against `… forbidden: violates PodSecurity …`); 0 when unrelated.
-    /// The body copies them escaped from the message, rather than escaping hundreds of bytes again.
-    var auditViolationsSharedSuffix = 0
+    /// `audit-violations`; or, when `auditViolationsSharedCount` is not 0, the status message whose end it repeats.
+    /// Read and set as `auditViolations`.
+    var auditViolationsValue: String?
+    /// Not 0 when `audit-violations` is `would violate` followed by the status message's last this-many bytes
+    /// (audit at the enforce policy: `would violate PodSecurity …` against `… forbidden: violates PodSecurity …`).
+    /// It is then not written as a string of its own (hundreds of bytes): the body copies the message's end,
+    /// escaped, after the verb. (Two plain fields and the memberwise initializer: a tuple of strings, or an
+    /// initializer of its own, had every review's empty annotations copied and destroyed once more.)
+    var auditViolationsSharedCount = 0
+    static let auditVerb: StaticString = "would violate"
 
-    var isEmpty: Bool { auditViolations == nil && enforcePolicy == nil && error == nil && exempt == nil }
+    var auditViolations: String? {
+        get { auditViolationsSharedCount == 0 ? auditViolationsValue : sharedAuditViolations() }
+        set {
+            auditViolationsValue = newValue
+            auditViolationsSharedCount = 0
+        }
+    }
+
+    /// `audit-violations` written out from the status message (tests and a reader of the annotation only).
+    @inline(never)
+    private func sharedAuditViolations() -> String? {
+        guard let statusMessage = auditViolationsValue else { return nil }
+        let verb = Self.auditVerb.description
+        return String(capacity: verb.utf8.count + auditViolationsSharedCount) { text in
+            text.write(verb)
+            text.write(statusMessage, lastBytes: auditViolationsSharedCount)
+        }
+    }
+
+    /// Sets `audit-violations` to `would violate` followed by the last `count` (> 0) bytes of the response's
+    /// status message, which must start a character.
+    mutating func setAuditViolations(endOfStatusMessage statusMessage: String, count: Int) {
+        precondition(count > 0 && count <= statusMessage.utf8.count, "AuditAnnotations: not an end of the message")
+        auditViolationsValue = statusMessage
+        auditViolationsSharedCount = count
+    }
+
+    var isEmpty: Bool { auditViolationsValue == nil && enforcePolicy == nil && error == nil && exempt == nil }
 
     /// The annotations that are set, sorted by key as Go encodes a map.
     var sorted: [(key: String, value: String)] {
@@ -512,22 +544,22 @@ struct ReviewResponse {
         var message: (message: Range<Int>, suffixStart: Int)?
         if let failure {
             append(#","status":"#, to: &output)
-            message = failure.write(to: &output, sharedSuffix: auditAnnotations.auditViolationsSharedSuffix)
+            message = failure.write(to: &output, sharedSuffix: auditAnnotations.auditViolationsSharedCount)
         }
         if !auditAnnotations.isEmpty {
             append(#","auditAnnotations":{"#, to: &output)
             // In key order, as Go writes a map (`AuditAnnotations.sorted`); the keys need no escaping. The comma
             // goes with each key after the first: one literal per annotation.
             var first = true
-            if let value = auditAnnotations.auditViolations {
+            if auditAnnotations.auditViolationsSharedCount > 0, let message {
+                // The verb (plain), then the status message's end as the status has it, escaped.
+                append(#""audit-violations":""#, to: &output)
+                append(AuditAnnotations.auditVerb, to: &output)
+                appendCopy(of: message.suffixStart..<message.message.upperBound, to: &output)
+                first = false
+            } else if let value = auditAnnotations.auditViolations {
                 append(#""audit-violations":"#, to: &output)
-                let shared = auditAnnotations.auditViolationsSharedSuffix
-                if shared > 0, let message {
-                    JSONWriter.appendOpenQuoted(prefixOf: value, count: value.utf8.count - shared, to: &output)
-                    appendCopy(of: message.suffixStart..<message.message.upperBound, to: &output)
-                } else {
-                    JSONWriter.appendQuoted(value, to: &output)
-                }
+                JSONWriter.appendQuoted(value, to: &output)
                 first = false
             }
             if let value = auditAnnotations.enforcePolicy {

@@ -199,14 +199,16 @@ final class ReviewFormatTests: XCTestCase {
         }
         var warned = ReviewResponse.allowed
         warned.warnings = ["would violate \"x\" <a&b>", "second\u{2028}line\n"]
-        warned.auditAnnotations = AuditAnnotations(auditViolations: "é\"", enforcePolicy: "", error: "1", exempt: "<&>")
+        warned.auditAnnotations = AuditAnnotations(enforcePolicy: "", error: "1", exempt: "<&>")
+        warned.auditAnnotations.auditViolations = "é\""
         var annotated = ReviewResponse.allowed
         annotated.auditAnnotations = AuditAnnotations(error: "e", exempt: "user")
         // A denial whose audit annotation ends as its message does: the body copies that part escaped.
         let afterVerb = " PodSecurity \"restricted:latest\": x (\u{2028}<&> \"a\")"
         var sharing = ReviewResponse.forbidden(group: "", resource: "pods", name: "we\"b", error: "violates" + afterVerb)
-        sharing.auditAnnotations = AuditAnnotations(auditViolations: "would violate" + afterVerb, enforcePolicy: "restricted:latest")
-        sharing.auditAnnotations.auditViolationsSharedSuffix = afterVerb.utf8.count
+        sharing.auditAnnotations = AuditAnnotations(enforcePolicy: "restricted:latest")
+        sharing.auditAnnotations.setAuditViolations(endOfStatusMessage: sharing.failure!.message, count: afterVerb.utf8.count)
+        XCTAssertEqual(sharing.auditAnnotations.auditViolations, "would violate" + afterVerb)
         let responses: [ReviewResponse] = [
             .allowed, .exempt("namespace"), warned, annotated, sharing,
             .forbidden(group: "", resource: "pods", name: "we<b>", error: "violates PodSecurity \"restricted:latest\": x"),
