@@ -483,17 +483,17 @@ struct ReviewResponse {
         let message = String(capacity: length) { text in
             text.write(resource)
             if !group.isEmpty {
-                text.write(".")
+                text.write(literal: ".")
                 text.write(group)
             }
             if text.count > 0 {
                 if let quotedName {
-                    text.write(" ")
+                    text.write(literal: " ")
                     quotedName.write(to: &text)
                 }
-                text.write(" is ")
+                text.write(literal: " is ")
             }
-            text.write("forbidden: ")
+            text.write(literal: "forbidden: ")
             error.write(to: &text)
         }
         let details = ReviewStatus.Details(name: name, group: group, kind: resource)

@@ -65,12 +65,12 @@ public struct Evaluation: Sendable, Hashable {
     func writeForbiddenReason(to text: inout UTF8Writer) {
         violations.withUnsafeBufferPointer { violations in
             for index in violations.indices {
-                if index > 0 { text.write(", ") }
+                if index > 0 { text.write(literal: ", ") }
                 text.write(violations[index].reason)
                 if !violations[index].unwrittenDetail.isEmpty {
-                    text.write(" (")
+                    text.write(literal: " (")
                     violations[index].unwrittenDetail.write(to: &text)
-                    text.write(")")
+                    text.write(literal: ")")
                 }
             }
         }
@@ -110,9 +110,9 @@ package struct ViolationMessage: WritableText {
 
     package func write(to text: inout UTF8Writer) {
         text.write(verb)
-        text.write(" PodSecurity \"")
+        text.write(literal: " PodSecurity \"")
         text.write(policy)
-        text.write("\": ")
+        text.write(literal: "\": ")
         evaluation.writeForbiddenReason(to: &text)
     }
 }

@@ -14,15 +14,15 @@ func joinQuote(_ items: [String]) -> String {
 /// writes it straight into the text.)
 func containersPhrase(_ names: [String]) -> String {
     let noun = containersNoun(names.count)
-    return String(capacity: noun.utf8.count + UTF8Writer.quotedListLength(names)) { text in
-        text.write(noun)
+    return String(capacity: noun.utf8CodeUnitCount + UTF8Writer.quotedListLength(names)) { text in
+        text.write(literal: noun)
         text.writeQuotedList(names)
     }
 }
 
-/// `container ` / `containers `, the noun of `containersPhrase`.
-func containersNoun(_ count: Int) -> String {
-    pluralize("container ", "containers ", count)
+/// `container ` / `containers `, the noun of `containersPhrase` (a literal: written without a string).
+func containersNoun(_ count: Int) -> StaticString {
+    count == 1 ? "container " : "containers "
 }
 
 /// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.
@@ -55,9 +55,9 @@ package struct GoQuotedText: WritableText {
 
     package func write(to writer: inout UTF8Writer) {
         guard isPlain else { return writer.write(text) }
-        writer.write("\"")
+        writer.write(literal: "\"")
         writer.write(text)
-        writer.write("\"")
+        writer.write(literal: "\"")
     }
 }
 

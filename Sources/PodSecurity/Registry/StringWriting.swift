@@ -21,6 +21,12 @@ package struct UTF8Writer: ~Copyable {
         if text.utf8.withContiguousStorageIfAvailable({ write($0) }) == nil { writeBridged(text) }
     }
 
+    /// A literal's bytes, read where the literal is: no string to make, retain and release first.
+    @inlinable @inline(__always)
+    package mutating func write(literal: StaticString) {
+        write(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
     @usableFromInline @inline(never)
     mutating func writeBridged(_ text: String) {
         var native = text  // bridged: made native UTF-8 first
@@ -49,12 +55,12 @@ package struct UTF8Writer: ~Copyable {
     /// bytes.
     package mutating func writeQuotedList(_ items: [String]) {
         guard !items.isEmpty else { return }
-        write("\"")
+        write(literal: "\"")
         for (index, item) in items.enumerated() {
-            if index > 0 { write("\", \"") }
+            if index > 0 { write(literal: "\", \"") }
             write(item)
         }
-        write("\"")
+        write(literal: "\"")
     }
 
     /// The length in bytes of `writeQuotedList(items)`.
@@ -184,14 +190,14 @@ private struct TextPieces {
         containers = names
         containersIndex = count
         append("")
-        length += containersNoun(names.count).utf8.count + UTF8Writer.quotedListLength(names)
+        length += containersNoun(names.count).utf8CodeUnitCount + UTF8Writer.quotedListLength(names)
     }
 
     func write(to text: inout UTF8Writer) {
         if usesArray {
             for (index, piece) in array.enumerated() {
                 if index == containersIndex {
-                    text.write(containersNoun(containers.count))
+                    text.write(literal: containersNoun(containers.count))
                     text.writeQuotedList(containers)
                 } else {
                     text.write(piece)
@@ -203,7 +209,7 @@ private struct TextPieces {
             let pieces = UnsafeRawPointer(tuple).assumingMemoryBound(to: String.self)
             for index in 0..<count {
                 if index == containersIndex {
-                    text.write(containersNoun(containers.count))
+                    text.write(literal: containersNoun(containers.count))
                     text.writeQuotedList(containers)
                 } else {
                     text.write(pieces[index])
@@ -269,7 +275,7 @@ package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInter
 
     package var utf8Count: Int {
         guard let containers else { return head.utf8.count }
-        return head.utf8.count + containersNoun(containers.count).utf8.count + UTF8Writer.quotedListLength(containers)
+        return head.utf8.count + containersNoun(containers.count).utf8CodeUnitCount + UTF8Writer.quotedListLength(containers)
             + tail.utf8.count
     }
 
@@ -278,7 +284,7 @@ package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInter
     package func write(to text: inout UTF8Writer) {
         text.write(head)
         guard let containers else { return }
-        text.write(containersNoun(containers.count))
+        text.write(literal: containersNoun(containers.count))
         text.writeQuotedList(containers)
         text.write(tail)
     }
