@@ -201,15 +201,21 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
 
         /// A line whose `time` is now.
         public init() {
+            self.init(capacity: 512)
+        }
+
+        /// A line whose `time` is now, with room for `capacity` bytes at first (a long field's, say, so that
+        /// the line is not grown and copied while it is written).
+        init(capacity: Int) {
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
-            self.init(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
+            self.init(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec), capacity: capacity)
         }
 
         /// A line whose `time` is `seconds` and `nanoseconds` after the Unix epoch.
-        init(seconds: Int, nanoseconds: Int) {
-            capacity = 512
-            start = .allocate(capacity: capacity)
+        init(seconds: Int, nanoseconds: Int, capacity: Int = 512) {
+            self.capacity = max(capacity, 64)
+            start = .allocate(capacity: self.capacity)
             write(#"{"time":""#)
             count += RequestLog.writeTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: start + count)
             start[count] = UInt8(ascii: "\"")
