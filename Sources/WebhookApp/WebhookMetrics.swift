@@ -49,9 +49,12 @@ public struct WebhookMetrics: Sendable {
             }
         }
 
-        /// A label's length (mod 256) and first byte, in the low 16 bits.
+        /// A label's length (mod 256) and first byte, in the low 16 bits. (Read from the string's bytes in
+        /// place: `utf8.first` on a small string cost ~40 instructions, 14 labels a denied request.)
         private static func summary(_ label: String) -> UInt64 {
-            UInt64(UInt8(truncatingIfNeeded: label.utf8.count)) << 8 | UInt64(label.utf8.first ?? 0)
+            label.utf8.withContiguousStorageIfAvailable { bytes in
+                UInt64(UInt8(truncatingIfNeeded: bytes.count)) << 8 | UInt64(bytes.first ?? 0)
+            } ?? (UInt64(UInt8(truncatingIfNeeded: label.utf8.count)) << 8 | UInt64(label.utf8.first ?? 0))
         }
     }
 
