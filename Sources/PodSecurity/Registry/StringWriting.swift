@@ -36,9 +36,10 @@ package struct UTF8Writer: ~Copyable {
     @inlinable @inline(__always)
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        precondition(bytes.count <= buffer.count - written, "UTF8Writer: more text than the capacity given")
+        // Wrapping arithmetic: `written` never exceeds the capacity (checked here), so neither overflows.
+        precondition(bytes.count <= buffer.count &- written, "UTF8Writer: more text than the capacity given")
         (buffer.baseAddress! + written).update(from: source, count: bytes.count)
-        written += bytes.count
+        written &+= bytes.count
     }
 
     /// The last `count` bytes of `text` (which must end a character: copying the end of a message written
