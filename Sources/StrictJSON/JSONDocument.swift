@@ -290,10 +290,11 @@ public struct JSONDocument: Sendable {
         @inlinable
         public mutating func next() -> Member? {
             guard remaining > 0 else { return nil }
-            remaining -= 1
+            // Unchecked: `remaining` is positive, and a node's position is below the nodes' count.
+            remaining &-= 1
             let key = cursor
-            cursor = Int(nodes[key + 1].next)
-            return Member(key: Index(node: key), value: Index(node: key + 1))
+            cursor = Int(nodes[key &+ 1].next)
+            return Member(key: Index(node: key), value: Index(node: key &+ 1))
         }
     }
 
@@ -316,7 +317,7 @@ public struct JSONDocument: Sendable {
         @inlinable
         public mutating func next() -> Index? {
             guard remaining > 0 else { return nil }
-            remaining -= 1
+            remaining &-= 1
             let element = cursor
             cursor = Int(nodes[element].next)
             return Index(node: element)
@@ -571,7 +572,8 @@ public struct JSONNameTable: Sendable {
         let node = view.nodes[index.node]
         guard node.kind == .string else { return nil }
         if node.isEscaped { return escapedOrdinal(of: index, in: view) }
-        return ordinal(of: UnsafeBufferPointer(start: view.text.baseAddress! + Int(node.start), count: Int(node.end - node.start)))
+        // Unchecked: a string node's end is never before its start.
+        return ordinal(of: UnsafeBufferPointer(start: view.text.baseAddress! + Int(node.start), count: Int(node.end &- node.start)))
     }
 
     /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
