@@ -565,10 +565,16 @@ public final class AdmissionController: Sendable {
             state.recordExemption()
             return .exempt("runtimeClass")
         }
-        // The annotations are written into the response itself (a separate record was copied into it at the end).
-        var response = ReviewResponse.allowed
+        // The parts are kept in locals and the response made in one expression at the end: a `var` response
+        // written to along the way was copied whole on the way out (and the original destroyed).
+        // (The annotations too, field by field: an `AuditAnnotations` filled in along the way was copied as well.)
+        var allowed = true
+        var failure: ReviewStatus?
+        var policyError: String?, enforcePolicy: String?
+        var auditViolations: String?, auditViolationsSharedCount = 0
+        var warnings: [String] = []
         if !policyErrors.isEmpty {
-            response.auditAnnotations.error = "Failed to parse policy: \(aggregateDescription(policyErrors))"
+            policyError = "Failed to parse policy: \(aggregateDescription(policyErrors))"
             state.recordError(fatal: false)
         }
         // At most three policies (one per mode), usually one: three slots held inline, searched in order (a list
@@ -598,12 +604,12 @@ public final class AdmissionController: Sendable {
         }
 
         if enforce {
-            response.auditAnnotations.enforcePolicy = policy.enforce.description
+            enforcePolicy = policy.enforce.description
             let result = evaluate(policy.enforce)
             if !result.allowed {
                 let message = result.message("violates", policy.enforce)
-                response.allowed = false
-                response.failure = ReviewResponse.forbiddenStatus(
+                allowed = false
+                failure = ReviewResponse.forbiddenStatus(
                     group: request.resourceGroup, resource: request.resource, name: request.name, error: message)
                 enforceDenial = (policy.enforce, message.lengthAfterVerb)
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
@@ -613,25 +619,28 @@ public final class AdmissionController: Sendable {
         }
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
-            if let enforceDenial, enforceDenial.policy == policy.audit, let status = response.failure?.message {
-                response.auditAnnotations.setAuditViolations(endOfStatusMessage: status, count: enforceDenial.lengthAfterVerb)
+            if let enforceDenial, enforceDenial.policy == policy.audit, let status = failure?.message {
+                // `AuditAnnotations.setAuditViolations(endOfStatusMessage:count:)`, made at the end.
+                auditViolations = status
+                auditViolationsSharedCount = enforceDenial.lengthAfterVerb
             } else {
-                // Made before the response is written to: passing the response while writing to it copied it.
-                let violations = wouldViolateMessage(policy.audit, auditResult)
-                response.auditAnnotations.auditViolations = violations
+                auditViolations = wouldViolateMessage(policy.audit, auditResult)
             }
             state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
         }
         // No warnings on a request that is rejected anyway.
-        if response.allowed {
+        if allowed {
             let warnResult = evaluate(policy.warn)
             if !warnResult.allowed {
-                let warning = wouldViolateMessage(policy.warn, warnResult)
-                response.warnings.append(warning)
+                warnings.append(wouldViolateMessage(policy.warn, warnResult))
                 state.recordEvaluation(decision: "deny", policy.warn, mode: "warn")
             }
         }
-        return response
+        let annotations = AuditAnnotations(
+            enforcePolicy: enforcePolicy, error: policyError, auditViolationsValue: auditViolations,
+            auditViolationsSharedCount: auditViolationsSharedCount)
+        return ReviewResponse(allowed: allowed, failure: consume failure, auditAnnotations: annotations,
+                              warnings: consume warnings)
     }
 
     // MARK: - Helpers
