@@ -69,14 +69,17 @@ enum ReviewDecoder {
             throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kind(review).name)")
         }
         func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
-            guard let value, document.kind(value) != .null else { return nil }
-            guard document.kind(value) == .string else {
-                throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(document.kind(value).name)")
-            }
+            guard let value = try stringValue(value, path) else { return nil }
             // The values nearly every review carries are answered as literals: nothing built, allocated or released.
             if let ordinal = KnownValue.names.ordinal(of: value, in: document) {
                 return KnownValue(rawValue: ordinal).unsafelyUnwrapped.text
             }
+            return document.string(value)
+        }
+        /// As `string`, for the values that are the request's own (uid, names, user): rarely a known value, so
+        /// not looked up as one.
+        func ownString(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
+            guard let value = try stringValue(value, path) else { return nil }
             return document.string(value)
         }
         /// `value` when it is a string, nil when absent or null; read later, if at all.
@@ -128,7 +131,7 @@ enum ReviewDecoder {
 
         // Read into locals and made into the request at the end: filling a `var` request field by field had it
         // copied whole (and the original destroyed) on the way out.
-        let uid = try string(fields[.uid], "request.uid") ?? ""
+        let uid = try ownString(fields[.uid], "request.uid") ?? ""
         if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
         var kindGroup: JSONDocument.Index?, kindVersion: JSONDocument.Index?, kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
@@ -146,12 +149,12 @@ enum ReviewDecoder {
         }
         let subResource = try string(fields[.subResource], "request.subResource")
         let requestSubResource = try string(fields[.requestSubResource], "request.requestSubResource")
-        let name = try string(fields[.name], "request.name") ?? ""
-        let namespace = try string(fields[.namespace], "request.namespace") ?? ""
+        let name = try ownString(fields[.name], "request.name") ?? ""
+        let namespace = try ownString(fields[.namespace], "request.namespace") ?? ""
         let operation = try string(fields[.operation], "request.operation") ?? ""
         var userName = ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
-            userName = try string(findFields(of: userInfo, NestedField.self)[.username], "request.userInfo.username") ?? ""
+            userName = try ownString(findFields(of: userInfo, NestedField.self)[.username], "request.userInfo.username") ?? ""
         }
         var object: JSONDocument.Index?, oldObject: JSONDocument.Index?
         if let value = fields[.object], document.kind(value) != .null { object = value }
