@@ -52,7 +52,7 @@ public final class AdmissionController: Sendable {
     }
 
     private func handle(reviewBody: [UInt8], deadline: ContinuousClock.Instant, mayWait: Bool) -> AdmissionOutcome? {
-        let request: ReviewRequest
+        var request: ReviewRequest
         do {
             request = try ReviewDecoder.decode(reviewBody)
         } catch {
@@ -103,10 +103,11 @@ public final class AdmissionController: Sendable {
         }
         return AdmissionOutcome(
             httpStatus: 200, body: body, quotedMessage: quotedMessage,
+            // The request's strings moved into the record (their last use): not retained here, released with it.
             log: AdmissionLogRecord(
-                uid: request.uid, kind: request.kind, namespace: request.namespace, name: request.name,
-                operation: request.operation, userName: request.userName, decision: decision, policy: policy,
-                message: message),
+                uid: take(&request.uid), kind: take(&request.kind), namespace: take(&request.namespace),
+                name: take(&request.name), operation: take(&request.operation), userName: take(&request.userName),
+                decision: decision, policy: policy, message: message),
             metrics: state.metrics)
     }
 
@@ -780,4 +781,12 @@ func isSignificantPodUpdate(_ pod: JSONValue, _ oldPod: JSONValue) -> Bool {
         if significant(container, old) { return true }
     }
     return false
+}
+
+/// `value`, moved out and replaced by the empty string.
+@inline(__always)
+private func take(_ value: inout String) -> String {
+    var taken = ""
+    swap(&taken, &value)
+    return taken
 }
