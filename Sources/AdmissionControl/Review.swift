@@ -68,6 +68,7 @@ enum ReviewDecoder {
         guard document.kind(review) == .object else {
             throw BadReview(message: "unable to decode the request: expected an AdmissionReview object, got \(document.kind(review).name)")
         }
+        @inline(__always)
         func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
             guard let value = try stringValue(value, path) else { return nil }
             // The values nearly every review carries are answered as literals: nothing built, allocated or released.
@@ -78,28 +79,34 @@ enum ReviewDecoder {
         }
         /// As `string`, for the values that are the request's own (uid, names, user): rarely a known value, so
         /// not looked up as one.
+        @inline(__always)
         func ownString(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
             guard let value = try stringValue(value, path) else { return nil }
             return document.string(value)
         }
+        // The type checks of every field are compiled in where the field is read (a call each cost about as much
+        // as the check); the error, which few reviews meet, is made out of line.
         /// `value` when it is a string, nil when absent or null; read later, if at all.
+        @inline(__always)
         func stringValue(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> JSONDocument.Index? {
             guard let value, document.kind(value) != .null else { return nil }
-            guard document.kind(value) == .string else {
-                throw BadReview(message: "unable to decode the request: \(path): expected a string, got \(document.kind(value).name)")
-            }
+            guard document.kind(value) == .string else { throw wrongType(path, expected: "a string", value) }
             return value
         }
+        @inline(__always)
         func object(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> JSONDocument.Index? {
             guard let value, document.kind(value) != .null else { return nil }
-            guard document.kind(value) == .object else {
-                throw BadReview(message: "unable to decode the request: \(path): expected an object, got \(document.kind(value).name)")
-            }
+            guard document.kind(value) == .object else { throw wrongType(path, expected: "an object", value) }
             return value
+        }
+        @inline(never)
+        func wrongType(_ path: String, expected: String, _ value: JSONDocument.Index) -> BadReview {
+            BadReview(message: "unable to decode the request: \(path): expected \(expected), got \(document.kind(value).name)")
         }
         /// The members of `object` (an object) that `Field` names, found in one pass (the last of a name wins, as
         /// for `JSONDocument.member`), then read in a fixed order: the first error reported does not depend on the
         /// order of the keys.
+        @inline(__always)
         func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type) -> ReviewFields<Field> {
             document.withView { view in
                 var fields = ReviewFields<Field>()
