@@ -56,7 +56,7 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// Updates to this thread's shard, lent to the body of the `record(_:)` call under the shard's lock.
-    public struct Recorder {
+    public struct Recorder: Sendable {
         /// nil: never counted in this shard (a series is shown once counted, even by 0).
         fileprivate var counts: [UInt64?] = []
         fileprivate var histograms: [HistogramValues?] = []
@@ -89,7 +89,7 @@ public final class MetricsRegistry: Sendable {
     private let families: [Family]
     private let familyIndex: [String: Int]
     /// One thread group's values each, indexed by `Series.slot`; slots a shard has not seen yet are past its end.
-    private let shards: [Locked<Recorder>]
+    private let shards: ThreadSharded<Recorder>
     private let registered = Locked(RegisteredSeries())
 
     private struct RegisteredSeries {
@@ -110,7 +110,7 @@ public final class MetricsRegistry: Sendable {
         for (position, family) in families.enumerated() { index[family.name] = position }
         self.familyIndex = index
         let buckets = families.map(\.buckets)
-        self.shards = (0..<max(1, shards)).map { _ in Locked(Recorder(buckets: buckets)) }
+        self.shards = ThreadSharded(count: shards) { Recorder(buckets: buckets) }
     }
 
     /// The series of family `name` with `labels` (in the order given), registered on first use; nil when
@@ -133,7 +133,7 @@ public final class MetricsRegistry: Sendable {
 
     /// Runs `body` under one lock of this thread's shard: a request's updates go in together.
     public func record(_ body: (inout Recorder) -> Void) {
-        shards[ThreadShard.index(count: shards.count)].withLock(body)
+        shards.withCurrent { body(&$0) }
     }
 
     /// Applies `samples` together, under one lock of this thread's shard (their series looked up first).
@@ -167,11 +167,11 @@ public final class MetricsRegistry: Sendable {
     /// The value of a counter (0 when never incremented), summed over shards; for tests.
     public func counterValue(_ name: String, labels: [(String, String)]) -> UInt64 {
         guard let series = series(name, labels: labels) else { return 0 }
-        return shards.reduce(0) { total, shard in
-            total + shard.withLock { recorder in
-                series.slot < recorder.counts.count ? recorder.counts[series.slot] ?? 0 : 0
-            }
+        var total: UInt64 = 0
+        shards.forEach { recorder in
+            total += series.slot < recorder.counts.count ? recorder.counts[series.slot] ?? 0 : 0
         }
+        return total
     }
 
     /// The Prometheus text exposition of every declared family, series sorted for stable output.
@@ -179,18 +179,16 @@ public final class MetricsRegistry: Sendable {
         let table = registered.withLock(\.table)
         var counts = [UInt64?](repeating: nil, count: table.count)
         var histograms = [HistogramValues?](repeating: nil, count: table.count)
-        for shard in shards {
-            shard.withLock { recorder in
-                for (slot, value) in recorder.counts.enumerated() where slot < table.count {
-                    if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
-                }
-                for (slot, values) in recorder.histograms.enumerated() where slot < table.count {
-                    guard let values else { continue }
-                    var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
-                    for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
-                    total.sum += values.sum
-                    histograms[slot] = total
-                }
+        shards.forEach { recorder in
+            for (slot, value) in recorder.counts.enumerated() where slot < table.count {
+                if let value { counts[slot] = (counts[slot] ?? 0) &+ value }
+            }
+            for (slot, values) in recorder.histograms.enumerated() where slot < table.count {
+                guard let values else { continue }
+                var total = histograms[slot] ?? HistogramValues(buckets: values.bucketCounts.count - 1)
+                for index in values.bucketCounts.indices { total.bucketCounts[index] += values.bucketCounts[index] }
+                total.sum += values.sum
+                histograms[slot] = total
             }
         }
         var output = ""
