@@ -65,6 +65,32 @@ final class HTTPRequestParserTests: XCTestCase {
         }
     }
 
+    /// A body's storage is reused for the next request's once the request is gone; a request still held
+    /// keeps its body as it was (the next one is read into storage of its own).
+    func testBodyStorageReusedOnlyWhenFree() {
+        var parser = HTTPRequestParser(limits: limits)
+        func next(_ body: String, chunked: Bool = false) -> HTTPRequest? {
+            let framing = chunked ? "Transfer-Encoding: chunked\r\n\r\n\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+                : "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let input = bytes("POST /r HTTP/1.1\r\nHost: x\r\n" + framing)
+            let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+            XCTAssertEqual(consumed, input.count)
+            guard case .complete(let request, _) = event else {
+                XCTFail("no request for body \(body)")
+                return nil
+            }
+            return request
+        }
+        let held = next("first body, held")
+        XCTAssertEqual(next("second")?.body, bytes("second"))
+        XCTAssertEqual(next("third, longer than the ones before it")?.body, bytes("third, longer than the ones before it"))
+        XCTAssertEqual(next("4th", chunked: true)?.body, bytes("4th"))
+        XCTAssertEqual(held?.body, bytes("first body, held"))
+        let large = String(repeating: "x", count: 3000)
+        XCTAssertEqual(next(large)?.body, bytes(large))
+        XCTAssertEqual(next("")?.body, [])
+    }
+
     func testHeadersAreCaseInsensitiveAndOrdered() {
         var parser = HTTPRequestParser(limits: limits)
         let input = bytes("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\nX-Empty:\r\nX-Spaces: \t v  \t\r\n\r\n")
