@@ -222,11 +222,20 @@ public struct HTTPRequest: Sendable {
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
+    /// Fields checked and written out beforehand, sent after `headers`.
+    public var preparedFields: HTTPPreparedFields?
     public var body: [UInt8]
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
+        self.body = body
+    }
+
+    public init(status: Int, preparedFields: HTTPPreparedFields, body: [UInt8] = []) {
+        self.status = status
+        headers = []
+        self.preparedFields = preparedFields
         self.body = body
     }
 
@@ -276,6 +285,19 @@ public struct HTTPResponse: Sendable {
         case 505: return "HTTPVersionNotSupported"
         default: return code >= 500 ? "InternalError" : "BadRequest"
         }
+    }
+}
+
+/// Header fields checked and written out once, for responses that send the same fields again and again (the
+/// webhook's `Content-Type` on every review): the writer copies their bytes instead of checking and copying
+/// each field of each response. Fields the writer would drop (framing fields, invalid names or values) are
+/// dropped here, by the same tests.
+public struct HTTPPreparedFields: Sendable {
+    /// `name: value` CR LF for each field kept, in order.
+    let bytes: [UInt8]
+
+    public init(_ fields: [(name: String, value: String)]) {
+        bytes = HTTPResponseWriter.fieldLines(fields)
     }
 }
 

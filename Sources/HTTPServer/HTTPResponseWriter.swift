@@ -16,6 +16,7 @@ enum HTTPResponseWriter {
         // most), Connection and the blank line.
         var headCapacity = 96 + reason.utf8CodeUnitCount
         for (name, value) in response.headers { headCapacity += name.utf8.count + value.utf8.count + 4 }
+        headCapacity += response.preparedFields?.bytes.count ?? 0
         output.reserveCapacity(headCapacity + (hasBody ? response.body.count : 0))
         // The head is assembled in scratch memory and copied once: one append, not one per piece.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: headCapacity) { scratch in
@@ -39,6 +40,9 @@ enum HTTPResponseWriter {
                     }
                 }
             }
+            if let prepared = response.preparedFields {
+                prepared.bytes.withUnsafeBufferPointer { head.append($0) }
+            }
             if hasBody {
                 head.append("Content-Length: ")
                 head.appendDecimal(response.body.count)
@@ -53,6 +57,25 @@ enum HTTPResponseWriter {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<head.count]))
         }
         if hasBody && !headOnly { output.append(contentsOf: response.body) }
+    }
+
+    /// The lines `serialize` writes for `fields` (those it keeps), for `HTTPPreparedFields`.
+    static func fieldLines(_ fields: [(name: String, value: String)]) -> [UInt8] {
+        var lines: [UInt8] = []
+        for (name, value) in fields {
+            var name = name
+            var value = value
+            name.withUTF8 { name in
+                value.withUTF8 { value in
+                    guard isHandlerField(name), isValidValue(value) else { return }
+                    lines += name
+                    lines += ": ".utf8
+                    lines += value
+                    lines += "\r\n".utf8
+                }
+            }
+        }
+        return lines
     }
 
     /// Writes a head into memory sized for it beforehand (`serialize` counts the most it can take).

@@ -87,7 +87,7 @@ public struct WebhookHandler: HTTPHandler {
         let seconds = Double(Self.monotonicNanoseconds() &- startNanoseconds) / 1e9
         metrics.record(outcome.metrics, status: outcome.httpStatus, kind: outcome.log.kind, seconds: seconds)
         if let log { Self.writeLine(of: outcome, seconds: seconds, remote: request.remoteAddress, to: log) }
-        return HTTPResponse(status: outcome.httpStatus, headers: Self.jsonHeaders, body: outcome.body)
+        return HTTPResponse(status: outcome.httpStatus, preparedFields: Self.jsonFields, body: outcome.body)
     }
 
     /// The request log's line for a review. The outcome is borrowed, so its strings are read in place: read
@@ -126,8 +126,8 @@ public struct WebhookHandler: HTTPHandler {
         return now.tv_sec &* 1_000_000_000 &+ now.tv_nsec
     }
 
-    /// One shared array for every review's response headers, not one allocated per response.
-    private static let jsonHeaders = [(name: "Content-Type", value: "application/json")]
+    /// Every review's response field, checked and written out once.
+    private static let jsonFields = HTTPPreparedFields([(name: "Content-Type", value: "application/json")])
 
     /// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case.
     static func isJSON(_ contentType: String) -> Bool {

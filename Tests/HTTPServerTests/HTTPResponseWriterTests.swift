@@ -41,6 +41,27 @@ final class HTTPResponseWriterTests: XCTestCase {
                        + "Content-Length: 0\r\n\r\n")
     }
 
+    /// Prepared fields are written as the same fields given as headers would be (the same ones dropped), after
+    /// the response's own headers.
+    func testPreparedFieldsAreWrittenAsHeadersWouldBe() {
+        let fields: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"), ("X-Split", "a\r\nSet-Cookie: stolen"), ("content-length", "7"),
+            ("Bad Name", "v"), ("X-Tab", "a\tb"), ("X-Empty", ""), ("X-UTF8", "é"),
+        ]
+        for body in [[], Array("{}".utf8)] {
+            for keepAlive in [true, false] {
+                XCTAssertEqual(serialized(HTTPResponse(status: 200, preparedFields: HTTPPreparedFields(fields), body: body),
+                                          keepAlive: keepAlive),
+                               serialized(HTTPResponse(status: 200, headers: fields, body: body), keepAlive: keepAlive))
+            }
+        }
+        var response = HTTPResponse(status: 403, preparedFields: HTTPPreparedFields([("Content-Type", "application/json")]))
+        response.headers = [("Allow", "POST")]
+        XCTAssertEqual(serialized(response),
+                       "HTTP/1.1 403 Forbidden\r\nAllow: POST\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n")
+        XCTAssertEqual(serialized(HTTPResponse(status: 204, preparedFields: HTTPPreparedFields([]))), "HTTP/1.1 204 No Content\r\n\r\n")
+    }
+
     /// A head larger than any scratch on the stack, with every field written and long reason phrases.
     func testLargeHead() {
         let headers = (0..<200).map { (name: "X-Field-\($0)", value: String(repeating: "v", count: $0 * 3)) }
