@@ -117,6 +117,18 @@ final class RequestLogTests: XCTestCase {
                        String(decoding: JSONValue.object(JSONObject(members)).serialized() + [0x0A], as: UTF8.self))
     }
 
+    /// The request log's constant field, written as a literal, is what `append` writes for it.
+    func testAdmissionLiteralIsTheAppendedField() {
+        var appended = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+        appended.append("msg", "admission")
+        appended.append("uid", "u")
+        var literal = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0, capacity: 8)
+        literal.appendLiteral(#","msg":"admission""#)
+        literal.append("uid", "u")
+        XCTAssertEqual(String(decoding: literal.finished(), as: UTF8.self),
+                       String(decoding: appended.finished(), as: UTF8.self))
+    }
+
     /// Values whose escapes outgrow the room first reserved for them (the line's buffer is grown while they
     /// are written): the bytes are still those JSONWriter writes.
     func testLongValuesNeedingEscapesAreThoseOfJSONWriter() {
