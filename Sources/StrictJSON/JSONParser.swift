@@ -896,6 +896,13 @@ private struct NodeBuffer: ~Copyable {
         if count == capacity { grow() }
     }
 
+    /// Makes room for two more nodes: an object member's key and its value when that is not a container.
+    @inline(__always)
+    mutating func reserveTwo() {
+        // `grow` doubles a capacity of at least 16.
+        if capacity &- count < 2 { grow() }
+    }
+
     /// Appends a node after `reserveOne`.
     @inline(__always)
     mutating func appendReserved(_ node: JSONDocument.Node) {
@@ -1003,28 +1010,30 @@ extension Reader {
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
                 guard byte == quote else { throw unexpected(at: at, expected: "a string key") }
-                at = try scanString(at: at, into: &nodes)
+                // Room for the key and a scalar value, made once: their appends check nothing.
+                nodes.reserveTwo()
+                at = try scanReservedString(at: at, into: &nodes)
                 let first: UInt8
                 (at, first) = try passColon(at: at)
                 if first == quote {
                     // Most values are strings: scanned here, without another level of recursion.
-                    at = try scanString(at: at, into: &nodes)
+                    at = try scanReservedString(at: at, into: &nodes)
                     count &+= 1
                 } else if first &- UInt8(ascii: "0") < 10 || first == UInt8(ascii: "-") {
                     // Numbers and booleans too, as `scanValue` reads them: a review has dozens.
                     position = at
                     try passNumber()
-                    nodes.append(JSONDocument.Node(kind: .number, start: at, end: position, next: nodes.count &+ 1))
+                    nodes.appendReserved(JSONDocument.Node(kind: .number, start: at, end: position, next: nodes.count &+ 1))
                     at = position
                     count &+= 1
                 } else if first == UInt8(ascii: "t") || first == UInt8(ascii: "f") {
                     position = at
                     if first == UInt8(ascii: "t") {
                         try passLiteral("true")
-                        nodes.append(JSONDocument.Node(kind: .true, next: nodes.count &+ 1))
+                        nodes.appendReserved(JSONDocument.Node(kind: .true, next: nodes.count &+ 1))
                     } else {
                         try passLiteral("false")
-                        nodes.append(JSONDocument.Node(kind: .false, next: nodes.count &+ 1))
+                        nodes.appendReserved(JSONDocument.Node(kind: .false, next: nodes.count &+ 1))
                     }
                     at = position
                     count &+= 1
@@ -1054,13 +1063,19 @@ extension Reader {
     @inline(__always)
     mutating func scanString(at start: Int, into nodes: inout NodeBuffer) throws(JSONParseError) -> Int {
         nodes.reserveOne()
+        return try scanReservedString(at: start, into: &nodes)
+    }
+
+    /// `scanString` after room for its node was made.
+    @inline(__always)
+    mutating func scanReservedString(at start: Int, into nodes: inout NodeBuffer) throws(JSONParseError) -> Int {
         if let end = plainStringEnd(from: start &+ 1) {
             nodes.appendReserved(JSONDocument.Node(kind: .string, start: start &+ 1, end: end, next: nodes.count &+ 1))
             return end &+ 1
         }
         position = start
         let (contentStart, end, isEscaped) = try scanStringContent()
-        nodes.append(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count &+ 1))
+        nodes.appendReserved(JSONDocument.Node(kind: .string, isEscaped: isEscaped, start: contentStart, end: end, next: nodes.count &+ 1))
         return position
     }
 
