@@ -150,6 +150,16 @@ public enum JSONParser {
             }
         }
 
+        /// `mayContain` for a list known not to be empty (the scanner tests `dropsAny` first).
+        @inline(__always)
+        fileprivate func mayContainListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard key.count > 0 else { return hasEmptyName }
+            return filter.withUnsafeBufferPointer { filter in
+                let row = min(key.count, 63) &* 2
+                return (filter[row] >> (key[0] & 63)) & (filter[row &+ 1] >> (key[key.count &- 1] & 63)) & 1 != 0
+            }
+        }
+
         /// Whether `key`, which is not empty, is one of the names (after `mayContain`).
         @inline(__always)
         fileprivate func isListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -1041,7 +1051,7 @@ extension Reader {
                     guard at < bytes.count else { throw error("unexpected end of input, expected a value", at: at) }
                     position = at
                     if dropsAny, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
-                       dropped.mayContain(UnsafeBufferPointer(rebasing: bytes[nodes.lastString])),
+                       dropped.mayContainListed(UnsafeBufferPointer(rebasing: bytes[nodes.lastString])),
                        try skipIfDropped(key: nodes.lastString, depth: depth) {
                         nodes.removeLast()  // the key
                     } else {
