@@ -500,7 +500,8 @@ private struct Reader {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            guard depth + 1 <= maxDepth else { throw depthError() }
+            // `&+` (here and in `scanValue`): a depth counts levels of the input up from 0, never near `Int.max`.
+            guard depth &+ 1 <= maxDepth else { throw depthError() }
             var (at, byte) = token(from: position &+ 1)
             if byte == UInt8(ascii: "}") { position = at &+ 1; return }
             while true {
@@ -508,19 +509,19 @@ private struct Reader {
                 guard byte == quote else { throw unexpected(at: at, expected: "a string key") }
                 at = try skipString(at: at)
                 (at, byte) = try passColon(at: at)
-                at = try skipNested(at: at, byte, depth: depth + 1)
+                at = try skipNested(at: at, byte, depth: depth &+ 1)
                 let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
                 (at, byte) = (next, nextByte)
                 if closed { break }
             }
             position = at
         case UInt8(ascii: "["):
-            guard depth + 1 <= maxDepth else { throw depthError() }
+            guard depth &+ 1 <= maxDepth else { throw depthError() }
             var (at, byte) = token(from: position &+ 1)
             if byte == UInt8(ascii: "]") { position = at &+ 1; return }
             while true {
                 // Whitespace before the element is skipped: after '[' above, after ',' below.
-                at = try skipNested(at: at, byte, depth: depth + 1)
+                at = try skipNested(at: at, byte, depth: depth &+ 1)
                 let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
                 (at, byte) = (next, nextByte)
                 if closed { break }
@@ -960,11 +961,11 @@ extension Reader {
         let index = nodes.count
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            guard depth + 1 <= maxDepth else { throw depthError() }
+            guard depth &+ 1 <= maxDepth else { throw depthError() }
             nodes.append(JSONDocument.Node(kind: .object))
-            position = try scanMembers(from: position &+ 1, depth: depth + 1, into: &nodes, of: index)
+            position = try scanMembers(from: position &+ 1, depth: depth &+ 1, into: &nodes, of: index)
         case UInt8(ascii: "["):
-            guard depth + 1 <= maxDepth else { throw depthError() }
+            guard depth &+ 1 <= maxDepth else { throw depthError() }
             nodes.append(JSONDocument.Node(kind: .array))
             var (at, byte) = token(from: position &+ 1)
             var count = 0
@@ -977,7 +978,7 @@ extension Reader {
                         at = try scanString(at: at, into: &nodes)
                     } else {
                         position = at
-                        try scanValue(depth: depth + 1, into: &nodes)
+                        try scanValue(depth: depth &+ 1, into: &nodes)
                         at = position
                     }
                     count &+= 1
