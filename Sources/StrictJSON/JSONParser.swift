@@ -160,6 +160,33 @@ public enum JSONParser {
             }
         }
 
+        /// Whether `count` (at least 1) bytes at `a` and `b` are equal: eight at a time, the last eight overlapping
+        /// the ones before them; names are short, and `memcmp` is a call through the PLT and a dispatch.
+        @inline(__always)
+        static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+            let (a, b) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
+            guard count >= 8 else {
+                var index = 0
+                while index < count {
+                    if a.load(fromByteOffset: index, as: UInt8.self) != b.load(fromByteOffset: index, as: UInt8.self) {
+                        return false
+                    }
+                    index &+= 1
+                }
+                return true
+            }
+            var index = 0
+            while index &+ 8 < count {
+                if a.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    != b.loadUnaligned(fromByteOffset: index, as: UInt64.self) {
+                    return false
+                }
+                index &+= 8
+            }
+            return a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+        }
+
         /// Whether `key`, which is not empty, is one of the names (after `mayContain`).
         @inline(__always)
         fileprivate func isListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -170,7 +197,7 @@ public enum JSONParser {
                         let candidate = slots[slot]
                         if candidate.length == 0 { return false }
                         if Int(candidate.length) == key.count
-                            && memcmp(stored.baseAddress! + Int(candidate.start), key.baseAddress!, key.count) == 0 {
+                            && Self.sameBytes(stored.baseAddress! + Int(candidate.start), key.baseAddress!, key.count) {
                             return true
                         }
                         slot = (slot + 1) & mask

@@ -467,6 +467,20 @@ final class JSONFuzzTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse([UInt8](#"{"env":[""#.utf8) + [0xC3, 0x28] + Array(#""]}"#.utf8), limits: limits))
     }
 
+    func testNamesDifferingOnlyInBytesTheHashSkipsAreKept() throws {
+        // Same length, first, middle and last bytes as a listed name (so the same slot): only the byte
+        // comparison tells them apart, in a short name, the first word, a middle word and the last word.
+        var limits = JSONParser.Limits()
+        limits.droppedContainerMembers = JSONParser.DroppedMembers(["groups", "managedFields", "topologySpreadConstraints"])
+        let kept = ["grXups", "manXgedFields", "managedFiXlds", "topologySpXeadConstraints", "topologySpreadConstrXints"]
+        let names = kept + ["groups", "managedFields", "topologySpreadConstraints"]
+        let text = Array(("{" + names.map { #""\#($0)":[1]"# }.joined(separator: ",") + "}").utf8)
+        let expected = Array(("{" + kept.map { #""\#($0)":[1]"# }.joined(separator: ",") + "}").utf8)
+        XCTAssertEqual(try JSONParser.parse(text, limits: limits).serialized(), expected)
+        let document = try JSONDocument(parsing: text, limits: limits)
+        XCTAssertEqual(document.value(at: document.root).serialized(), expected)
+    }
+
     func testKnownStringsReadTheSameAsBuiltOnes() throws {
         var limits = JSONParser.Limits()
         limits.knownStrings = JSONParser.StringTable(["name", "image", "a", "\u{e9}t\u{e9}", "spec", "x"])
