@@ -352,7 +352,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// How often (at most, checked when a connection arrives) the certificate files are looked at for a
     /// rotation; 0 turns the check off.
     public var certificateCheckIntervalSeconds: Double = 1
-    /// Stack size of each thread running a handler's blocking path.
+    /// Stack size of each event loop and of each thread running a handler's blocking path.
     public var threadStackBytes: Int = 1024 * 1024
     /// When not empty, only peers inside one of these networks are served; others are closed right after
     /// `accept`, before any TLS work (the webhook guarding itself: only the apiserver's addresses get in).

@@ -65,7 +65,9 @@ public final class HTTPServer: Sendable {
                 let epollFD = try EventLoop.makeEpoll(watching: mailbox)
                 mailboxes.append(mailbox)
                 state.withLock { $0.loopsRunning += 1 }
-                let started = startDetachedThread(stackBytes: 512 * 1024) { [self] in
+                // The loops parse and decide reviews as the blocking path does, so they get its stack: a review
+                // nested to the parser's depth limit takes ~470 KB of it in release builds, ~800 KB in debug.
+                let started = startDetachedThread(stackBytes: configuration.threadStackBytes) { [self] in
                     EventLoop(server: self, mailbox: mailbox, epollFD: epollFD).run()
                     state.withLock(signal: true) { $0.loopsRunning -= 1 }
                 }

@@ -24,6 +24,9 @@ public struct ServeOptions: Sendable, Equatable {
     public var shutdownGracePeriodSeconds = 25.0
     /// One JSON line per admission request on stdout.
     public var logRequests = true
+    /// Stack size of the serving threads; nil for the server's default (1 MiB). Not a flag: tests built
+    /// without optimization, whose frames are over twice as large, set it.
+    package var threadStackBytes: Int?
 
     public init() {}
 }

@@ -70,6 +70,7 @@ public final class WebhookServer: Sendable {
         var serverConfiguration = HTTPServerConfiguration(bindAddress: options.bindAddress, port: options.securePort)
         serverConfiguration.maxConnections = options.maxConnections
         if let eventLoops = options.eventLoops { serverConfiguration.eventLoopCount = eventLoops }
+        if let stackBytes = options.threadStackBytes { serverConfiguration.threadStackBytes = stackBytes }
         for text in options.allowedSourceCIDRs {
             guard let network = CIDR(parsing: text) else {
                 throw WebhookStartError("--allowed-source-cidrs: \(text.debugDescription) is not an IPv4 or IPv6 CIDR (such as 10.0.0.0/8)")

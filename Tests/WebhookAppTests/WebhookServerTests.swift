@@ -154,6 +154,42 @@ final class WebhookServerTests: XCTestCase {
         }
     }
 
+    /// A review nested to the JSON parser's depth limit (256), in a member that is read and in one that is
+    /// validated and dropped, is answered on the event loop's own stack; one level deeper is a clear 400.
+    /// The release binary answers the same within its default 1 MiB stack (~470 KB for the nesting).
+    func testNestingAtTheDepthLimitIsAnsweredAndOneDeeperRefused() throws {
+        let port = try startWebhook { options in
+            #if DEBUG
+            // Unoptimized, a level of the scanner takes ~5.7 KB of stack (~1.8 KB optimized).
+            options.threadStackBytes = 4 * 1024 * 1024
+            #endif
+        }
+        let review = String(decoding: try sample("review-pod-restricted-allowed.json"), as: UTF8.self)
+        /// `levels` containers, objects and arrays in turn, around a number.
+        func chain(_ levels: Int) -> String {
+            (0..<levels).reduce("1") { inner, level in level.isMultiple(of: 2) ? #"{"a":\#(inner)}"# : "[\(inner)]" }
+        }
+        // The labels object and the managedFields array sit at depth 5 of the review: a chain of 251 containers
+        // inside either reaches 256.
+        for (opening, element) in [(#""labels":{"#, #""deep":"#), (#""managedFields":["#, "")] {
+            let at = try XCTUnwrap(review.range(of: opening), "the sample has no \(opening)")
+            for levels in [251, 252] {
+                var nested = review
+                nested.insert(contentsOf: element + chain(levels) + ",", at: at.upperBound)
+                let response = try TestClient(port: port).request("POST", "/validate", body: Array(nested.utf8))
+                if levels == 251 {
+                    XCTAssertEqual(response.status, 200, opening)
+                    XCTAssertEqual(try response.json()["response"]?["allowed"], .bool(true), opening)
+                } else {
+                    XCTAssertEqual(response.status, 400, opening)
+                    XCTAssertTrue(try response.json()["message"]?.stringValue?.contains("nesting deeper than 256 levels") == true,
+                                  opening)
+                }
+                assertStillServing(port)
+            }
+        }
+    }
+
     func testBodyOverThreeMebibytesIs413() throws {
         let port = try startWebhook()
         let client = try TestClient(port: port)
