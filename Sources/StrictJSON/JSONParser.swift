@@ -390,17 +390,21 @@ private struct Reader {
         }
     }
 
+    /// Whether `literal` (`true`, `false` or `null`) is at `start`, whose byte is its first.
+    @inline(__always)
+    func isLiteral(_ literal: StaticString, at start: Int) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        // The literals are four or five bytes: the first four compared as one word, then the fifth.
+        return bytes.count - start >= count
+            && UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
+                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self)
+            && (count == 4 || bytes[start + 4] == literal.utf8Start[4])
+    }
+
     /// Moves past `literal` (`true`, `false` or `null`), whose first byte is at the cursor.
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let count = literal.utf8CodeUnitCount
-        let start = position
-        // The literals are four or five bytes: the first four compared as one word, then the fifth.
-        guard bytes.count - start >= count,
-              UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
-                == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
-              count == 4 || bytes[start + 4] == literal.utf8Start[4]
-        else { throw error("invalid literal, expected \(literal)", at: start) }
-        position += count
+        guard isLiteral(literal, at: position) else { throw error("invalid literal, expected \(literal)", at: position) }
+        position += literal.utf8CodeUnitCount
     }
 
     // The scanner's and the skipper's fast paths for the scalars a review has dozens of: inlined, without a
@@ -411,13 +415,8 @@ private struct Reader {
     /// `expectLiteral`, with the literal that is there passed inline.
     @inline(__always)
     mutating func passLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let count = literal.utf8CodeUnitCount
-        let start = position
-        if bytes.count - start >= count,
-           UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + start).loadUnaligned(as: UInt32.self)
-               == UnsafeRawPointer(literal.utf8Start).loadUnaligned(as: UInt32.self),
-           count == 4 || bytes[start + 4] == literal.utf8Start[4] {
-            position = start &+ count
+        if isLiteral(literal, at: position) {
+            position &+= literal.utf8CodeUnitCount
         } else {
             try expectLiteral(literal)
         }
