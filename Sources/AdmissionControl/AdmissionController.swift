@@ -599,7 +599,7 @@ public final class AdmissionController: Sendable {
         var lastWouldViolate: (policy: LevelVersion, message: String)?
         func wouldViolateMessage(_ levelVersion: LevelVersion, _ result: Evaluation) -> String {
             if let lastWouldViolate, lastWouldViolate.policy == levelVersion { return lastWouldViolate.message }
-            let message = String(writing: result.message("would violate", levelVersion))
+            let message = String(writing: result.message(AuditAnnotations.auditVerb.description, levelVersion))
             lastWouldViolate = (levelVersion, message)
             return message
         }
@@ -621,7 +621,8 @@ public final class AdmissionController: Sendable {
         let auditResult = evaluate(policy.audit)
         if !auditResult.allowed {
             if let enforceDenial, enforceDenial.policy == policy.audit, let status = failure?.message {
-                // `AuditAnnotations.setAuditViolations(endOfStatusMessage:count:)`, made at the end.
+                // Audit's text is the status message's end after its verb: kept as the message and that length
+                // (`AuditAnnotations.auditViolationsSharedCount`); the body copies it, escaped once.
                 auditViolations = status
                 auditViolationsSharedCount = enforceDenial.lengthAfterVerb
             } else {

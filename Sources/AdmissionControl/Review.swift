@@ -397,6 +397,8 @@ struct AuditAnnotations {
     /// escaped, after the verb. (Two plain fields and the memberwise initializer: a tuple of strings, or an
     /// initializer of its own, had every review's empty annotations copied and destroyed once more.)
     var auditViolationsSharedCount = 0
+    /// PSA's verb for audit and warn messages, in one place: the controller writes them with it, and the body
+    /// writes it before the status message's shared end.
     static let auditVerb: StaticString = "would violate"
 
     var auditViolations: String? {
@@ -416,14 +418,6 @@ struct AuditAnnotations {
             text.write(verb)
             text.write(statusMessage, lastBytes: auditViolationsSharedCount)
         }
-    }
-
-    /// Sets `audit-violations` to `would violate` followed by the last `count` (> 0) bytes of the response's
-    /// status message, which must start a character.
-    mutating func setAuditViolations(endOfStatusMessage statusMessage: String, count: Int) {
-        precondition(count > 0 && count <= statusMessage.utf8.count, "AuditAnnotations: not an end of the message")
-        auditViolationsValue = statusMessage
-        auditViolationsSharedCount = count
     }
 
     var isEmpty: Bool { auditViolationsValue == nil && enforcePolicy == nil && error == nil && exempt == nil }

@@ -142,15 +142,11 @@ public enum JSONParser {
         /// False when `key` is none of the names; true when it may be one (`isListed` decides).
         @inline(__always)
         fileprivate func mayContain(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard key.count > 0, !isEmpty else { return hasEmptyName }
-            // Not empty: `filter` has its 128 words.
-            return filter.withUnsafeBufferPointer { filter in
-                let row = min(key.count, 63) &* 2
-                return (filter[row] >> (key[0] & 63)) & (filter[row &+ 1] >> (key[key.count &- 1] & 63)) & 1 != 0
-            }
+            !isEmpty && mayContainListed(key)
         }
 
-        /// `mayContain` for a list known not to be empty (the scanner tests `dropsAny` first).
+        /// `mayContain` for a list known not to be empty (the scanner tests `dropsAny` first): `filter` has its
+        /// 128 words.
         @inline(__always)
         fileprivate func mayContainListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
             guard key.count > 0 else { return hasEmptyName }
@@ -158,33 +154,6 @@ public enum JSONParser {
                 let row = min(key.count, 63) &* 2
                 return (filter[row] >> (key[0] & 63)) & (filter[row &+ 1] >> (key[key.count &- 1] & 63)) & 1 != 0
             }
-        }
-
-        /// Whether `count` (at least 1) bytes at `a` and `b` are equal: eight at a time, the last eight overlapping
-        /// the ones before them; names are short, and `memcmp` is a call through the PLT and a dispatch.
-        @inline(__always)
-        static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-            let (a, b) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
-            guard count >= 8 else {
-                var index = 0
-                while index < count {
-                    if a.load(fromByteOffset: index, as: UInt8.self) != b.load(fromByteOffset: index, as: UInt8.self) {
-                        return false
-                    }
-                    index &+= 1
-                }
-                return true
-            }
-            var index = 0
-            while index &+ 8 < count {
-                if a.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    != b.loadUnaligned(fromByteOffset: index, as: UInt64.self) {
-                    return false
-                }
-                index &+= 8
-            }
-            return a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-                == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
         }
 
         /// Whether `key`, which is not empty, is one of the names (after `mayContain`).
@@ -197,7 +166,7 @@ public enum JSONParser {
                         let candidate = slots[slot]
                         if candidate.length == 0 { return false }
                         if Int(candidate.length) == key.count
-                            && Self.sameBytes(stored.baseAddress! + Int(candidate.start), key.baseAddress!, key.count) {
+                            && JSONNameTable.bytesEqual(stored.baseAddress! + Int(candidate.start), key.baseAddress!, count: key.count) {
                             return true
                         }
                         slot = (slot + 1) & mask

@@ -13,7 +13,7 @@ public enum JSONWriter {
 
     /// Appends `string` quoted, as `appendQuoted(_:to:)` does, and returns where in `output` the quoted form of its
     /// last `suffixCount` bytes begins (it runs to the closing quote, included): a string that ends with the same
-    /// bytes is then written by `appendOpenQuoted(prefixOf:count:to:)` and a copy of those, not escaped again.
+    /// bytes is then written as its own beginning and a copy of those, not escaped again.
     /// `suffixCount` bytes from the end must start a character (escapes are per character, so the quoted form
     /// of the suffix is the same in either string).
     public static func appendQuoted(_ string: String, to output: inout [UInt8], suffixCount: Int) -> Int {
@@ -25,16 +25,6 @@ public enum JSONWriter {
             let suffixStart = output.count
             appendEscaped(UnsafeBufferPointer(rebasing: bytes[split...]), to: &output, opening: false, closing: true)
             return suffixStart
-        }
-    }
-
-    /// Appends the opening quote and the first `count` bytes of `string` (which must end a character), escaped:
-    /// the start of a quoted string whose rest is copied from elsewhere (see `appendQuoted(_:to:suffixCount:)`).
-    public static func appendOpenQuoted(prefixOf string: String, count: Int, to output: inout [UInt8]) {
-        withUTF8(of: string) { bytes in
-            precondition(count >= 0 && count <= bytes.count && (count == bytes.count || bytes[count] & 0xC0 != 0x80),
-                         "JSONWriter: the prefix must end a character")
-            appendEscaped(UnsafeBufferPointer(rebasing: bytes[..<count]), to: &output, opening: true, closing: false)
         }
     }
 

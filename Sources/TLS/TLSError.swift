@@ -34,8 +34,8 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Empties this thread's OpenSSL error queue before a call whose failure we will explain. Looked at first:
-/// the queue is nearly always empty, and `ERR_clear_error` resets every slot of it even then (~250 ns here,
-/// called about four times a request, against ~30 for the look). `SSL_get_error` reads the queue through
+/// the queue is nearly always empty, and `ERR_clear_error` resets every slot of it even then (846 instructions
+/// a call, about four calls a request, against 206 for the look: bench/README.md, item 26). `SSL_get_error` reads the queue through
 /// `ERR_peek_error` too, so a queue that look finds empty cannot mislead it.
 @inline(__always)
 func clearOpenSSLErrors() {

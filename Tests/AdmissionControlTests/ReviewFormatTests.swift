@@ -206,8 +206,9 @@ final class ReviewFormatTests: XCTestCase {
         // A denial whose audit annotation ends as its message does: the body copies that part escaped.
         let afterVerb = " PodSecurity \"restricted:latest\": x (\u{2028}<&> \"a\")"
         var sharing = ReviewResponse.forbidden(group: "", resource: "pods", name: "we\"b", error: "violates" + afterVerb)
-        sharing.auditAnnotations = AuditAnnotations(enforcePolicy: "restricted:latest")
-        sharing.auditAnnotations.setAuditViolations(endOfStatusMessage: sharing.failure!.message, count: afterVerb.utf8.count)
+        sharing.auditAnnotations = AuditAnnotations(
+            enforcePolicy: "restricted:latest", auditViolationsValue: sharing.failure!.message,
+            auditViolationsSharedCount: afterVerb.utf8.count)
         XCTAssertEqual(sharing.auditAnnotations.auditViolations, "would violate" + afterVerb)
         let responses: [ReviewResponse] = [
             .allowed, .exempt("namespace"), warned, annotated, sharing,

@@ -1,8 +1,8 @@
 import XCTest
 @testable import StrictJSON
 
-/// `appendQuoted(_:to:suffixCount:)` and `appendOpenQuoted(prefixOf:count:to:)`: a string quoted in two parts
-/// is the string quoted whole, and a suffix's quoted form copied after another prefix is that string quoted.
+/// `appendQuoted(_:to:suffixCount:)`: a string quoted in two parts is the string quoted whole, and a suffix's
+/// quoted form copied after another string's open-quoted prefix is that string quoted.
 final class JSONWriterSuffixTests: XCTestCase {
     func testSplitQuotingEqualsWholeQuoting() {
         var rng = JSONFuzzTests.SplitMix(state: 23)
@@ -25,8 +25,9 @@ final class JSONWriterSuffixTests: XCTestCase {
             XCTAssertEqual(Array(split[suffixStart...]), Array(quotedSuffix.dropFirst()), text)
 
             let otherPrefix = parts.shuffled(using: &rng).prefix(Int.random(in: 0...8, using: &rng)).joined()
-            var copied: [UInt8] = []
-            JSONWriter.appendOpenQuoted(prefixOf: otherPrefix + suffix, count: otherPrefix.utf8.count, to: &copied)
+            var copied: [UInt8] = []  // the other string's opening quote and prefix, then the copied suffix
+            let otherSuffixStart = JSONWriter.appendQuoted(otherPrefix + suffix, to: &copied, suffixCount: suffix.utf8.count)
+            copied.removeSubrange(otherSuffixStart...)
             copied += split[suffixStart...]
             var expected: [UInt8] = []
             JSONWriter.appendQuoted(otherPrefix + suffix, to: &expected)
