@@ -155,12 +155,12 @@ public struct PodSpec: Sendable, Hashable {
 public struct PodSecurityContext: Sendable, Hashable {
     public var runAsNonRoot: Bool?
     public var runAsUser: Int64?
-    /// Held by reference, as a container's is (see `SecurityContext.seLinuxOptions`).
+    /// Held by reference, as a container's is (see `SecurityContext.rarelySet`).
     public var seLinuxOptions: SELinuxOptions? {
-        get { seLinuxOptionsBox?.options }
-        set { seLinuxOptionsBox = newValue.map(SELinuxOptionsBox.init) }
+        get { seLinuxOptionsBox?.value }
+        set { seLinuxOptionsBox = newValue.map(ImmutableBox.init) }
     }
-    private var seLinuxOptionsBox: SELinuxOptionsBox?
+    private var seLinuxOptionsBox: ImmutableBox<SELinuxOptions>?
     public var seccompProfile: SeccompProfile?
     public var appArmorProfile: AppArmorProfile?
     public var windowsOptions: WindowsOptions?
@@ -189,18 +189,39 @@ public struct SecurityContext: Sendable, Hashable {
     public var runAsNonRoot: Bool?
     public var runAsUser: Int64?
     public var capabilities: Capabilities?
-    /// Rarely set, and four strings when it is: held by reference (one word, nil when unset), since every copy
-    /// and every destroy of a container walked the four inline (~1,200 instructions per review of three
-    /// containers). The box is immutable, so the property still behaves as a value.
     public var seLinuxOptions: SELinuxOptions? {
-        get { seLinuxOptionsBox?.options }
-        set { seLinuxOptionsBox = newValue.map(SELinuxOptionsBox.init) }
+        get { rarelySet?.value.seLinuxOptions }
+        set { updateRarelySet { $0.seLinuxOptions = newValue } }
     }
-    private var seLinuxOptionsBox: SELinuxOptionsBox?
     public var seccompProfile: SeccompProfile?
-    public var appArmorProfile: AppArmorProfile?
+    public var appArmorProfile: AppArmorProfile? {
+        get { rarelySet?.value.appArmorProfile }
+        set { updateRarelySet { $0.appArmorProfile = newValue } }
+    }
     public var windowsOptions: WindowsOptions?
-    public var procMount: String?
+    public var procMount: String? {
+        get { rarelySet?.value.procMount }
+        set { updateRarelySet { $0.procMount = newValue } }
+    }
+
+    /// The fields few containers set, six strings between them: held by reference (one word, nil when none is
+    /// set), since every copy and destroy of a container (the checks copy its security context) walked them
+    /// all inline. The box is immutable, so the properties still behave as values.
+    private var rarelySet: ImmutableBox<RarelySet>?
+
+    private struct RarelySet: Sendable, Hashable {
+        var seLinuxOptions: SELinuxOptions?
+        var appArmorProfile: AppArmorProfile?
+        var procMount: String?
+    }
+
+    /// Replaces the box with one holding the change, or with none when no field is left set: a context whose
+    /// rare fields are all unset is then equal to one that never had them.
+    private mutating func updateRarelySet(_ change: (inout RarelySet) -> Void) {
+        var fields = rarelySet?.value ?? RarelySet()
+        change(&fields)
+        rarelySet = fields == RarelySet() ? nil : ImmutableBox(fields)
+    }
 
     public init() {}
 }
@@ -219,15 +240,16 @@ public struct SELinuxOptions: Sendable, Hashable {
     public init() {}
 }
 
-/// An `SELinuxOptions` held by reference in a security context. Compared and hashed by its options, so the
-/// contexts' synthesized `Hashable` is the one the options inline gave.
-private final class SELinuxOptionsBox: Sendable, Hashable {
-    let options: SELinuxOptions
+/// A value held by reference in the model, for fields rarely set (see `SecurityContext.rarelySet`). Immutable:
+/// a change makes a new box, so the struct holding it still behaves as a value. Compared and hashed by its
+/// value, so the holder's synthesized `Hashable` compares what the value inline did.
+private final class ImmutableBox<Value: Sendable & Hashable>: Sendable, Hashable {
+    let value: Value
 
-    init(_ options: SELinuxOptions) { self.options = options }
+    init(_ value: Value) { self.value = value }
 
-    static func == (lhs: SELinuxOptionsBox, rhs: SELinuxOptionsBox) -> Bool { lhs.options == rhs.options }
-    func hash(into hasher: inout Hasher) { options.hash(into: &hasher) }
+    static func == (lhs: ImmutableBox, rhs: ImmutableBox) -> Bool { lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
 public struct SeccompProfile: Sendable, Hashable {
