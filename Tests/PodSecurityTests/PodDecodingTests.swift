@@ -224,6 +224,48 @@ final class PodDecodingTests: XCTestCase {
         }
     }
 
+    /// The security contexts' rarely set fields are held in immutable boxes: they must still behave as values
+    /// (a copy does not see a later change) and compare as the fields, a context whose rare fields were set
+    /// and then unset being equal, with the same hash, to one that never had them.
+    func testRarelySetFieldsBehaveAsValues() {
+        var options = SELinuxOptions()
+        options.type = "spc_t"
+        var context = SecurityContext()
+        context.seLinuxOptions = options
+        context.appArmorProfile = AppArmorProfile(type: "Unconfined")
+        context.procMount = "Unmasked"
+        let copy = context
+        context.seLinuxOptions?.user = "u"
+        context.procMount = nil
+        XCTAssertEqual(copy.seLinuxOptions, options)
+        XCTAssertEqual(copy.procMount, "Unmasked")
+        XCTAssertEqual(context.seLinuxOptions?.user, "u")
+        XCTAssertEqual(context.seLinuxOptions?.type, "spc_t")
+        XCTAssertEqual(context.appArmorProfile?.type, "Unconfined")
+        XCTAssertNil(context.procMount)
+        XCTAssertNotEqual(context, copy)
+
+        var rebuilt = SecurityContext()
+        rebuilt.seLinuxOptions = context.seLinuxOptions
+        rebuilt.appArmorProfile = AppArmorProfile(type: "Unconfined")
+        XCTAssertEqual(rebuilt, context)
+        XCTAssertEqual(rebuilt.hashValue, context.hashValue)
+
+        context.seLinuxOptions = nil
+        context.appArmorProfile = nil
+        XCTAssertEqual(context, SecurityContext())
+        XCTAssertEqual(context.hashValue, SecurityContext().hashValue)
+
+        var podContext = PodSecurityContext()
+        podContext.seLinuxOptions = options
+        let podCopy = podContext
+        podContext.seLinuxOptions?.level = "s0"
+        XCTAssertEqual(podCopy.seLinuxOptions, options)
+        XCTAssertNotEqual(podContext, podCopy)
+        podContext.seLinuxOptions = nil
+        XCTAssertEqual(podContext, PodSecurityContext())
+    }
+
     func testUnknownFieldsAreIgnored() throws {
         let decoded = try pod(#"{"spec":{"futureField":{"x":[1,2]},"containers":[{"name":"a","weird":true}]}}"#)
         XCTAssertEqual(decoded.spec.containers.map(\.name), ["a"])
