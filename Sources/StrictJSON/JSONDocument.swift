@@ -618,15 +618,22 @@ public struct JSONNameTable: Sendable {
     /// `ordinal(of:)` past its first test: the hash table's lookup.
     @inlinable @inline(never)
     func probe(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+        // Not empty (`ordinal(of:)` tested), so it has an address; so has `storage` when a slot's length is the
+        // key's: it holds that name.
+        let key = utf8.baseAddress.unsafelyUnwrapped
+        let count = utf8.count
         var slot = Self.firstSlot(Self.packedKey(utf8), seed: seed, shift: shift)
         return slots.withUnsafeBufferPointer { slots in
             storage.withUnsafeBufferPointer { stored in
                 while true {
                     let candidate = slots[slot]
-                    if candidate.length == 0 { return nil }
-                    if Int(candidate.length) == utf8.count
-                        && Self.bytesEqual(stored.baseAddress! + Int(candidate.start), utf8.baseAddress!, count: utf8.count) {
-                        return Int(candidate.ordinal)
+                    // The name's length first: a key a decoder looks up is nearly always in its first slot.
+                    if Int(candidate.length) == count {
+                        if Self.bytesEqual(stored.baseAddress.unsafelyUnwrapped + Int(candidate.start), key, count: count) {
+                            return Int(candidate.ordinal)
+                        }
+                    } else if candidate.length == 0 {
+                        return nil
                     }
                     slot = (slot &+ 1) & mask
                 }
