@@ -320,7 +320,8 @@ private struct Reader {
     mutating func skipIfDropped(key: Range<Int>, depth: Int) throws(JSONParseError) -> Bool {
         let name = UnsafeBufferPointer(rebasing: bytes[key])
         guard name.count == 0 || dropped.isListed(name) else { return false }
-        try skipValue(depth: depth)
+        // The container's members or elements are skipped here, not by a call to `skipValue` for it.
+        position = try skipContainer(opening: bytes[position], depth: depth)
         return true
     }
 
@@ -494,11 +495,26 @@ private struct Reader {
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[position] {
-        case UInt8(ascii: "{"):
-            // `&+` (here and in `scanValue`): a depth counts levels of the input up from 0, never near `Int.max`.
-            guard depth &+ 1 <= maxDepth else { throw depthError() }
-            var (at, byte) = token(from: position &+ 1)
-            if byte == UInt8(ascii: "}") { position = at &+ 1; return }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            position = try skipContainer(opening: bytes[position], depth: depth)
+        case quote: position = try skipString(at: position)
+        case UInt8(ascii: "t"): try passLiteral("true")
+        case UInt8(ascii: "f"): try passLiteral("false")
+        case UInt8(ascii: "n"): try passLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try passNumber()
+        default: throw unexpected(at: position, expected: "a value")
+        }
+    }
+
+    /// Checks the object or array whose `opening` byte is at the cursor and returns the offset after it, building
+    /// nothing (`skipValue`'s containers, and a dropped member's value, skipped without a call for it).
+    @inline(__always)
+    mutating func skipContainer(opening: UInt8, depth: Int) throws(JSONParseError) -> Int {
+        // `&+` (here and in `scanValue`): a depth counts levels of the input up from 0, never near `Int.max`.
+        guard depth &+ 1 <= maxDepth else { throw depthError() }
+        var (at, byte) = token(from: position &+ 1)
+        if opening == UInt8(ascii: "{") {
+            if byte == UInt8(ascii: "}") { return at &+ 1 }
             while true {
                 // Whitespace before the key is skipped: after '{' above, after ',' below.
                 guard byte == quote else { throw unexpected(at: at, expected: "a string key") }
@@ -507,27 +523,16 @@ private struct Reader {
                 at = try skipNested(at: at, byte, depth: depth &+ 1)
                 let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "}"), inside: "object")
                 (at, byte) = (next, nextByte)
-                if closed { break }
+                if closed { return at }
             }
-            position = at
-        case UInt8(ascii: "["):
-            guard depth &+ 1 <= maxDepth else { throw depthError() }
-            var (at, byte) = token(from: position &+ 1)
-            if byte == UInt8(ascii: "]") { position = at &+ 1; return }
-            while true {
-                // Whitespace before the element is skipped: after '[' above, after ',' below.
-                at = try skipNested(at: at, byte, depth: depth &+ 1)
-                let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
-                (at, byte) = (next, nextByte)
-                if closed { break }
-            }
-            position = at
-        case quote: position = try skipString(at: position)
-        case UInt8(ascii: "t"): try passLiteral("true")
-        case UInt8(ascii: "f"): try passLiteral("false")
-        case UInt8(ascii: "n"): try passLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try passNumber()
-        default: throw unexpected(at: position, expected: "a value")
+        }
+        if byte == UInt8(ascii: "]") { return at &+ 1 }
+        while true {
+            // Whitespace before the element is skipped: after '[' above, after ',' below.
+            at = try skipNested(at: at, byte, depth: depth &+ 1)
+            let (next, nextByte, closed) = try passSeparator(at: at, closing: UInt8(ascii: "]"), inside: "array")
+            (at, byte) = (next, nextByte)
+            if closed { return at }
         }
     }
 
