@@ -89,4 +89,39 @@ final class JSONScannerEdgeTests: XCTestCase {
             JSONObject.Member(key: "c", value: .number(JSONNumber(text: "7"))),
         ])))
     }
+
+    /// A dropped member's container is skipped by the dropped-name check itself, not by a call for it: the
+    /// depth limit applies to it and to what it holds as to a kept container, with the same error, in both
+    /// parsers.
+    func testDroppedContainersAtTheDepthLimit() {
+        var dropping = JSONParser.Limits(maxDepth: 3)
+        dropping.droppedContainerMembers = JSONParser.DroppedMembers(["env"])
+        let cases: [(text: String, offset: Int?)] = [
+            (#"{"a":{"env":{}}}"#, nil),
+            (#"{"a":{"env":[]}}"#, nil),
+            (#"{"a":{"b":{"env":{}}}}"#, 17),
+            (#"{"a":{"b":{"env":[1]}}}"#, 17),
+            (#"{"env":[[]]}"#, nil),
+            (#"{"env":[[[]]]}"#, 9),
+            (#"{"env":{"x":{"y":{}}}}"#, 17),
+            (#"{"a":{"env":{"x":"s","y":{}}}}"#, 25),
+            (#"{"env":[1,true,"s",{"k":[]}]}"#, 24),
+        ]
+        for (text, offset) in cases {
+            let bytes = Array(text.utf8)
+            for limits in [JSONParser.Limits(maxDepth: 3), dropping] {
+                let flat = Result { () throws(JSONParseError) in try JSONDocument(parsing: bytes, limits: limits) }
+                let tree = Result { () throws(JSONParseError) in try JSONParser.parse(bytes, limits: limits) }
+                for result in [flat.map { _ in () }, tree.map { _ in () }] {
+                    switch (result, offset) {
+                    case (.success, nil): break
+                    case (.failure(let error), let offset?):
+                        XCTAssertEqual(error.offset, offset, text)
+                        XCTAssertEqual(error.message, "nesting deeper than 3 levels", text)
+                    default: XCTFail("\(text): \(result)")
+                    }
+                }
+            }
+        }
+    }
 }
