@@ -8,17 +8,22 @@ public enum PodSecurityEvaluator {
 
     /// The same, for a pod given as metadata and spec (a workload's pod template).
     public static func evaluate(metadata: PodMetadata, spec: PodSpec, at policy: LevelVersion) -> Evaluation {
-        var violations: [Violation] = []
         let entries = CheckRegistry.standard.entries(for: policy)
-        for entry in entries {
-            if let finding = entry.evaluate(metadata, spec) {
-                // Room for every check at the first violation (a denied pod usually fails several, and growing
-                // the array one by one reallocates it), none while the pod passes.
-                if violations.isEmpty { violations.reserveCapacity(entries.count) }
-                violations.append(Violation(checkID: entry.checkID, reason: finding.reason, unwrittenDetail: finding.detail))
+        // Each check is called where the registry keeps it, its ID read only for a violation: a `for in` loop
+        // copied every entry, retaining and releasing its ID for each check, passing or not.
+        return entries.withUnsafeBufferPointer { entries in
+            var violations: [Violation] = []
+            for index in entries.indices {
+                if let finding = entries[index].evaluate(metadata, spec) {
+                    // Room for every check at the first violation (a denied pod usually fails several, and growing
+                    // the array one by one reallocates it), none while the pod passes.
+                    if violations.isEmpty { violations.reserveCapacity(entries.count) }
+                    violations.append(Violation(checkID: entries[index].checkID, reason: finding.reason,
+                                                unwrittenDetail: finding.detail))
+                }
             }
+            return Evaluation(violations: violations)
         }
-        return Evaluation(violations: violations)
     }
 
     /// The IDs of the checks that apply at `policy`, in evaluation order (for documentation and tests).
