@@ -18,8 +18,7 @@ public enum PodSecurityEvaluator {
                     // Room for every check at the first violation (a denied pod usually fails several, and growing
                     // the array one by one reallocates it), none while the pod passes.
                     if violations.isEmpty { violations.reserveCapacity(entries.count) }
-                    violations.append(Violation(checkID: entries[index].checkID, reason: finding.reason,
-                                                unwrittenDetail: finding.detail))
+                    violations.append(Violation(checkID: entries[index].checkID, finding: finding))
                 }
             }
             return Evaluation(violations: violations)

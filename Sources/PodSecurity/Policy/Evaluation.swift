@@ -2,9 +2,20 @@
 /// reason and the detail PSA prints in parentheses.
 public struct Violation: Sendable, Hashable {
     public var checkID: String
-    public var reason: String
+    /// The reason and the detail, kept in the finding the check returned: copying them out retained each of its
+    /// strings, and freeing the finding then released them again (four of each per violation).
+    private(set) var finding: CheckFinding
+
+    public var reason: String {
+        get { finding.reason }
+        set { finding = CheckFinding(reason: newValue, unwrittenDetail: finding.detail) }
+    }
+
     /// The detail as the check gave it, written only when a message (or `detail`) is.
-    package var unwrittenDetail: ViolationDetail
+    package var unwrittenDetail: ViolationDetail {
+        get { finding.detail }
+        set { finding = CheckFinding(reason: finding.reason, unwrittenDetail: newValue) }
+    }
 
     public var detail: String {
         get { unwrittenDetail.text }
@@ -16,9 +27,12 @@ public struct Violation: Sendable, Hashable {
     }
 
     package init(checkID: String, reason: String, unwrittenDetail: ViolationDetail) {
+        self.init(checkID: checkID, finding: CheckFinding(reason: reason, unwrittenDetail: unwrittenDetail))
+    }
+
+    init(checkID: String, finding: CheckFinding) {
         self.checkID = checkID
-        self.reason = reason
-        self.unwrittenDetail = unwrittenDetail
+        self.finding = finding
     }
 
     public static func == (left: Violation, right: Violation) -> Bool {
@@ -65,11 +79,13 @@ public struct Evaluation: Sendable, Hashable {
     func writeForbiddenReason(to text: inout UTF8Writer) {
         violations.withUnsafeBufferPointer { violations in
             for index in violations.indices {
+                // Read through the finding (a class whose fields are constants): its strings are read in place, not retained.
+                let finding = violations[index].finding
                 if index > 0 { text.write(literal: ", ") }
-                text.write(violations[index].reason)
-                if !violations[index].unwrittenDetail.isEmpty {
+                text.write(finding.reason)
+                if !finding.detail.isEmpty {
                     text.write(literal: " (")
-                    violations[index].unwrittenDetail.write(to: &text)
+                    finding.detail.write(to: &text)
                     text.write(literal: ")")
                 }
             }

@@ -38,4 +38,10 @@ final class CheckFinding: Sendable {
         self.reason = reason
         self.detail = containersDetail
     }
+
+    /// Any detail kept unwritten (a violation's, when its reason or detail is replaced).
+    init(reason: String, unwrittenDetail: ViolationDetail) {
+        self.reason = reason
+        self.detail = unwrittenDetail
+    }
 }
