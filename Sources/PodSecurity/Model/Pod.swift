@@ -329,6 +329,11 @@ public struct Volume: Sendable, Hashable {
     public func has(_ kind: VolumeSourceKind) -> Bool {
         sourceBits == 0 ? kind == .emptyDir : sourceBits & kind.bit != 0
     }
+
+    /// Whether the volume has any of the sources in `kinds` (a mask of their `bit`s), as `has` answers each.
+    func hasAny(of kinds: UInt64) -> Bool {
+        (sourceBits == 0 ? VolumeSourceKind.emptyDir.bit : sourceBits) & kinds != 0
+    }
 }
 
 /// Every volume source of core/v1 `VolumeSource`, named as in JSON.
