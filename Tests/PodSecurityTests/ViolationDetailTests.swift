@@ -61,6 +61,52 @@ final class ViolationDetailTests: XCTestCase {
         }
     }
 
+    /// A violation holds its check's finding: setting the reason or the detail replaces the finding, keeps the
+    /// other field, and leaves copies of the violation as they were.
+    func testViolationSettersKeepTheOtherFieldAndCopies() {
+        let names = ["a", "b\"c"]
+        let original = Violation(checkID: "privileged", reason: "privileged",
+                                 unwrittenDetail: "\(containers: names) must not set securityContext.privileged=true")
+        let text = original.detail
+        var renamed = original
+        renamed.reason = "other reason"
+        XCTAssertEqual(renamed.reason, "other reason")
+        XCTAssertEqual(renamed.detail, text)
+        XCTAssertEqual(renamed.checkID, "privileged")
+        var redetailed = original
+        redetailed.detail = "other detail"
+        XCTAssertEqual(redetailed.reason, "privileged")
+        XCTAssertEqual(redetailed.detail, "other detail")
+        XCTAssertEqual(original.reason, "privileged")
+        XCTAssertEqual(original.detail, text)
+        XCTAssertNotEqual(original, renamed)
+        XCTAssertNotEqual(original, redetailed)
+    }
+
+    /// `sortedUnique` answers a list of none or one as it is, and sorts and deduplicates longer ones by bytes.
+    func testSortedUnique() {
+        XCTAssertEqual(sortedUnique([]), [])
+        XCTAssertEqual(sortedUnique(["b"]), ["b"])
+        XCTAssertEqual(sortedUnique(["b", "a", "b", "B", "é", "a"]), ["B", "a", "b", "é"])
+    }
+
+    /// `Volume.hasAny(of:)` answers as `has` does for each kind in the mask, a volume without sources counting as
+    /// `emptyDir`.
+    func testVolumeHasAnyAgreesWithHas() {
+        let kinds = VolumeSourceKind.allCases
+        var volumes = [Volume(name: "none")]
+        for kind in kinds { volumes.append(Volume(name: "one", sources: [kind])) }
+        volumes.append(Volume(name: "two", sources: [.hostPath, .configMap]))
+        let masks: [[VolumeSourceKind]] = [[], [.emptyDir], [.hostPath], [.configMap, .secret, .emptyDir], kinds]
+            + kinds.map { [$0] }
+        for volume in volumes {
+            for mask in masks {
+                XCTAssertEqual(volume.hasAny(of: mask.reduce(0) { $0 | $1.bit }), mask.contains(where: volume.has),
+                               "\(volume.sources) \(mask)")
+            }
+        }
+    }
+
     /// A message's reasons, written from unwritten details, read as PSA joins the strings.
     func testMessagesWriteUnwrittenDetailsAsStrings() {
         for names in Self.nameLists {
