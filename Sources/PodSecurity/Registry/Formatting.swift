@@ -27,7 +27,7 @@ func containersNoun(_ count: Int) -> StaticString {
 
 /// A set's members sorted as Go sorts strings (by bytes), as `sets.String.List()` returns them.
 func sortedUnique(_ items: [String]) -> [String] {
-    // None or one: already sorted and unique (the AppArmor check asks on every evaluation, usually with none).
+    // None or one: already sorted and unique (a failing check usually lists one value), no set to build.
     if items.count < 2 { return items }
     var unique: [String] = []
     var seen = Set<String>()
