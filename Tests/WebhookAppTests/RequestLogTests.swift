@@ -129,6 +129,32 @@ final class RequestLogTests: XCTestCase {
                        String(decoding: appended.finished(), as: UTF8.self))
     }
 
+    /// The admission line's fields written as literals when they hold their common values (`writeLine`) are
+    /// what `append` writes for those values.
+    func testCommonValueLiteralsAreTheAppendedFields() {
+        let fields: [(key: StaticString, value: String, literal: StaticString)] = [
+            ("kind", "Pod", #","kind":"Pod""#),
+            ("operation", "CREATE", #","operation":"CREATE""#),
+            ("operation", "UPDATE", #","operation":"UPDATE""#),
+            ("decision", "allow", #","decision":"allow""#),
+            ("decision", "deny", #","decision":"deny""#),
+            ("message", "", #","message":"""#),
+        ]
+        for field in fields {
+            var appended = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+            appended.append(field.key, field.value)
+            var literal = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+            literal.appendLiteral(field.literal)
+            XCTAssertEqual(String(decoding: literal.finished(), as: UTF8.self),
+                           String(decoding: appended.finished(), as: UTF8.self), "\(field.key)")
+        }
+        var appended = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+        appended.append("status", 200)
+        var literal = RequestLog.Line(seconds: 1_700_000_000, nanoseconds: 0)
+        literal.appendLiteral(#","status":200"#)
+        XCTAssertEqual(String(decoding: literal.finished(), as: UTF8.self), String(decoding: appended.finished(), as: UTF8.self))
+    }
+
     /// Values whose escapes outgrow the room first reserved for them (the line's buffer is grown while they
     /// are written): the bytes are still those JSONWriter writes.
     func testLongValuesNeedingEscapesAreThoseOfJSONWriter() {
