@@ -272,8 +272,14 @@ private struct Reader {
         self.known = buildsStrings ? limits.knownStrings : nil
     }
 
+    // The error builders (`error`, `describeByte`, `separatorError`, `unexpected`, `depthError`) are `mutating`
+    // though they change nothing: a non-mutating method called from a mutating one is handed a copy of the
+    // whole reader (128 bytes), and each place that built an error had a stack slot of its own for that copy
+    // in the recursive functions' frames (most of scanValue's 0x700 bytes). A mutating one is passed `self`'s
+    // address.
+
     @inline(never)
-    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+    mutating func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
         let offset = min(offset ?? position, bytes.count)
         var line = 1
         var lineStart = 0
@@ -284,7 +290,7 @@ private struct Reader {
         return JSONParseError(offset: offset, line: line, column: offset - lineStart + 1, message: message)
     }
 
-    func describeByte(at offset: Int) -> String {
+    mutating func describeByte(at offset: Int) -> String {
         guard offset < bytes.count else { return "end of input" }
         let byte = bytes[offset]
         if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
@@ -593,19 +599,19 @@ private struct Reader {
     // small frame and nothing live for them.
 
     @inline(never)
-    func separatorError(at offset: Int, closing: UInt8, inside container: StaticString) -> JSONParseError {
+    mutating func separatorError(at offset: Int, closing: UInt8, inside container: StaticString) -> JSONParseError {
         guard offset < bytes.count else { return error("unexpected end of input inside an \(container)", at: offset) }
         return unexpected(at: offset, expected: "',' or '\(Character(Unicode.Scalar(closing)))'")
     }
 
     /// "unexpected <what is at offset>, expected <what>".
     @inline(never)
-    func unexpected(at offset: Int, expected: String) -> JSONParseError {
+    mutating func unexpected(at offset: Int, expected: String) -> JSONParseError {
         error("unexpected \(describeByte(at: offset)), expected \(expected)", at: offset)
     }
 
     @inline(never)
-    func depthError() -> JSONParseError { error("nesting deeper than \(maxDepth) levels") }
+    mutating func depthError() -> JSONParseError { error("nesting deeper than \(maxDepth) levels") }
 
     /// Validates a string (escapes, control characters, UTF-8) and moves past it, eight bytes at a time
     /// where nothing needs a closer look.
