@@ -382,16 +382,17 @@ struct RequestHead {
     private static func isControlCharacter(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != 0x09) || byte == 0x7F }
 
     /// The fields the parser acts on, told apart by length first: one comparison per field line, not five.
+    /// Each name is given as clients usually spell it, which `equalsIgnoringCase` tries first.
     private enum FieldKind {
         case contentLength, transferEncoding, host, connection, expect, other
 
         init(_ name: UnsafeRawBufferPointer) {
             switch name.count {
-            case 4: self = equalsLowercase(name, "host") ? .host : .other
-            case 6: self = equalsLowercase(name, "expect") ? .expect : .other
-            case 10: self = equalsLowercase(name, "connection") ? .connection : .other
-            case 14: self = equalsLowercase(name, "content-length") ? .contentLength : .other
-            case 17: self = equalsLowercase(name, "transfer-encoding") ? .transferEncoding : .other
+            case 4: self = equalsIgnoringCase(name, "Host") ? .host : .other
+            case 6: self = equalsIgnoringCase(name, "Expect") ? .expect : .other
+            case 10: self = equalsIgnoringCase(name, "Connection") ? .connection : .other
+            case 14: self = equalsIgnoringCase(name, "Content-Length") ? .contentLength : .other
+            case 17: self = equalsIgnoringCase(name, "Transfer-Encoding") ? .transferEncoding : .other
             default: self = .other
             }
         }
