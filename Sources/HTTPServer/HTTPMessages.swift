@@ -90,8 +90,8 @@ public struct HTTPHeaders: Sendable, Sequence {
         name.withUTF8 { wanted in
             bytes.withUnsafeBufferPointer { all in
                 for span in spans where span.name.count == wanted.count {
-                    if equalsIgnoringCase(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[span.name])), UnsafeRawBufferPointer(wanted))
-                        && !body(all[span.value]) { return }
+                    let candidate = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[span.name]))
+                    if equalsIgnoringCase(candidate, UnsafeRawBufferPointer(wanted)) && !body(all[span.value]) { return }
                 }
             }
         }
@@ -122,22 +122,10 @@ func equalsIgnoringCase(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBuff
 }
 
 /// Whether `bytes` is `literal` in any ASCII letter case (`equalsIgnoringCase`): the parser's test for the
-/// header names it acts on, each given in its usual spelling so that the first comparison mostly decides.
+/// header names and values it acts on (names given in their usual spelling, so that the first comparison mostly
+/// decides), and the response writer's for the framing names it drops.
 func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
     equalsIgnoringCase(bytes, UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
-}
-
-/// Whether `bytes` is `literal` (lowercase ASCII) in any letter case: the parser's test for the header values
-/// it acts on and the response writer's for the framing names it drops (not on every request's path).
-func equalsLowercase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ literal: StaticString) -> Bool {
-    guard bytes.count == literal.utf8CodeUnitCount else { return false }
-    let expected = literal.utf8Start
-    var index = 0
-    for byte in bytes {
-        if asciiLower(byte) != expected[index] { return false }
-        index += 1
-    }
-    return true
 }
 
 /// One parsed request, body complete.

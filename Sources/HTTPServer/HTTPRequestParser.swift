@@ -314,11 +314,11 @@ struct RequestHead {
             case .connection:
                 for option in value.split(separator: UInt8(ascii: ",")) {
                     let trimmed = trim(option)
-                    if equalsLowercase(trimmed, "close") { connectionClose = true }
-                    if equalsLowercase(trimmed, "keep-alive") { connectionKeepAlive = true }
+                    if equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: trimmed), "close") { connectionClose = true }
+                    if equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: trimmed), "keep-alive") { connectionKeepAlive = true }
                 }
             case .expect:
-                guard equalsLowercase(value, "100-continue") else {
+                guard equalsIgnoringCase(value, "100-continue") else {
                     return refuse("unsupported expectation \(string(value, 0, value.count))", 417)
                 }
                 expectContinue = true

@@ -115,9 +115,9 @@ enum HTTPResponseWriter {
     private static func isHandlerField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !name.isEmpty, name.allSatisfy(isTokenByte) else { return false }
         switch name.count {
-        case 10: return !equalsLowercase(name, "connection")
-        case 14: return !equalsLowercase(name, "content-length")
-        case 17: return !equalsLowercase(name, "transfer-encoding")
+        case 10: return !equalsIgnoringCase(UnsafeRawBufferPointer(name), "connection")
+        case 14: return !equalsIgnoringCase(UnsafeRawBufferPointer(name), "content-length")
+        case 17: return !equalsIgnoringCase(UnsafeRawBufferPointer(name), "transfer-encoding")
         default: return true
         }
     }

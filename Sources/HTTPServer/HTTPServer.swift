@@ -66,7 +66,8 @@ public final class HTTPServer: Sendable {
                 mailboxes.append(mailbox)
                 state.withLock { $0.loopsRunning += 1 }
                 // The loops parse and decide reviews as the blocking path does, so they get its stack: a review
-                // nested to the parser's depth limit takes ~470 KB of it in release builds, ~800 KB in debug.
+                // nested to the parser's depth limit takes 256 of the scanner's recursive frames (0x280 bytes
+                // each in release builds, bench/README item 35; more than twice that unoptimized).
                 let started = startDetachedThread(stackBytes: configuration.threadStackBytes) { [self] in
                     EventLoop(server: self, mailbox: mailbox, epollFD: epollFD).run()
                     state.withLock(signal: true) { $0.loopsRunning -= 1 }

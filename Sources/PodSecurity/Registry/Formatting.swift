@@ -66,15 +66,18 @@ package struct GoQuotedText: WritableText {
 /// Printable ASCII without quotes or backslashes (nearly every name): Go's `%q` is the text between quotes.
 /// (Checked over the contiguous bytes: this runs for every denial.)
 private func isGoPlain(_ text: String) -> Bool {
-    func isPlain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C }
     // Flags or-ed over the bytes, not a branch per byte (the loop is vectorized).
-    return text.utf8.withContiguousStorageIfAvailable { bytes in
+    text.utf8.withContiguousStorageIfAvailable { bytes in
         var flags: UInt8 = 0
-        for byte in bytes {
-            flags |= (byte &- 0x20 >= 0x5F ? 1 : 0) | (byte == 0x22 ? 1 : 0) | (byte == 0x5C ? 1 : 0)
-        }
+        for byte in bytes { flags |= goQuoteFlag(byte) }
         return flags == 0
-    } ?? text.utf8.allSatisfy(isPlain)
+    } ?? text.utf8.allSatisfy { goQuoteFlag($0) == 0 }
+}
+
+/// 1 for a byte `%q` does not write as it is (outside printable ASCII, `"`, `\`), 0 otherwise.
+@inline(__always)
+private func goQuoteFlag(_ byte: UInt8) -> UInt8 {
+    (byte &- 0x20 >= 0x5F ? 1 : 0) | (byte == 0x22 ? 1 : 0) | (byte == 0x5C ? 1 : 0)
 }
 
 func goQuoted(_ text: String) -> String {
