@@ -81,11 +81,6 @@ final class EventLoop {
     /// Connections that stopped for fairness with work left (possibly data already decrypted inside their TLS
     /// session, which epoll cannot see): driven again after the next poll, which then does not wait.
     private var runAgain: [HTTPConnection] = []
-    /// Connections with a response ready, written after every connection the poll reported has been served:
-    /// the client then gets the turn's responses back to back, woken once for them rather than once each.
-    private var writeAtTurnEnd: [HTTPConnection] = []
-    /// True while the loop serves what a poll reported; responses made meanwhile wait for the turn's end.
-    private(set) var isServingTurn = false
     /// When the deadlines are next looked at: the earliest one found at the last look, or sooner when a
     /// connection sets an earlier one.
     private var nextDeadlineCheck = MonotonicInstant(nanoseconds: .max)
@@ -125,7 +120,6 @@ final class EventLoop {
                 server.configuration.log?("epoll_wait failed: \(errnoText(errno))")
                 usleep(10_000)
             }
-            isServingTurn = true
             for index in 0..<max(0, Int(count)) {
                 let fd = readyFDs[index]
                 if fd == mailbox.wakeFD {
@@ -138,12 +132,6 @@ final class EventLoop {
                 let again = runAgain
                 runAgain.removeAll(keepingCapacity: true)
                 for connection in again { connection.drive() }
-            }
-            isServingTurn = false
-            if !writeAtTurnEnd.isEmpty {
-                let ready = writeAtTurnEnd
-                writeAtTurnEnd.removeAll(keepingCapacity: true)
-                for connection in ready { connection.drive() }
             }
             if MonotonicInstant.now() >= nextDeadlineCheck { checkDeadlines() }
         }
@@ -231,10 +219,6 @@ final class EventLoop {
     /// `connection` has used its turn with work left: drive it again after the next poll.
     func driveAgainLater(_ connection: HTTPConnection) {
         runAgain.append(connection)
-    }
-
-    func writeWhenTurnEnds(_ connection: HTTPConnection) {
-        writeAtTurnEnd.append(connection)
     }
 
     /// A connection's next deadline; the loop wakes for it (or a little after, never before).

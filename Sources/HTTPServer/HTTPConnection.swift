@@ -62,8 +62,6 @@ final class HTTPConnection {
     @exclusivity(unchecked) private var output: [UInt8] = []
     private var written = 0
     private var afterWrite = AfterWrite.close
-    /// The output waits for the end of the loop's turn once (see `EventLoop.writeAtTurnEnd`).
-    private var heldForTurnEnd = false
     /// The head of the request being read must be complete by then.
     private var headDeadline: MonotonicInstant
     /// The body of the request being read must be complete by then (set when its head completes).
@@ -130,11 +128,6 @@ final class HTTPConnection {
             case .handling, .closed:
                 return
             case .writing:
-                if loop.isServingTurn && !heldForTurnEnd {
-                    heldForTurnEnd = true
-                    loop.writeWhenTurnEnds(self)
-                    return
-                }
                 guard writeOutput() else { return }
             case .lingering:
                 guard discardInput() else { return }
@@ -357,7 +350,6 @@ final class HTTPConnection {
 
     private func beginWrite(then next: AfterWrite, timeoutSeconds: Double? = nil) {
         written = 0
-        heldForTurnEnd = false
         afterWrite = next
         phase = .writing
         setDeadline(.now().advanced(bySeconds: timeoutSeconds ?? configuration.writeTimeoutSeconds), .close)
