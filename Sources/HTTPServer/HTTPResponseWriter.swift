@@ -26,19 +26,11 @@ enum HTTPResponseWriter {
             head.append(" ")
             head.append(reason)
             head.append("\r\n")
-            for (name, value) in response.headers {
-                var name = name
-                var value = value
-                // Checked and copied through each string's UTF-8 buffer: a field is read twice, not five times.
-                name.withUTF8 { name in
-                    value.withUTF8 { value in
-                        guard isHandlerField(name), isValidValue(value) else { return }
-                        head.append(name)
-                        head.append(": ")
-                        head.append(value)
-                        head.append("\r\n")
-                    }
-                }
+            forEachKeptField(response.headers) { name, value in
+                head.append(name)
+                head.append(": ")
+                head.append(value)
+                head.append("\r\n")
             }
             if let prepared = response.preparedFields {
                 prepared.bytes.withUnsafeBufferPointer { head.append($0) }
@@ -62,20 +54,32 @@ enum HTTPResponseWriter {
     /// The lines `serialize` writes for `fields` (those it keeps), for `HTTPPreparedFields`.
     static func fieldLines(_ fields: [(name: String, value: String)]) -> [UInt8] {
         var lines: [UInt8] = []
+        forEachKeptField(fields) { name, value in
+            lines += name
+            lines += ": ".utf8
+            lines += value
+            lines += "\r\n".utf8
+        }
+        return lines
+    }
+
+    /// Calls `body` with the name and value bytes of each field a response may carry: a token that is not one
+    /// of the framing fields the server writes itself, with a value that cannot split the response. Read
+    /// through each string's UTF-8 buffer: a field is read twice, not five times.
+    @inline(__always)
+    private static func forEachKeptField(
+        _ fields: [(name: String, value: String)],
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void
+    ) {
         for (name, value) in fields {
             var name = name
             var value = value
             name.withUTF8 { name in
                 value.withUTF8 { value in
-                    guard isHandlerField(name), isValidValue(value) else { return }
-                    lines += name
-                    lines += ": ".utf8
-                    lines += value
-                    lines += "\r\n".utf8
+                    if isHandlerField(name), isValidValue(value) { body(name, value) }
                 }
             }
         }
-        return lines
     }
 
     /// Writes a head into memory sized for it beforehand (`serialize` counts the most it can take).
