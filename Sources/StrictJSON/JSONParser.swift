@@ -791,13 +791,14 @@ private struct Reader {
     }
 
     /// Bit i set when byte i of `block` ends the fast path: a quote, a backslash, a control character or a
-    /// non-ASCII byte (the last two are one signed comparison).
+    /// non-ASCII byte (the first three are one signed comparison).
     @inline(__always)
     static func stopFlags(_ block: ByteBlock.Lanes) -> UInt32 {
-        // Compared lane by lane with whole vectors (comparisons with a scalar are not vectorized).
-        let signed = unsafeBitCast(block, to: SIMD16<Int8>.self)
-        let flagged = (signed .< SIMD16<Int8>(repeating: 0x20))
-            .| (block .== ByteBlock.Lanes(repeating: quote))
+        // Compared lane by lane with whole vectors (comparisons with a scalar are not vectorized). Bit 1 flipped,
+        // a quote (0x22) is 0x20, control characters stay below 0x20 and non-ASCII bytes negative, and no other
+        // byte ends below 0x21 (0x20 becomes 0x22, 0x23 becomes 0x21): one signed comparison flags the three.
+        let signed = unsafeBitCast(block ^ ByteBlock.Lanes(repeating: 0x02), to: SIMD16<Int8>.self)
+        let flagged = (signed .< SIMD16<Int8>(repeating: 0x21))
             .| (block .== ByteBlock.Lanes(repeating: backslash))
         return ByteBlock.laneBits(unsafeBitCast(flagged, to: ByteBlock.Lanes.self))
     }
