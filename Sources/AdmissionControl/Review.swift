@@ -43,7 +43,23 @@ enum ReviewDecoder {
     /// which on real pods (managedFields, env, status) is most of the allocation work. Only object- and
     /// array-valued members are dropped, so a label or annotation of the same name is kept. Everything a
     /// check, the policy resolution, the exemptions or the significant-update rule reads is outside this list.
-    static let parseLimits: JSONParser.Limits = {
+    static var parseLimits: JSONParser.Limits { tables.parseLimits }
+
+    /// Everything `decode` reads from globals, held in one: each global's read is a `swift_once` call (~43
+    /// instructions on Linux, even once initialized), and a review read five of them, some more than once.
+    struct Tables {
+        let parseLimits: JSONParser.Limits
+        let reviewFields = JSONNameTable(["apiVersion", "kind", "request"])
+        // Spelled out: `"\(case)"` reflects on each case (a one-time cost, but ~0.4M instructions).
+        let requestFields = JSONNameTable(["uid", "kind", "resource", "subResource", "requestSubResource", "name",
+                                           "namespace", "operation", "userInfo", "object", "oldObject"])
+        let nestedFields = JSONNameTable(["group", "version", "kind", "resource", "username"])
+        let knownValues = JSONNameTable(KnownValue.allCases.map(\.text))
+    }
+
+    static let tables = Tables(parseLimits: makeParseLimits())
+
+    private static func makeParseLimits() -> JSONParser.Limits {
         var limits = JSONParser.Limits()
         limits.droppedContainerMembers = JSONParser.DroppedMembers([
             "managedFields", "ownerReferences", "finalizers", "status", "options", "extra", "groups",
@@ -54,13 +70,14 @@ enum ReviewDecoder {
             "sources", "items", "exec", "grpc", "httpHeaders", "volumeClaimTemplate", "fieldRef", "resourceFieldRef",
         ])
         return limits
-    }()
+    }
 
     /// Parses the body into the request.
     static func decode(_ body: [UInt8]) throws(BadReview) -> ReviewRequest {
+        let tables = Self.tables
         let document: JSONDocument
         do {
-            document = try JSONDocument(parsing: body, limits: parseLimits)
+            document = try JSONDocument(parsing: body, limits: tables.parseLimits)
         } catch {
             throw BadReview(message: "unable to decode the request: \(error.description)")
         }
@@ -72,9 +89,11 @@ enum ReviewDecoder {
         func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
             guard let value = try stringValue(value, path) else { return nil }
             // The values nearly every review carries are answered as literals: nothing built, allocated or released.
-            if let ordinal = KnownValue.names.ordinal(of: value, in: document) {
-                return KnownValue(rawValue: ordinal).unsafelyUnwrapped.text
+            if let ordinal = tables.knownValues.ordinal(of: value, in: document) {
+                return KnownValue(ordinal: ordinal).text
             }
+            // Past the known values, mostly the core group's "" (`request.resource.group`): no string to build.
+            if document.string(value, equals: "") { return "" }
             return document.string(value)
         }
         /// As `string`, for the values that are the request's own (uid, names, user): rarely a known value, so
@@ -107,18 +126,19 @@ enum ReviewDecoder {
         /// for `JSONDocument.member`), then read in a fixed order: the first error reported does not depend on the
         /// order of the keys.
         @inline(__always)
-        func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type) -> ReviewFields<Field> {
+        func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type,
+                                                _ names: JSONNameTable) -> ReviewFields<Field> {
             document.withView { view in
                 var fields = ReviewFields<Field>()
                 for member in view.members(of: object) {
-                    if let ordinal = Field.names.ordinal(of: member.key, in: view) { fields[ordinal] = member.value }
+                    if let ordinal = names.ordinal(of: member.key, in: view) { fields[ordinal] = member.value }
                 }
                 return fields
             }
         }
 
         // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
-        let top = findFields(of: review, ReviewField.self)
+        let top = findFields(of: review, ReviewField.self, tables.reviewFields)
         let apiVersion = try string(top[.apiVersion], "apiVersion") ?? ""
         let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
         let effectiveKind = try string(top[.kind], "kind") ?? ""
@@ -134,7 +154,7 @@ enum ReviewDecoder {
         guard document.kind(request) == .object else {
             throw BadReview(message: "unable to decode the request: request: expected an object, got \(document.kind(request).name)")
         }
-        let fields = findFields(of: request, RequestField.self)
+        let fields = findFields(of: request, RequestField.self, tables.requestFields)
 
         // Read into locals and made into the request at the end: filling a `var` request field by field had it
         // copied whole (and the original destroyed) on the way out.
@@ -142,14 +162,14 @@ enum ReviewDecoder {
         if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
         var kindGroup: JSONDocument.Index?, kindVersion: JSONDocument.Index?, kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
-            let members = findFields(of: kindObject, NestedField.self)
+            let members = findFields(of: kindObject, NestedField.self, tables.nestedFields)
             kindGroup = try stringValue(members[.group], "request.kind.group")
             kindVersion = try stringValue(members[.version], "request.kind.version")
             kind = try string(members[.kind], "request.kind.kind") ?? ""
         }
         var resourceGroup = "", resource = ""
         if let resourceObject = try object(fields[.resource], "request.resource") {
-            let members = findFields(of: resourceObject, NestedField.self)
+            let members = findFields(of: resourceObject, NestedField.self, tables.nestedFields)
             resourceGroup = try string(members[.group], "request.resource.group") ?? ""
             _ = try stringValue(members[.version], "request.resource.version")  // read by no decision, but checked
             resource = try string(members[.resource], "request.resource.resource") ?? ""
@@ -161,7 +181,7 @@ enum ReviewDecoder {
         let operation = try string(fields[.operation], "request.operation") ?? ""
         var userName = ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
-            userName = try ownString(findFields(of: userInfo, NestedField.self)[.username], "request.userInfo.username") ?? ""
+            userName = try ownString(findFields(of: userInfo, NestedField.self, tables.nestedFields)[.username], "request.userInfo.username") ?? ""
         }
         var object: JSONDocument.Index?, oldObject: JSONDocument.Index?
         if let value = fields[.object], document.kind(value) != .null { object = value }
@@ -183,16 +203,14 @@ protocol ReviewFieldName: RawRepresentable<Int>, CaseIterable {
 enum ReviewField: Int, ReviewFieldName {
     case apiVersion, kind, request
 
-    static let names = JSONNameTable(["apiVersion", "kind", "request"])
+    static var names: JSONNameTable { ReviewDecoder.tables.reviewFields }
 }
 
 /// The request members a decision reads.
 enum RequestField: Int, ReviewFieldName {
     case uid, kind, resource, subResource, requestSubResource, name, namespace, operation, userInfo, object, oldObject
 
-    // Spelled out: `"\(case)"` reflects on each case (a one-time cost, but ~0.4M instructions).
-    static let names = JSONNameTable(["uid", "kind", "resource", "subResource", "requestSubResource", "name", "namespace",
-                                      "operation", "userInfo", "object", "oldObject"])
+    static var names: JSONNameTable { ReviewDecoder.tables.requestFields }
 }
 
 /// The members read from the request's `kind` (group, version, kind), `resource` (group, version, resource) and
@@ -200,7 +218,7 @@ enum RequestField: Int, ReviewFieldName {
 enum NestedField: Int, ReviewFieldName {
     case group, version, kind, resource, username
 
-    static let names = JSONNameTable(["group", "version", "kind", "resource", "username"])
+    static var names: JSONNameTable { ReviewDecoder.tables.nestedFields }
 }
 
 /// Where each field of `Field` is in the review (nil: absent). Inline storage, room for the request's eleven:
@@ -254,6 +272,16 @@ enum KnownValue: Int, CaseIterable {
     case admissionV1, admissionV1beta1, admissionReview, v1, pod, pods, create, update, apps, batch, deployment,
          deployments, namespace, namespaces
 
+    /// The value at `ordinal` in `allCases` (an ordinal `names` answers): a payload-free enum's stored tag is its
+    /// case's position, so this is a conversion, where `init(rawValue:)` and `text` were two outlined calls per
+    /// value read. Checked in release builds too, as `PodField(ordinal:)` is.
+    @inline(__always)
+    init(ordinal: Int) {
+        precondition(UInt(bitPattern: ordinal) <= UInt(Self.last.rawValue), "KnownValue: ordinal out of range")
+        self = unsafeBitCast(UInt8(truncatingIfNeeded: ordinal), to: KnownValue.self)
+    }
+
+    @inline(__always)
     var text: String {
         switch self {
         case .admissionV1: "admission.k8s.io/v1"
@@ -273,7 +301,10 @@ enum KnownValue: Int, CaseIterable {
         }
     }
 
-    static let names = JSONNameTable(allCases.map(\.text))
+    static var names: JSONNameTable { ReviewDecoder.tables.knownValues }
+
+    /// The last case (`init(ordinal:)`'s range check; `allCases.count` builds the array).
+    static var last: KnownValue { .namespaces }
 }
 
 /// `group/version` → (group, version); a core `v1` has an empty group.
