@@ -109,9 +109,9 @@ public struct JSONDocument: Sendable {
     /// through many values (the pod decoder) then does so without retaining and releasing the document's
     /// arrays for every object, array and string it visits. The view is valid only inside `body`.
     @inlinable
-    public func withView<Result>(_ body: (View) -> Result) -> Result {
-        nodes.withUnsafeBufferPointer { nodes in
-            text.withUnsafeBufferPointer { text in body(View(nodes: nodes, text: text)) }
+    public func withView<Result, Failure: Error>(_ body: (View) throws(Failure) -> Result) throws(Failure) -> Result {
+        try nodes.withUnsafeBufferPointer { nodes throws(Failure) in
+            try text.withUnsafeBufferPointer { text throws(Failure) in try body(View(nodes: nodes, text: text)) }
         }
     }
 

@@ -70,11 +70,9 @@ public struct Pod: Sendable, Hashable {
 
     /// Decodes a pod from its metadata and spec in a parsed document, as `init(metadata:spec:path:)` decodes trees.
     public init(document: JSONDocument, metadata: JSONDocument.Index?, spec: JSONDocument.Index?, path: String) throws(PodDecodeError) {
-        self = try document.withView { view in
-            Result { () throws(PodDecodeError) in
-                try Pod(DocumentSource(view: view), metadata: metadata, spec: spec, path: path)
-            }
-        }.get()
+        self = try document.withView { view throws(PodDecodeError) in
+            try Pod(DocumentSource(view: view), metadata: metadata, spec: spec, path: path)
+        }
     }
 
     /// What the decoding initializers share. The parts are decoded into locals and the pod is made once both
