@@ -416,9 +416,23 @@ public final class AdmissionController: Sendable {
         guard document.kind(object) == .object else {
             throw .undecodable("expected a Pod object, got \(document.kind(object).name)")
         }
+        // The object's kind, metadata and spec found in one pass, each key compared with the literals by its length
+        // first (three `member` scans cost ~500 instructions); the last of a name wins, as for `member`.
+        var kind: JSONDocument.Index?, metadata: JSONDocument.Index?, spec: JSONDocument.Index?
+        document.withView { view in
+            for member in view.members(of: object) {
+                if view.string(member.key, equals: "kind") {
+                    kind = member.value
+                } else if view.string(member.key, equals: "metadata") {
+                    metadata = member.value
+                } else if view.string(member.key, equals: "spec") {
+                    spec = member.value
+                }
+            }
+        }
         // The object's kind, or the request's when it gives none, must be Pod: compared by its bytes, not built.
         let isPod: Bool
-        if let value = document.member("kind", of: object), document.kind(value) != .null {
+        if let value = kind, document.kind(value) != .null {
             guard document.kind(value) == .string else {
                 throw .undecodable("kind: expected a string, got \(document.kind(value).name)")
             }
@@ -428,7 +442,7 @@ public final class AdmissionController: Sendable {
         }
         guard isPod else { throw .wrongKind }
         do {
-            return try Pod(decoding: document, at: object)
+            return try Pod(document: document, metadata: metadata, spec: spec, path: "")
         } catch {
             throw .undecodable(error.description)
         }

@@ -183,19 +183,26 @@ public struct JSONDocument: Sendable {
         }
 
         /// As `JSONDocument.string(_:equals:)`: compares the bytes, building nothing unless the string holds escapes.
+        /// Inlinable: compared with a literal, most strings are answered by their length, without a call.
+        @inlinable @inline(__always)
         public func string(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
             let node = nodes[index.node]
             guard node.kind == .string else { return false }
-            if node.isEscaped {
-                var decoded = string(index)
-                return decoded.withUTF8 { $0.elementsEqual(utf8) }
-            }
+            if node.isEscaped { return escapedString(index, equals: utf8) }
             let count = Int(node.end &- node.start)
             guard count == utf8.count else { return false }
             return count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), utf8.baseAddress!, count: count)
         }
 
+        /// `string(_:equals:)` for a string holding escapes: compared by its decoded text.
+        @usableFromInline
+        func escapedString(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+            var decoded = string(index)
+            return decoded.withUTF8 { $0.elementsEqual(utf8) }
+        }
+
         /// Whether the string at `index` is exactly `literal` (escapes decoded).
+        @inlinable @inline(__always)
         public func string(_ index: Index, equals literal: StaticString) -> Bool {
             string(index, equals: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
         }
