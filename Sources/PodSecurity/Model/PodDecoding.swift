@@ -505,6 +505,8 @@ struct DocumentSource: PodJSONSource {
     func members(of object: JSONDocument.Index) -> JSONDocument.Members { view.members(of: object) }
     func elements(of array: JSONDocument.Index) -> JSONDocument.Elements { view.elements(of: array) }
     func string(_ value: JSONDocument.Index) -> String { view.string(value) }
+    // Inlined: the comparison is mostly a length test, and out of line it cost a call per `["ALL"]` test.
+    @inline(__always)
     func string(_ value: JSONDocument.Index, equals literal: StaticString) -> Bool { view.string(value, equals: literal) }
     func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
     func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
