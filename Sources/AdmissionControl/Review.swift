@@ -45,8 +45,9 @@ enum ReviewDecoder {
     /// check, the policy resolution, the exemptions or the significant-update rule reads is outside this list.
     static var parseLimits: JSONParser.Limits { tables.parseLimits }
 
-    /// Everything `decode` reads from globals, held in one: each global's read is a `swift_once` call (~43
-    /// instructions on Linux, even once initialized), and a review read five of them, some more than once.
+    /// Everything `decode` reads from globals, held in one and read once per review: each read of a `static let`
+    /// is a call to `swift_once` and a copy of the value (a name table's arrays retained and released), and a
+    /// review made about a dozen.
     struct Tables {
         let parseLimits: JSONParser.Limits
         let reviewFields = JSONNameTable(["apiVersion", "kind", "request"])

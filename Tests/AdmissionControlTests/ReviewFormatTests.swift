@@ -100,7 +100,10 @@ final class ReviewFormatTests: XCTestCase {
         for value in KnownValue.allCases {
             var text = value.text
             XCTAssertEqual(text.withUTF8 { KnownValue.names.ordinal(of: $0) }, value.rawValue, text)
+            // The table's ordinal converts back to the case by its tag.
+            XCTAssertEqual(KnownValue(ordinal: value.rawValue), value, text)
         }
+        XCTAssertEqual(KnownValue.last, KnownValue.allCases.last, "init(ordinal:)'s bound must be the last case")
     }
 
     /// Members of the review and of the request's kind, resource and userInfo: escaped keys are their decoded
