@@ -84,6 +84,12 @@ final class EventLoop {
     /// When the deadlines are next looked at: the earliest one found at the last look, or sooner when a
     /// connection sets an earlier one.
     private var nextDeadlineCheck = MonotonicInstant(nanoseconds: .max)
+    /// The time this turn of the loop began: the clock is read once a turn, when the wait returns (as nginx
+    /// does), and the connections' deadlines are set from it and checked against it, not from a read of their
+    /// own (each read is a vDSO call; a request took six). So a deadline may be early by at most the length of
+    /// one turn (the time from the read to when it is set), and it is acted on late by at most as much (the
+    /// check and the next wait's timeout count from the turn's start).
+    private(set) var turnStart = MonotonicInstant.now()
 
     init(server: HTTPServer, mailbox: EventLoopMailbox, epollFD: Int32) {
         self.server = server
@@ -116,6 +122,7 @@ final class EventLoop {
                     cep_wait(epollFD, fds.baseAddress, events.baseAddress, Int32(capacity), timeout)
                 }
             }
+            turnStart = .now()
             if count < 0 && errno != EINTR {
                 server.configuration.log?("epoll_wait failed: \(errnoText(errno))")
                 usleep(10_000)
@@ -133,7 +140,7 @@ final class EventLoop {
                 runAgain.removeAll(keepingCapacity: true)
                 for connection in again { connection.drive() }
             }
-            if MonotonicInstant.now() >= nextDeadlineCheck { checkDeadlines() }
+            if turnStart >= nextDeadlineCheck { checkDeadlines() }
         }
         for case let connection? in connections { connection.close() }
         for case .adopt(let fd, _, _) in mailbox.close() {
@@ -145,7 +152,7 @@ final class EventLoop {
 
     private func waitMilliseconds() -> Int32 {
         if nextDeadlineCheck.nanoseconds == .max { return -1 }
-        let remaining = nextDeadlineCheck.nanoseconds &- MonotonicInstant.now().nanoseconds
+        let remaining = nextDeadlineCheck.nanoseconds &- turnStart.nanoseconds
         if remaining <= 0 { return 0 }
         return Int32(min((remaining + 999_999) / 1_000_000, 60_000))
     }
@@ -221,7 +228,7 @@ final class EventLoop {
         runAgain.append(connection)
     }
 
-    /// A connection's next deadline; the loop wakes for it (or a little after, never before).
+    /// A connection's next deadline; the loop acts on it once a turn starts at or after it (see `turnStart`).
     func deadlineSet(_ deadline: MonotonicInstant) {
         if deadline < nextDeadlineCheck { nextDeadlineCheck = deadline }
     }
@@ -243,11 +250,10 @@ final class EventLoop {
 
     /// Looks at every connection's deadline, acts on the expired ones, and finds the next one.
     private func checkDeadlines() {
-        let now = MonotonicInstant.now()
         var next = MonotonicInstant(nanoseconds: .max)
         for case let connection? in connections {
             guard let deadline = connection.deadline else { continue }
-            if deadline <= now {
+            if deadline <= turnStart {
                 connection.deadlinePassed()
                 if let later = connection.deadline, later < next { next = later }
             } else if deadline < next {

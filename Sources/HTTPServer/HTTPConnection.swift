@@ -263,7 +263,7 @@ final class HTTPConnection {
         switch result {
         case .bytes(let count):
             if waitingForRequest && !isFirstRequest {
-                headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds)
+                headDeadline = loop.turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
             }
             end += count
             return true
@@ -285,11 +285,11 @@ final class HTTPConnection {
                 close()
                 return
             }
-            setDeadline(.now().advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
+            setDeadline(loop.turnStart.advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
         } else if parser.isReadingHead {
             setDeadline(headDeadline, .requestTimeout)
         } else {
-            if bodyDeadline == nil { bodyDeadline = .now().advanced(bySeconds: configuration.bodyTimeoutSeconds) }
+            if bodyDeadline == nil { bodyDeadline = loop.turnStart.advanced(bySeconds: configuration.bodyTimeoutSeconds) }
             setDeadline(bodyDeadline!, .requestTimeout)
         }
         waitFor(wait)
@@ -352,7 +352,7 @@ final class HTTPConnection {
         written = 0
         afterWrite = next
         phase = .writing
-        setDeadline(.now().advanced(bySeconds: timeoutSeconds ?? configuration.writeTimeoutSeconds), .close)
+        setDeadline(loop.turnStart.advanced(bySeconds: timeoutSeconds ?? configuration.writeTimeoutSeconds), .close)
     }
 
     /// False when the connection must wait (or has closed).
@@ -380,7 +380,7 @@ final class HTTPConnection {
         case .readNextRequest:
             phase = .reading
             // A pipelined request already buffered has begun: its head gets a full header timeout from now.
-            headDeadline = .now().advanced(bySeconds: configuration.headerTimeoutSeconds)
+            headDeadline = loop.turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
             deadline = nil
             if start == end && !tls.hasBufferedInput {
                 // Nothing of the next request is here yet, not even inside the TLS session: wait for the socket
@@ -396,7 +396,7 @@ final class HTTPConnection {
             tls.shutdownWrite()
             phase = .lingering
             lingerDiscarded = 0
-            setDeadline(.now().advanced(bySeconds: 1), .close)
+            setDeadline(loop.turnStart.advanced(bySeconds: 1), .close)
             return true
         }
     }
