@@ -26,10 +26,30 @@ public struct HTTPHeaders: Sendable, Sequence {
         for (name, value) in fields { append(name: name, value: value) }
     }
 
-    /// A parsed request's fields: `section` holds them as received (already validated), `spans` says where.
-    init(section: UnsafeRawBufferPointer, spans: [FieldSpan]) {
-        bytes = Array(section)
-        self.spans = spans
+    /// Empties the fields for a parsed request's, keeping the storage: a previous request's, once that request
+    /// is gone (then no other value shares it), so that parsing a head allocates nothing; still shared, it is
+    /// not written (emptying it allocates anew).
+    mutating func removeAllKeepingStorage(fieldCapacity: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        spans.reserveCapacity(fieldCapacity)
+    }
+
+    /// A parsed request's field, at `span` in the header section (the spans are appended while the head is
+    /// validated, the section's bytes once it is: `setSection`).
+    mutating func appendParsedField(_ span: FieldSpan) {
+        spans.append(span)
+    }
+
+    /// A parsed request's header section, as received (already validated); `appendParsedField` said where each
+    /// field is in it.
+    mutating func setSection(_ section: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: section)
+    }
+
+    /// The bytes of storage held (for how much storage a parser keeps between requests).
+    var storageBytes: Int {
+        bytes.capacity + spans.capacity * MemoryLayout<FieldSpan>.stride
     }
 
     /// Every field as strings, in order.

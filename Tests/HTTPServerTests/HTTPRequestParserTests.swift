@@ -91,6 +91,37 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(next("")?.body, [])
     }
 
+    func testHeaderStorageReusedOnlyWhenFree() {
+        var parser = HTTPRequestParser(limits: limits)
+        func next(_ fields: [(String, String)]) -> HTTPRequest? {
+            let head = fields.map { "\($0.0): \($0.1)\r\n" }.joined()
+            let input = bytes("GET /r HTTP/1.1\r\nHost: x\r\n" + head + "\r\n")
+            let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+            XCTAssertEqual(consumed, input.count)
+            guard case .complete(let request, _) = event else {
+                XCTFail("no request for \(fields)")
+                return nil
+            }
+            return request
+        }
+        func names(_ request: HTTPRequest?) -> [String] { request?.headers.fields.map(\.name) ?? [] }
+        func values(_ request: HTTPRequest?) -> [String] { request?.headers.fields.map(\.value) ?? [] }
+        let held = next([("A", "first, held"), ("B", "2")])
+        let second = next([("Long-Name", String(repeating: "v", count: 200))])
+        XCTAssertEqual(names(second), ["Host", "Long-Name"])
+        XCTAssertEqual(values(second), ["x", String(repeating: "v", count: 200)])
+        XCTAssertEqual(values(next([("C", "3")])), ["x", "3"])  // the second request is gone: its storage reused
+        let many = (0..<20).map { ("F\($0)", "value \($0)") }
+        XCTAssertEqual(values(next(many)), ["x"] + many.map(\.1))
+        XCTAssertEqual(values(next([])), ["x"])
+        XCTAssertEqual(names(held), ["Host", "A", "B"])
+        XCTAssertEqual(values(held), ["x", "first, held", "2"])
+        XCTAssertEqual(held?.headers["b"], "2")
+        let large = String(repeating: "y", count: 3000)  // more than the storage held so far
+        XCTAssertEqual(values(next([("L", large)])), ["x", large])
+        XCTAssertEqual(values(next([("D", "4")])), ["x", "4"])
+    }
+
     func testHeadersAreCaseInsensitiveAndOrdered() {
         var parser = HTTPRequestParser(limits: limits)
         let input = bytes("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\nX-Empty:\r\nX-Spaces: \t v  \t\r\n\r\n")
