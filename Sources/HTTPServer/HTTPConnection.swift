@@ -46,7 +46,10 @@ final class HTTPConnection {
 
     let id: Int
     let fd: Int32
-    unowned let loop: EventLoop
+    /// The loop serving this connection. Not counted: the loop holds its connections and calls them only from
+    /// its `run()`, and a connection is never used after that ends, so the loop always outlives every use;
+    /// checked (`unowned`), each use was a strong retain and a release (~40 instructions, nine uses a request).
+    unowned(unsafe) let loop: EventLoop
     let tls: TLSConnection
     let remoteAddress: String
     let configuration: HTTPServerConfiguration
