@@ -549,12 +549,8 @@ struct ReviewResponse {
 
     /// The `AdmissionReview` answer, fields in Go's order (uid, allowed, status, auditAnnotations, warnings);
     /// annotation keys sorted as Go encodes maps. Written straight to bytes: the same bytes as building the
-    /// review as a `JSONValue` and serializing it, without the tree.
-    func reviewBody(apiVersion: String, uid: String) -> [UInt8] {
-        review(apiVersion: apiVersion, uid: uid).body
-    }
-
-    /// `reviewBody(apiVersion:uid:)`, and where in it the status message is, quoted (nil when allowed).
+    /// review as a `JSONValue` and serializing it, without the tree. Also where in it the status message is,
+    /// quoted (nil when allowed): the request log repeats it from there.
     func review(apiVersion: String, uid: String) -> (body: [UInt8], quotedMessage: Range<Int>?) {
         var output: [UInt8] = []
         // A denial carries its reasons twice (the message and, usually, the audit annotation) and its quotes

@@ -226,7 +226,7 @@ final class ReviewFormatTests: XCTestCase {
         let versions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1", "admission.k8s.io/v1<2>", String("admission.k8s.io/v1".reversed().reversed())]
         for response in responses {
             for (apiVersion, uid) in zip(versions, ["u-1", "\"quoted\"\u{01}", "u", ""]) {
-                XCTAssertEqual(response.reviewBody(apiVersion: apiVersion, uid: uid), tree(response, apiVersion: apiVersion, uid: uid))
+                XCTAssertEqual(response.review(apiVersion: apiVersion, uid: uid).body, tree(response, apiVersion: apiVersion, uid: uid))
             }
         }
     }
