@@ -131,6 +131,8 @@ final class HTTPConnection {
             case .handling, .closed:
                 return
             case .writing:
+                // Written at once, not held for the end of the loop's turn: holding saved no CPU at today's cost
+                // per request and made each answer wait for the turn (bench/README.md, item 39).
                 guard writeOutput() else { return }
             case .lingering:
                 guard discardInput() else { return }
