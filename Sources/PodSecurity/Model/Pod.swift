@@ -171,6 +171,8 @@ public struct PodSecurityContext: Sendable, Hashable {
 public struct Container: Sendable, Hashable {
     public var name = ""
     public var securityContext: SecurityContext?
+    /// Decoded containers hold only the ports that set a host port (`hostPort` non-zero), in order: the only
+    /// ones a check reads. The others are type-checked and ignored, as unchecked annotations are.
     public var ports: [ContainerPort] = []
     public var livenessProbe: Probe?
     public var readinessProbe: Probe?

@@ -246,8 +246,8 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     private func ports(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [ContainerPort] {
         guard let items = try array(value, at: path()) else { return [] }
+        let count = items.underestimatedCount
         var result: [ContainerPort] = []
-        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var port = ContainerPort()
@@ -260,7 +260,12 @@ struct FieldDecoder<Source: PodJSONSource> {
                     }
                 }
             }
-            result.append(port)
+            // Only a port with a host port is kept (see `Container.ports`): no check reads the others, and most
+            // containers' ports (container ports alone) then cost no array to make and free.
+            if port.hostPort != 0 {
+                if result.isEmpty { result.reserveCapacity(count - index) }
+                result.append(port)
+            }
         }
         return result
     }
