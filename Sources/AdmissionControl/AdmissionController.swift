@@ -14,6 +14,8 @@ public final class AdmissionController: Sendable {
     /// The defaults' description, which the log line of every review in an unlabelled namespace carries:
     /// written once here rather than once per review.
     let defaultsDescription: String
+    /// The metric event arrays most allowed requests share (see `RequestState.recordEnforceAllowed`).
+    let podAllowedEvents = PodAllowedEvents()
 
     typealias PodEvaluator = @Sendable (_ pod: Pod, _ policy: LevelVersion) -> Evaluation
 
@@ -359,7 +361,7 @@ public final class AdmissionController: Sendable {
         let (policy, policyErrors) = NamespacePolicy.resolve(labels: labels, defaults: configuration.defaults)
         state.policy = policy
         if policyErrors.isEmpty && policy.isFullyPrivileged {
-            state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
+            state.recordEnforceAllowed(policy.enforce, shared: podAllowedEvents)
             return ReviewResponse(allowed: true, auditAnnotations: AuditAnnotations(enforcePolicy: "privileged:latest"))
         }
 
@@ -634,7 +636,7 @@ public final class AdmissionController: Sendable {
                 enforceDenial = (policy.enforce, message.lengthAfterVerb)
                 state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
             } else {
-                state.recordEvaluation(decision: "allow", policy.enforce, mode: "enforce")
+                state.recordEnforceAllowed(policy.enforce, shared: podAllowedEvents)
             }
         }
         let auditResult = evaluate(policy.audit)
@@ -734,6 +736,22 @@ struct RequestState {
             mode: mode, operation: operation, resource: resource, subresource: subresource))
     }
 
+    /// Records enforce's `allow`. Most requests record this event alone, for a pod at a latest policy: those
+    /// events' arrays are made once per controller (`PodAllowedEvents`) and shared, not allocated for each
+    /// request (a second event then copies the array, as appending to a full one would). Any other allow is
+    /// recorded as `recordEvaluation` records it.
+    mutating func recordEnforceAllowed(_ policy: LevelVersion, shared: PodAllowedEvents) {
+        if metrics.isEmpty && resource == "pod" && subresource.isEmpty
+            && (policy.version.isLatest || policy.level == .privileged) {
+            switch operation {
+            case "create": metrics = shared.create[PodAllowedEvents.index(of: policy.level)]; return
+            case "update": metrics = shared.update[PodAllowedEvents.index(of: policy.level)]; return
+            default: break
+            }
+        }
+        recordEvaluation(decision: "allow", policy, mode: "enforce")
+    }
+
     mutating func recordExemption() {
         metrics.append(.exemption(operation: operation, resource: resource, subresource: subresource))
     }
@@ -747,6 +765,27 @@ struct RequestState {
         if policy.version.isLatest || policy.level == .privileged { return "latest" }
         if Version.newestKnown < policy.version { return "future" }
         return policy.version.description
+    }
+}
+
+/// The one-event arrays of a pod allowed at a latest enforce policy, by operation and then level (`index(of:)`),
+/// which `RequestState.recordEnforceAllowed` shares.
+struct PodAllowedEvents: Sendable {
+    let create = Level.allCases.map { Self.events(at: $0, operation: "create") }
+    let update = Level.allCases.map { Self.events(at: $0, operation: "update") }
+
+    private static func events(at level: Level, operation: String) -> [AdmissionMetricEvent] {
+        [.evaluation(decision: "allow", policyLevel: level.rawValue, policyVersion: "latest", mode: "enforce",
+                     operation: operation, resource: "pod", subresource: "")]
+    }
+
+    /// `level`'s position in `Level.allCases`.
+    static func index(of level: Level) -> Int {
+        switch level {
+        case .privileged: 0
+        case .baseline: 1
+        case .restricted: 2
+        }
     }
 }
 
