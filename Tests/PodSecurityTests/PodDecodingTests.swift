@@ -38,8 +38,30 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertEqual(container.lifecycle?.preStop?.httpGetHost, "h2")
         XCTAssertEqual(container.securityContext?.capabilities, Capabilities(add: ["NET_RAW"], drop: ["ALL"]))
         XCTAssertEqual(container.securityContext?.procMount, "Unmasked")
-        XCTAssertEqual(spec.volumes.map(\.sources), [[.hostPath], []])
-        XCTAssertTrue(spec.volumes[1].has(.emptyDir), "a volume with no source is defaulted to emptyDir")
+        // Only the volumes a check may flag are kept: `w`, with no source, is defaulted to emptyDir.
+        XCTAssertEqual(spec.volumes.map(\.name), ["v"])
+        XCTAssertEqual(spec.volumes.map(\.sources), [[.hostPath]])
+        XCTAssertTrue(Volume(name: "w").has(.emptyDir), "a volume with no source is defaulted to emptyDir")
+    }
+
+    /// Only the volumes some check may flag are kept (none of restricted's allowed sources, or a hostPath), in
+    /// order, their names decoded as before; the others are ignored after their names' types are checked.
+    func testKeepsOnlyTheVolumesChecksMayFlag() throws {
+        let json = #"""
+        {"spec":{"volumes":[{"name":"c","configMap":{}},{"name":"h\u0041","hostPath":{},"configMap":{}},{"name":"none"},
+          {"secret":{},"name":"s"},{"nfs":{}},{"name":"n","nfs":{},"name":"n2"},{"name":"p","projected":{},"emptyDir":null},
+          {"name":null,"gitRepo":{}},{"name":"e","hostPath":null,"emptyDir":{}}]}}
+        """#
+        let bytes = Array(json.utf8)
+        let document = try JSONDocument(parsing: bytes)
+        for decoded in [try Pod(decoding: JSONParser.parse(bytes)), try Pod(decoding: document, at: document.root)] {
+            XCTAssertEqual(decoded.spec.volumes.map(\.name), ["hA", "", "n2", ""])
+            XCTAssertEqual(decoded.spec.volumes.map(\.sources), [[.hostPath, .configMap], [.nfs], [.nfs], [.gitRepo]])
+        }
+        // A dropped volume's name is still type-checked.
+        XCTAssertThrowsError(try pod(#"{"spec":{"volumes":[{"name":1,"secret":{}}]}}"#)) { error in
+            XCTAssertEqual((error as? PodDecodeError)?.description, "spec.volumes[0].name: expected string, found number")
+        }
     }
 
     /// Only the annotations a check reads are kept, however their keys are written; the others are ignored
@@ -157,14 +179,14 @@ final class PodDecodingTests: XCTestCase {
         let decoded = try pod("""
         {"metadata":{"annotations":null},"spec":{"securityContext":null,"hostUsers":null,"os":null,
           "containers":[{"name":"a","securityContext":{"runAsNonRoot":null,"capabilities":null,"seccompProfile":null}}],
-          "initContainers":null,"volumes":[{"name":"v","hostPath":null,"secret":{}}]}}
+          "initContainers":null,"volumes":[{"name":"v","hostPath":null,"nfs":{}}]}}
         """)
         XCTAssertNil(decoded.spec.securityContext)
         XCTAssertNil(decoded.spec.hostUsers)
         XCTAssertNil(decoded.spec.osName)
         XCTAssertNil(decoded.spec.containers[0].securityContext?.runAsNonRoot)
         XCTAssertNil(decoded.spec.containers[0].securityContext?.capabilities)
-        XCTAssertEqual(decoded.spec.volumes[0].sources, [.secret])
+        XCTAssertEqual(decoded.spec.volumes[0].sources, [.nfs])
     }
 
     func testRepeatedKeyLastWinsAsInGo() throws {
@@ -193,8 +215,8 @@ final class PodDecodingTests: XCTestCase {
             XCTAssertEqual(volume.sources, [kind])
             XCTAssertEqual(VolumeSourceKind.allCases.filter(volume.has), [kind])
         }
-        let decoded = try pod(#"{"spec":{"volumes":[{"secret":{},"nfs":{},"secret":null},{"secret":{},"secret":{}}]}}"#)
-        XCTAssertEqual(decoded.spec.volumes.map(\.sources), [[.nfs], [.secret]])
+        let decoded = try pod(#"{"spec":{"volumes":[{"secret":{},"nfs":{},"secret":null},{"rbd":{},"rbd":{}}]}}"#)
+        XCTAssertEqual(decoded.spec.volumes.map(\.sources), [[.nfs], [.rbd]])
     }
 
     /// A drop list that is exactly `["ALL"]` is recognized by its bytes (escaped or not) and shared; any other

@@ -98,6 +98,8 @@ public struct PodSpec: Sendable, Hashable {
     public var initContainers: [Container] = []
     public var containers: [Container] = []
     public var ephemeralContainers: [Container] = []
+    /// Decoded pods hold only the volumes a check may flag (`Volume.mayBeFlagged`): the others, nearly all
+    /// (configMap, secret, projected, emptyDir, ...), are type-checked and ignored, as unchecked annotations are.
     public var volumes: [Volume] = []
     /// `spec.os.name`: `windows` exempts the pod from some restricted checks from v1.25.
     public var osName: String?
@@ -329,6 +331,10 @@ public struct Volume: Sendable, Hashable {
     public func has(_ kind: VolumeSourceKind) -> Bool {
         sourceBits == 0 ? kind == .emptyDir : sourceBits & kind.bit != 0
     }
+
+    /// Whether some check may flag the volume: `restrictedVolumes` flags one with none of its allowed sources,
+    /// `hostPathVolumes` one with a hostPath. A check that reads volumes otherwise changes this test.
+    var mayBeFlagged: Bool { !hasAny(of: Checks.allowedVolumeSourceBits) || has(.hostPath) }
 
     /// Whether the volume has any of the sources in `kinds` (a mask of their `bit`s), as `has` answers each.
     func hasAny(of kinds: UInt64) -> Bool {

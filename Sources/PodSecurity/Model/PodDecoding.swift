@@ -335,22 +335,31 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     private func volumes(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> [Volume] {
         guard let items = try array(value, at: path()) else { return [] }
+        let count = items.underestimatedCount
         var result: [Volume] = []
-        result.reserveCapacity(items.underestimatedCount)
         for (index, item) in items.enumerated() {
             func itemPath() -> FieldPath { path().index(index) }
             var volume = Volume()
+            // The name is type-checked where it occurs, and its string built only for a volume that is kept.
+            var name: Value?
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
                     if knownField(field.key) == .name {
-                        volume.name = try string(field.value, at: itemPath().key("name")) ?? ""
+                        try expectString(field.value, at: itemPath().key("name"))
+                        name = field.value
                     } else if let kind = volumeSource(field.key) {
                         // A source is set when it is a non-null object, as a Go pointer field is.
                         volume.setSource(kind, isSet: try object(field.value, at: itemPath().key(kind.rawValue)) != nil)
                     }
                 }
             }
-            result.append(volume)
+            // Only a volume some check may flag is kept (see `PodSpec.volumes`): most pods then keep none, and
+            // build no names and no array for them.
+            if volume.mayBeFlagged {
+                volume.name = try string(name, at: itemPath().key("name")) ?? ""
+                if result.isEmpty { result.reserveCapacity(count - index) }
+                result.append(volume)
+            }
         }
         return result
     }
