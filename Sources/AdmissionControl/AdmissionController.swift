@@ -741,8 +741,7 @@ struct RequestState {
     /// request (a second event then copies the array, as appending to a full one would). Any other allow is
     /// recorded as `recordEvaluation` records it.
     mutating func recordEnforceAllowed(_ policy: LevelVersion, shared: PodAllowedEvents) {
-        if metrics.isEmpty && resource == "pod" && subresource.isEmpty
-            && (policy.version.isLatest || policy.level == .privileged) {
+        if metrics.isEmpty && resource == "pod" && subresource.isEmpty && Self.isLabelledLatest(policy) {
             switch operation {
             case "create": metrics = shared.create[PodAllowedEvents.index(of: policy.level)]; return
             case "update": metrics = shared.update[PodAllowedEvents.index(of: policy.level)]; return
@@ -762,9 +761,14 @@ struct RequestState {
 
     /// `latest` for latest and for privileged (always effectively latest), `future` past the newest known version.
     static func versionLabel(_ policy: LevelVersion) -> String {
-        if policy.version.isLatest || policy.level == .privileged { return "latest" }
+        if isLabelledLatest(policy) { return "latest" }
         if Version.newestKnown < policy.version { return "future" }
         return policy.version.description
+    }
+
+    /// Whether `versionLabel` labels `policy` "latest" (privileged is the same at every version).
+    static func isLabelledLatest(_ policy: LevelVersion) -> Bool {
+        policy.version.isLatest || policy.level == .privileged
     }
 }
 
