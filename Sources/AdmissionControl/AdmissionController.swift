@@ -775,15 +775,21 @@ struct RequestState {
 /// The one-event arrays of a pod allowed at a latest enforce policy, by operation and then level (`index(of:)`),
 /// which `RequestState.recordEnforceAllowed` shares.
 struct PodAllowedEvents: Sendable {
-    let create = Level.allCases.map { Self.events(at: $0, operation: "create") }
-    let update = Level.allCases.map { Self.events(at: $0, operation: "update") }
+    let create = Self.table(operation: "create")
+    let update = Self.table(operation: "update")
 
-    private static func events(at level: Level, operation: String) -> [AdmissionMetricEvent] {
-        [.evaluation(decision: "allow", policyLevel: level.rawValue, policyVersion: "latest", mode: "enforce",
-                     operation: operation, resource: "pod", subresource: "")]
+    /// Each level's events at its `index(of:)`, so the table and the lookup agree by construction.
+    private static func table(operation: String) -> [[AdmissionMetricEvent]] {
+        var table = [[AdmissionMetricEvent]](repeating: [], count: Level.allCases.count)
+        for level in Level.allCases {
+            table[index(of: level)] = [.evaluation(
+                decision: "allow", policyLevel: level.rawValue, policyVersion: "latest", mode: "enforce",
+                operation: operation, resource: "pod", subresource: "")]
+        }
+        return table
     }
 
-    /// `level`'s position in `Level.allCases`.
+    /// Where `level`'s events are in a table.
     static func index(of level: Level) -> Int {
         switch level {
         case .privileged: 0

@@ -21,6 +21,26 @@ final class PodAdmissionTests: XCTestCase {
         XCTAssertEqual(result.outcome.log.policy, "enforce=privileged:latest, audit=privileged:latest, warn=privileged:latest")
     }
 
+    /// The allowed enforce event, for every level, version kind and operation: the common case is served from
+    /// arrays made once (`PodAllowedEvents`), which must label exactly as every other event is labelled.
+    func testAllowedEnforceEventIsLabelledAlikeAtEveryLevelVersionAndOperation() {
+        for level in ["privileged", "baseline", "restricted"] {
+            for (version, label) in [("latest", "latest"), ("v1.30", level == "privileged" ? "latest" : "v1.30")] {
+                for operation in ["CREATE", "UPDATE"] {
+                    let controller = makeController(namespaces: namespaces(["enforce": level, "enforce-version": version]))
+                    // An update is evaluated when it is significant: here, the container's image changed.
+                    let old = json(String(decoding: restrictedPod().serialized(), as: UTF8.self).replacingOccurrences(of: #""nginx""#, with: #""nginx:1""#))
+                    let result = answer(controller, review(operation: operation, object: restrictedPod(),
+                                                           oldObject: operation == "UPDATE" ? old : nil))
+                    let context = "\(level):\(version) \(operation)"
+                    XCTAssertEqual(result.outcome.log.decision, "allow", context)
+                    XCTAssertEqual(result.outcome.metrics,
+                                   [evaluation("allow", level, label, "enforce", operation: operation.lowercased())], context)
+                }
+            }
+        }
+    }
+
     func testPrivilegedAtAPinnedVersionStillAnnotatesPrivilegedLatest() {
         let controller = makeController(namespaces: namespaces(["enforce": "privileged", "enforce-version": "v1.22"]))
         let result = answer(controller, review(object: privilegedPod()))
