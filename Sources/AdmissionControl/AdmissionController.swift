@@ -731,9 +731,15 @@ struct RequestState {
     mutating func recordEvaluation(decision: String, _ policy: LevelVersion, mode: String) {
         // One evaluation per mode: room for all three at the first, rather than regrowing at the second.
         if metrics.isEmpty { metrics.reserveCapacity(3) }
-        metrics.append(.evaluation(
-            decision: decision, policyLevel: policy.level.rawValue, policyVersion: Self.versionLabel(policy),
-            mode: mode, operation: operation, resource: resource, subresource: subresource))
+        metrics.append(Self.evaluationEvent(decision: decision, policy, mode: mode, operation: operation,
+                                            resource: resource, subresource: subresource))
+    }
+
+    /// The evaluation event of `decision` at `policy` in `mode`, labelled as the metrics label it.
+    static func evaluationEvent(decision: String, _ policy: LevelVersion, mode: String, operation: String,
+                                resource: String, subresource: String) -> AdmissionMetricEvent {
+        .evaluation(decision: decision, policyLevel: policy.level.rawValue, policyVersion: versionLabel(policy),
+                    mode: mode, operation: operation, resource: resource, subresource: subresource)
     }
 
     /// Records enforce's `allow`. Most requests record this event alone, for a pod at a latest policy: those
@@ -782,8 +788,8 @@ struct PodAllowedEvents: Sendable {
     private static func table(operation: String) -> [[AdmissionMetricEvent]] {
         var table = [[AdmissionMetricEvent]](repeating: [], count: Level.allCases.count)
         for level in Level.allCases {
-            table[index(of: level)] = [.evaluation(
-                decision: "allow", policyLevel: level.rawValue, policyVersion: "latest", mode: "enforce",
+            table[index(of: level)] = [RequestState.evaluationEvent(
+                decision: "allow", LevelVersion(level: level, version: .latest), mode: "enforce",
                 operation: operation, resource: "pod", subresource: "")]
         }
         return table

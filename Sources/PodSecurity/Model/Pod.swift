@@ -328,15 +328,14 @@ public struct Volume: Sendable, Hashable {
     }
 
     /// A volume with no source is defaulted to `emptyDir` by the apiserver before admission sees it.
-    public func has(_ kind: VolumeSourceKind) -> Bool {
-        sourceBits == 0 ? kind == .emptyDir : sourceBits & kind.bit != 0
-    }
+    public func has(_ kind: VolumeSourceKind) -> Bool { hasAny(of: kind.bit) }
 
     /// Whether some check may flag the volume: `restrictedVolumes` flags one with none of its allowed sources,
     /// `hostPathVolumes` one with a hostPath. A check that reads volumes otherwise changes this test.
     var mayBeFlagged: Bool { !hasAny(of: Checks.allowedVolumeSourceBits) || has(.hostPath) }
 
-    /// Whether the volume has any of the sources in `kinds` (a mask of their `bit`s), as `has` answers each.
+    /// Whether the volume has any of the sources in `kinds` (a mask of their `bit`s); none set counts as
+    /// `emptyDir`, as for `has`.
     func hasAny(of kinds: UInt64) -> Bool {
         (sourceBits == 0 ? VolumeSourceKind.emptyDir.bit : sourceBits) & kinds != 0
     }
