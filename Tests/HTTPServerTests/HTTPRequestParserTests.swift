@@ -72,14 +72,7 @@ final class HTTPRequestParserTests: XCTestCase {
         func next(_ body: String, chunked: Bool = false) -> HTTPRequest? {
             let framing = chunked ? "Transfer-Encoding: chunked\r\n\r\n\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
                 : "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            let input = bytes("POST /r HTTP/1.1\r\nHost: x\r\n" + framing)
-            let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
-            XCTAssertEqual(consumed, input.count)
-            guard case .complete(let request, _) = event else {
-                XCTFail("no request for body \(body)")
-                return nil
-            }
-            return request
+            return completeRequest(&parser, bytes("POST /r HTTP/1.1\r\nHost: x\r\n" + framing))
         }
         let held = next("first body, held")
         XCTAssertEqual(next("second")?.body, bytes("second"))
@@ -95,14 +88,7 @@ final class HTTPRequestParserTests: XCTestCase {
         var parser = HTTPRequestParser(limits: limits)
         func next(_ fields: [(String, String)]) -> HTTPRequest? {
             let head = fields.map { "\($0.0): \($0.1)\r\n" }.joined()
-            let input = bytes("GET /r HTTP/1.1\r\nHost: x\r\n" + head + "\r\n")
-            let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
-            XCTAssertEqual(consumed, input.count)
-            guard case .complete(let request, _) = event else {
-                XCTFail("no request for \(fields)")
-                return nil
-            }
-            return request
+            return completeRequest(&parser, bytes("GET /r HTTP/1.1\r\nHost: x\r\n" + head + "\r\n"))
         }
         func names(_ request: HTTPRequest?) -> [String] { request?.headers.fields.map(\.name) ?? [] }
         func values(_ request: HTTPRequest?) -> [String] { request?.headers.fields.map(\.value) ?? [] }
@@ -120,6 +106,18 @@ final class HTTPRequestParserTests: XCTestCase {
         let large = String(repeating: "y", count: 3000)  // more than the storage held so far
         XCTAssertEqual(values(next([("L", large)])), ["x", large])
         XCTAssertEqual(values(next([("D", "4")])), ["x", "4"])
+    }
+
+    /// The request `input` holds, parsed whole by `parser` (a failure if it is not one complete request).
+    private func completeRequest(_ parser: inout HTTPRequestParser, _ input: [UInt8],
+                                 file: StaticString = #filePath, line: UInt = #line) -> HTTPRequest? {
+        let (consumed, event) = input.withUnsafeBytes { parser.parse($0) }
+        XCTAssertEqual(consumed, input.count, file: file, line: line)
+        guard case .complete(let request, _) = event else {
+            XCTFail("no request for \(String(decoding: input, as: UTF8.self).debugDescription)", file: file, line: line)
+            return nil
+        }
+        return request
     }
 
     func testHeadersAreCaseInsensitiveAndOrdered() {
