@@ -7,12 +7,15 @@ import PackageDescription
 // item 43): each function in its own section, so the linker can place and drop them one by one; the functions
 // that start the server and serve a review first, in the order of `link-order.txt` (made by `bench/link-order`;
 // a stale list only costs memory, never correctness); relative relocations packed (DT_RELR, glibc 2.36+), so
-// the loader reads a few KiB instead of 650. The toolchain's lld does the first two; its default linker cannot.
+// the loader reads a few KiB instead of 650. The toolchain's lld does both; its default linker, gold, has no DT_RELR.
+// `nostart-stop-gc` keeps lld's section garbage collection from dropping Swift's reflection metadata, which the
+// runtime finds through `__start_`/`__stop_` symbols (Swift's own driver once passed it for lld; it no longer does).
 let packageDirectory = String(#filePath.dropLast("Package.swift".count))
 let functionSections = SwiftSetting.unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release))
 let linkedForResidentSize = LinkerSetting.unsafeFlags([
     "-use-ld=lld",
     "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "-z", "-Xlinker", "nostart-stop-gc",
     "-Xlinker", "--symbol-ordering-file=\(packageDirectory)Sources/pod-security-webhook/link-order.txt",
     "-Xlinker", "--no-warn-symbol-ordering",
 ], .when(platforms: [.linux], configuration: .release))
