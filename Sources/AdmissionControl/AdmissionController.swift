@@ -16,6 +16,8 @@ public final class AdmissionController: Sendable {
     let defaultsDescription: String
     /// The metric event arrays most allowed requests share (see `RequestState.recordEnforceAllowed`).
     let podAllowedEvents = PodAllowedEvents()
+    /// The metric event arrays most denied pods share (see `RequestState.recordEnforceAndAuditDenied`).
+    let podDeniedEvents = PodDeniedEvents()
 
     typealias PodEvaluator = @Sendable (_ pod: Pod, _ policy: LevelVersion) -> Evaluation
 
@@ -634,14 +636,23 @@ public final class AdmissionController: Sendable {
                 failure = ReviewResponse.forbiddenStatus(
                     group: request.resourceGroup, resource: request.resource, name: request.name, error: message)
                 enforceDenial = (policy.enforce, message.lengthAfterVerb)
-                state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
+                // Recorded with audit's below: most denials are audited at the same policy, and those two events
+                // are then one shared array.
             } else {
                 state.recordEnforceAllowed(policy.enforce, shared: podAllowedEvents)
             }
         }
         let auditResult = evaluate(policy.audit)
-        if !auditResult.allowed {
-            if let enforceDenial, enforceDenial.policy == policy.audit, let status = failure?.message {
+        // Denied and audited at the same policy (most denials): enforce's and audit's events are one shared array.
+        let auditDenied = !auditResult.allowed
+        let auditedAtEnforce = auditDenied && enforceDenial?.policy == policy.audit
+        if auditedAtEnforce {
+            state.recordEnforceAndAuditDenied(policy.audit, shared: podDeniedEvents)
+        } else if !allowed {
+            state.recordEvaluation(decision: "deny", policy.enforce, mode: "enforce")
+        }
+        if auditDenied {
+            if auditedAtEnforce, let enforceDenial, let status = failure?.message {
                 // Audit's text is the status message's end after its verb: kept as the message and that length
                 // (`AuditAnnotations.auditViolationsSharedCount`); the body copies it, escaped once.
                 auditViolations = status
@@ -649,7 +660,7 @@ public final class AdmissionController: Sendable {
             } else {
                 auditViolations = wouldViolateMessage(policy.audit, auditResult)
             }
-            state.recordEvaluation(decision: "deny", policy.audit, mode: "audit")
+            if !auditedAtEnforce { state.recordEvaluation(decision: "deny", policy.audit, mode: "audit") }
         }
         // No warnings on a request that is rejected anyway.
         if allowed {
@@ -757,6 +768,21 @@ struct RequestState {
         recordEvaluation(decision: "allow", policy, mode: "enforce")
     }
 
+    /// Records enforce's `deny` and audit's `deny` at the same `policy`, in that order. For a pod at a latest
+    /// policy, the two events' array is made once per controller (`PodDeniedEvents`) and shared, as
+    /// `recordEnforceAllowed` shares allowed ones (two events made per denial: ~600 instructions).
+    mutating func recordEnforceAndAuditDenied(_ policy: LevelVersion, shared: PodDeniedEvents) {
+        if metrics.isEmpty && resource == "pod" && subresource.isEmpty && Self.isLabelledLatest(policy) {
+            switch operation {
+            case "create": metrics = shared.create[PodAllowedEvents.index(of: policy.level)]; return
+            case "update": metrics = shared.update[PodAllowedEvents.index(of: policy.level)]; return
+            default: break
+            }
+        }
+        recordEvaluation(decision: "deny", policy, mode: "enforce")
+        recordEvaluation(decision: "deny", policy, mode: "audit")
+    }
+
     mutating func recordExemption() {
         metrics.append(.exemption(operation: operation, resource: resource, subresource: subresource))
     }
@@ -802,6 +828,25 @@ struct PodAllowedEvents: Sendable {
         case .baseline: 1
         case .restricted: 2
         }
+    }
+}
+
+/// The two-event arrays (enforce `deny`, then audit `deny`) of a pod denied and audited at one latest policy, by
+/// operation and then level (`PodAllowedEvents.index(of:)`), which `RequestState.recordEnforceAndAuditDenied` shares.
+struct PodDeniedEvents: Sendable {
+    let create = Self.table(operation: "create")
+    let update = Self.table(operation: "update")
+
+    private static func table(operation: String) -> [[AdmissionMetricEvent]] {
+        var table = [[AdmissionMetricEvent]](repeating: [], count: Level.allCases.count)
+        for level in Level.allCases {
+            let policy = LevelVersion(level: level, version: .latest)
+            table[PodAllowedEvents.index(of: level)] = ["enforce", "audit"].map { mode in
+                RequestState.evaluationEvent(decision: "deny", policy, mode: mode, operation: operation,
+                                             resource: "pod", subresource: "")
+            }
+        }
+        return table
     }
 }
 
