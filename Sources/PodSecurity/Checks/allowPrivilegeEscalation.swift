@@ -7,11 +7,12 @@ extension Checks {
     ])
 
     @Sendable static func allowPrivilegeEscalationV1Dot8(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        let badContainers = spec.containerNames { $0.securityContext?.allowPrivilegeEscalation != false }
+        let isBad: (borrowing Container) -> Bool = { $0.securityContext?.allowPrivilegeEscalation != false }
+        let badContainers = spec.containerMask(where: isBad)
         guard !badContainers.isEmpty else { return nil }
         return CheckFinding(
             reason: "allowPrivilegeEscalation != false",
-            containersDetail: "\(containers: badContainers) must set securityContext.allowPrivilegeEscalation=false")
+            containersDetail: ViolationDetail("", containers: spec.containerNames(badContainers, where: isBad), " must set securityContext.allowPrivilegeEscalation=false"))
     }
 
     @Sendable static func allowPrivilegeEscalationV1Dot25(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {

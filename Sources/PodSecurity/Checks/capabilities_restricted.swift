@@ -7,7 +7,8 @@ extension Checks {
     ])
 
     @Sendable static func capabilitiesRestrictedV1Dot22(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        let missingDropAll = spec.containerNames { !($0.securityContext?.capabilities?.drop.contains("ALL") ?? false) }
+        let isMissingDropAll: (borrowing Container) -> Bool = { !($0.securityContext?.capabilities?.drop.contains("ALL") ?? false) }
+        let missingDropAll = spec.containerMask(where: isMissingDropAll)
         let addingForbidden = spec.containerNames { container in
             container.securityContext?.capabilities?.add.contains { $0 != "NET_BIND_SERVICE" } ?? false
         }
@@ -22,7 +23,7 @@ extension Checks {
         // Most failing pods only miss drop ALL: that detail stays unwritten; with forbidden adds too, the two
         // are joined into a string as PSA joins them.
         let missingDropAllDetail: ViolationDetail? = missingDropAll.isEmpty ? nil
-            : "\(containers: missingDropAll) must set securityContext.capabilities.drop=[\"ALL\"]"
+            : ViolationDetail("", containers: spec.containerNames(missingDropAll, where: isMissingDropAll), " must set securityContext.capabilities.drop=[\"ALL\"]")
         if addingForbidden.isEmpty {
             return missingDropAllDetail.map { CheckFinding(reason: "unrestricted capabilities", containersDetail: $0) }
         }

@@ -5,8 +5,9 @@ extension Checks {
     ])
 
     @Sendable static func privilegedV1Dot0(_ metadata: PodMetadata, _ spec: PodSpec) -> CheckFinding? {
-        let badContainers = spec.containerNames { $0.securityContext?.privileged == true }
+        let isBad: (borrowing Container) -> Bool = { $0.securityContext?.privileged == true }
+        let badContainers = spec.containerMask(where: isBad)
         guard !badContainers.isEmpty else { return nil }
-        return CheckFinding(reason: "privileged", containersDetail: "\(containers: badContainers) must not set securityContext.privileged=true")
+        return CheckFinding(reason: "privileged", containersDetail: ViolationDetail("", containers: spec.containerNames(badContainers, where: isBad), " must not set securityContext.privileged=true"))
     }
 }

@@ -13,7 +13,8 @@ extension Checks {
             if value { podRunAsNonRoot = true } else { badSetters.append("pod") }
         }
         let explicitlyBad = spec.containerNames { $0.securityContext?.runAsNonRoot == false }
-        let implicitlyBad = podRunAsNonRoot ? [] : spec.containerNames { $0.securityContext?.runAsNonRoot == nil }
+        let isImplicitlyBad: (borrowing Container) -> Bool = { $0.securityContext?.runAsNonRoot == nil }
+        let implicitlyBad = podRunAsNonRoot ? ContainerMask() : spec.containerMask(where: isImplicitlyBad)
         if !explicitlyBad.isEmpty { badSetters.append(containersPhrase(explicitlyBad)) }
         if !badSetters.isEmpty {
             return CheckFinding(
@@ -23,7 +24,7 @@ extension Checks {
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "runAsNonRoot != true",
-                containersDetail: "pod or \(containers: implicitlyBad) must set securityContext.runAsNonRoot=true")
+                containersDetail: ViolationDetail("pod or ", containers: spec.containerNames(implicitlyBad, where: isImplicitlyBad), " must set securityContext.runAsNonRoot=true"))
         }
         return nil
     }

@@ -28,7 +28,8 @@ extension Checks {
                 }
             }
         }
-        let implicitlyBad = podSeccompSet ? [] : spec.containerNames { $0.securityContext?.seccompProfile == nil }
+        let isImplicitlyBad: (borrowing Container) -> Bool = { $0.securityContext?.seccompProfile == nil }
+        let implicitlyBad = podSeccompSet ? ContainerMask() : spec.containerMask(where: isImplicitlyBad)
         if !explicitlyBad.isEmpty { badSetters.append(containersPhrase(explicitlyBad)) }
         if !badSetters.isEmpty {
             return CheckFinding(
@@ -38,7 +39,7 @@ extension Checks {
         if !implicitlyBad.isEmpty {
             return CheckFinding(
                 reason: "seccompProfile",
-                containersDetail: "pod or \(containers: implicitlyBad) must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"")
+                containersDetail: ViolationDetail("pod or ", containers: spec.containerNames(implicitlyBad, where: isImplicitlyBad), " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""))
         }
         return nil
     }

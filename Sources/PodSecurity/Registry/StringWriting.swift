@@ -228,14 +228,17 @@ private struct TextPieces {
 package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInterpolation {
     /// The whole text, or what comes before the containers phrase.
     private var head: String
-    /// The containers phrase's names; nil: no phrase (`head` is the text).
-    private var containers: [String]?
+    /// The containers phrase's names, when `hasContainers`; otherwise `head` is the text. (Not an optional: one
+    /// bound with `if let` retained and released its every list on each read.)
+    private var containers: ContainerNames
+    private var hasContainers: Bool
     private var tail: String
 
     /// A detail already written as a string.
     package init(_ text: String) {
         head = text
-        containers = nil
+        containers = ContainerNames([])
+        hasContainers = false
         tail = ""
     }
 
@@ -243,16 +246,31 @@ package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInter
         self.init(value)
     }
 
-    package init(stringInterpolation: StringInterpolation) {
+    /// `<head>container(s) "a", "b"<tail>`, as `"\(head)\(containers: names)\(tail)"` but made directly: through the
+    /// interpolation, the names were copied into it and out again (a retain and a release of each list).
+    package init(_ head: String, containers names: ContainerNames, _ tail: String) {
+        self.head = head
+        containers = names
+        hasContainers = true
+        self.tail = tail
+    }
+
+    package init(stringInterpolation: consuming StringInterpolation) {
         head = stringInterpolation.head
-        containers = stringInterpolation.containers
+        if let names = stringInterpolation.containers.take() {
+            containers = names
+            hasContainers = true
+        } else {
+            containers = ContainerNames([])
+            hasContainers = false
+        }
         tail = stringInterpolation.tail
     }
 
     /// Literals and at most one `\(containers:)`: the literals are immortal strings, so keeping them costs nothing.
     package struct StringInterpolation: StringInterpolationProtocol {
         fileprivate var head = ""
-        fileprivate var containers: [String]?
+        fileprivate var containers: ContainerNames?
         fileprivate var tail = ""
 
         package init(literalCapacity: Int, interpolationCount: Int) {
@@ -261,7 +279,7 @@ package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInter
 
         package mutating func appendLiteral(_ literal: String) {
             // Each side gets one literal in practice (the compiler passes "" for an empty one): kept, not copied.
-            if containers == nil {
+            if case .none = containers {
                 if head.isEmpty { head = literal } else { head += literal }
             } else {
                 if tail.isEmpty { tail = literal } else { tail += literal }
@@ -270,28 +288,31 @@ package struct ViolationDetail: Sendable, WritableText, ExpressibleByStringInter
 
         /// `container "a"` / `containers "a", "b"`, as `containersPhrase(names)`, written when the detail is.
         package mutating func appendInterpolation(containers names: [String]) {
+            containers = ContainerNames(names)
+        }
+
+        /// The same, for containers picked from a pod (`PodSpec.containerNames(_:where:)`): no names array made.
+        package mutating func appendInterpolation(containers names: ContainerNames) {
             containers = names
         }
     }
 
     package var utf8Count: Int {
-        guard let containers else { return head.utf8.count }
-        return head.utf8.count + containersNoun(containers.count).utf8CodeUnitCount + UTF8Writer.quotedListLength(containers)
-            + tail.utf8.count
+        guard hasContainers else { return head.utf8.count }
+        return head.utf8.count + containers.phraseLength + tail.utf8.count
     }
 
-    package var isEmpty: Bool { containers == nil && head.isEmpty }
+    package var isEmpty: Bool { !hasContainers && head.isEmpty }
 
     package func write(to text: inout UTF8Writer) {
         text.write(head)
-        guard let containers else { return }
-        text.write(literal: containersNoun(containers.count))
-        text.writeQuotedList(containers)
+        guard hasContainers else { return }
+        containers.writePhrase(to: &text)
         text.write(tail)
     }
 
     /// The detail as a string.
     package var text: String {
-        containers == nil ? head : String(writing: self)
+        hasContainers ? String(writing: self) : head
     }
 }
