@@ -130,6 +130,61 @@ final class ViolationDetailTests: XCTestCase {
         }
     }
 
+    /// A detail naming containers by bits over the pod's lists (`ContainerMask`, `ContainerNames`) reads as the one
+    /// made from `containerNames(where:)`, in every list, past a mask's 64 bits and with names needing escapes.
+    func testContainerNamesByBitsReadAsTheNamesArray() {
+        let names = ["a", #"q"uote"#, #"back\slash"#, "é", "line\u{2028}sep", "", "a-name-longer-than-fifteen-bytes"]
+        for (sizes, seed) in [((0, 1, 0), 1), ((1, 2, 1), 2), ((3, 5, 2), 3), ((0, 64, 0), 4), ((0, 65, 0), 5),
+                              ((70, 3, 0), 6), ((2, 3, 66), 7), ((64, 64, 64), 8)] {
+            var spec = PodSpec()
+            var next = seed
+            func container(_ index: Int) -> Container {
+                next = (next &* 1103515245 &+ 12345) & 0x7FFF_FFFF
+                return Container(name: names[(next >> 8) % names.count] + String(index))
+            }
+            spec.initContainers = (0..<sizes.0).map(container)
+            spec.containers = (0..<sizes.1).map(container)
+            spec.ephemeralContainers = (0..<sizes.2).map(container)
+            let predicates: [(borrowing Container) -> Bool] = [
+                { _ in true }, { _ in false }, { $0.name.utf8.count % 2 == 0 }, { $0.name.hasSuffix("1") },
+                { $0.name.hasPrefix("q") || $0.name.hasSuffix("9") },
+            ]
+            for isMatch in predicates {
+                let mask = spec.containerMask(where: isMatch)
+                let expectedNames = spec.containerNames(where: isMatch)
+                XCTAssertEqual(mask.isEmpty, expectedNames.isEmpty, "\(sizes)")
+                let selected = spec.containerNames(mask, where: isMatch)
+                XCTAssertEqual(selected.count, expectedNames.count)
+                XCTAssertEqual(selected.array, expectedNames)
+                let detail = ViolationDetail("pod or ", containers: selected, " must set x")
+                let expected = String(concatenating: "pod or \(containers: expectedNames) must set x")
+                XCTAssertEqual(detail.text, expected, "\(sizes)")
+                XCTAssertEqual(String(writing: detail), expected)
+                XCTAssertEqual(detail.utf8Count, expected.utf8.count)
+            }
+        }
+    }
+
+    /// restrictedVolumes' detail, written from bits, reads as the one written from lists of names and types.
+    func testRestrictedVolumesByBitsReadAsByLists() {
+        let kinds = VolumeSourceKind.allCases
+        var next = 7
+        for count in [1, 2, 3, 5, 20, 64] {
+            for _ in 0..<20 {
+                var spec = PodSpec()
+                spec.volumes = (0..<count).map { index in
+                    next = (next &* 1103515245 &+ 12345) & 0x7FFF_FFFF
+                    let sources = (next >> 8) % 5 == 0 ? [] : [kinds[(next >> 12) % kinds.count]]
+                    return Volume(name: [#"v"q"#, "w", "é\u{2028}", #"b\s"#][(next >> 16) % 4] + String(index), sources: sources)
+                }
+                let bits = Checks.restrictedVolumesV1Dot0(PodMetadata(), spec)
+                let lists = Checks.restrictedVolumesListed(spec)
+                XCTAssertEqual(bits?.reason, lists?.reason)
+                XCTAssertEqual(bits?.detail.text, lists?.detail.text)
+            }
+        }
+    }
+
     func testWriteLastBytes() {
         for text in ["", "abc", "violates PodSecurity \"x\": é🚀\u{2028}", String(repeating: "long text ", count: 40)] {
             let bytes = Array(text.utf8)
