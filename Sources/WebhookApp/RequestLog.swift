@@ -205,11 +205,29 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
         }
 
         /// A line whose `time` is now, with room for `capacity` bytes at first (a long field's, say, so that
-        /// the line is not grown and copied while it is written).
+        /// the line is not grown and copied while it is written). Its memory is the thread's spare line buffer
+        /// when that is large enough, and the timestamp's text up to the second is the thread's last one when
+        /// the second is the same (`ThreadScratch`: a malloc, a free and the civil date's arithmetic were ~500
+        /// instructions a request line).
         init(capacity: Int) {
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
-            self.init(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec), capacity: capacity)
+            let seconds = Int(now.tv_sec)
+            let scratch = ThreadScratch.current
+            let wanted = max(capacity, 64)
+            if let spare = scratch.pointee.spare, scratch.pointee.spareCapacity >= wanted {
+                start = spare
+                self.capacity = scratch.pointee.spareCapacity
+                scratch.pointee.spare = nil
+            } else {
+                start = .allocate(capacity: wanted)
+                self.capacity = wanted
+            }
+            appendLiteral(#"{"time":""#)
+            count += RequestLog.writeTimestamp(seconds: seconds, nanoseconds: Int(now.tv_nsec), to: start + count,
+                                               reusing: &scratch.pointee)
+            start[count] = UInt8(ascii: "\"")
+            count += 1
         }
 
         /// A line whose `time` is `seconds` and `nanoseconds` after the Unix epoch.
@@ -222,7 +240,16 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
             count += 1
         }
 
-        deinit { start.deallocate() }
+        /// The memory becomes the thread's spare line buffer if it has none (up to `ThreadScratch.maxSpareBytes`).
+        deinit {
+            let scratch = ThreadScratch.current
+            if scratch.pointee.spare == nil && capacity <= ThreadScratch.maxSpareBytes {
+                scratch.pointee.spare = start
+                scratch.pointee.spareCapacity = capacity
+            } else {
+                start.deallocate()
+            }
+        }
 
         /// A string, escaped by `JSONWriter` straight into the line (no quoted copy first).
         public mutating func append(_ key: StaticString, _ value: String) {
@@ -370,6 +397,74 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
         }
     }
 
+    /// What a thread's request log lines reuse: a line's memory, and the timestamp text of the last second.
+    /// Reached through a pthread key (one thread's, never shared, so no lock), freed when the thread ends.
+    struct ThreadScratch {
+        /// The second `prefix` is the text of (`Int.min`: none yet).
+        var second = Int.min
+        /// `2026-11-22T13:40:00`, `prefixCount` bytes of it; 32 bytes, `maxTimestampBytes`.
+        var prefix: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var prefixCount = 0
+        var spare: UnsafeMutablePointer<UInt8>?
+        var spareCapacity = 0
+
+        /// A denial's line is a few KiB; a larger one is not kept.
+        static let maxSpareBytes = 16 * 1024
+
+        private static let key: pthread_key_t = {
+            var key = pthread_key_t()
+            let created = pthread_key_create(&key) { pointer in
+                guard let pointer else { return }
+                let scratch = pointer.assumingMemoryBound(to: ThreadScratch.self)
+                scratch.pointee.spare?.deallocate()
+                scratch.deinitialize(count: 1)
+                scratch.deallocate()
+            }
+            precondition(created == 0, "cannot create the request log's thread key")
+            return key
+        }()
+
+        /// The calling thread's scratch, made on first use.
+        static var current: UnsafeMutablePointer<ThreadScratch> {
+            let key = key
+            if let pointer = pthread_getspecific(key) { return pointer.assumingMemoryBound(to: ThreadScratch.self) }
+            let scratch = UnsafeMutablePointer<ThreadScratch>.allocate(capacity: 1)
+            scratch.initialize(to: ThreadScratch())
+            pthread_setspecific(key, scratch)
+            return scratch
+        }
+    }
+
+    /// `writeTimestamp`'s bytes, the text up to the second copied from `scratch` when it holds that second's
+    /// (32 bytes are written at `output`, `maxTimestampBytes`), else written whole and kept there.
+    @inline(__always)
+    static func writeTimestamp(seconds: Int, nanoseconds: Int, to output: UnsafeMutablePointer<UInt8>,
+                               reusing scratch: inout ThreadScratch) -> Int {
+        let milliseconds = nanoseconds / 1_000_000
+        guard milliseconds >= 0 && milliseconds <= 999 else {
+            return writeTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: output)
+        }
+        if seconds != scratch.second {
+            // A new second: written whole, and its text up to the `.` kept for the rest of the second.
+            let written = writeTimestamp(seconds: seconds, nanoseconds: nanoseconds, to: output)
+            scratch.second = seconds
+            scratch.prefixCount = written - 5  // `.mmmZ` is the rest
+            withUnsafeMutableBytes(of: &scratch.prefix) { prefix in
+                prefix.baseAddress!.copyMemory(from: output, byteCount: written - 5)
+            }
+            return written
+        }
+        withUnsafeBytes(of: &scratch.prefix) { prefix in
+            UnsafeMutableRawPointer(output).copyMemory(from: prefix.baseAddress!, byteCount: 32)
+        }
+        let count = scratch.prefixCount
+        output[count] = UInt8(ascii: ".")
+        output[count + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: milliseconds / 100)
+        writeDigits(milliseconds % 100, to: output + count + 2)
+        output[count + 4] = UInt8(ascii: "Z")
+        return count + 5
+    }
+
     /// Appends RFC 3339 UTC time with milliseconds (see `writeTimestamp`), for tests.
     static func appendTimestamp(seconds: Int, nanoseconds: Int, to bytes: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTimestampBytes) { buffer in
@@ -432,7 +527,7 @@ public final class RequestLog: @unchecked Sendable {  // `shared` under `mutex`,
     /// Writes `value` (0...99) as two digits: fixed-width fields need no digit count (`writeDecimal`'s loops
     /// were most of a timestamp's cost).
     @inline(__always)
-    private static func writeDigits(_ value: Int, to output: UnsafeMutablePointer<UInt8>) {
+    static func writeDigits(_ value: Int, to output: UnsafeMutablePointer<UInt8>) {
         output[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
         output[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
     }

@@ -207,6 +207,55 @@ final class RequestLogTests: XCTestCase {
         }
     }
 
+    /// The timestamp written from a thread's kept second is the one written whole: for runs of the same second,
+    /// a new second, an earlier one, milliseconds at their ends and nanoseconds out of range (written whole).
+    func testTimestampsFromTheKeptSecondAreThoseWrittenWhole() {
+        var scratch = RequestLog.ThreadScratch()
+        let seconds = [0, 0, 1, 1_700_000_000, 1_700_000_000, 1_700_000_001, 1_699_999_999, 253_402_300_800,
+                       253_402_300_800, 253_402_300_799, 86_399, 86_400, 951_782_400, 951_782_400]
+        let nanoseconds = [0, 999_999_999, 1_000_000, 7_000_000, 123_456_789, 500_000_000, 999_000_000,
+                           1_000_000_000, 2_500_000_000, -1]
+        for second in seconds {
+            for nanosecond in nanoseconds {
+                for _ in 0..<2 {
+                    let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+                        let count = RequestLog.writeTimestamp(seconds: second, nanoseconds: nanosecond,
+                                                              to: buffer.baseAddress!, reusing: &scratch)
+                        return Array(buffer[..<count])
+                    }
+                    var expected: [UInt8] = []
+                    RequestLog.appendTimestamp(seconds: second, nanoseconds: nanosecond, to: &expected)
+                    XCTAssertEqual(String(decoding: written, as: UTF8.self), String(decoding: expected, as: UTF8.self),
+                                   "\(second).\(nanosecond)")
+                }
+            }
+        }
+    }
+
+    /// Lines made in turn on one thread reuse its spare memory (smaller, larger and past the kept size) and
+    /// read as the fields written, with a time of now.
+    func testLinesReusingTheThreadsMemoryHoldTheirOwnFields() throws {
+        for (index, capacity) in [512, 100, 4_096, 600, 64 * 1024, 512, 20_000, 512].enumerated() {
+            var before = timespec()
+            clock_gettime(CLOCK_REALTIME, &before)
+            var line = RequestLog.Line(capacity: capacity)
+            let text = String(repeating: "x\(index)", count: capacity / 3)
+            line.append("index", index)
+            line.append("text", text)
+            var after = timespec()
+            clock_gettime(CLOCK_REALTIME, &after)
+            let bytes = line.finished()
+            let object = try JSONParser.parse(String(decoding: bytes, as: UTF8.self))
+            XCTAssertEqual(object["index"], .number(JSONNumber(index)))
+            XCTAssertEqual(object["text"]?.stringValue, text)
+            var low: [UInt8] = [], high: [UInt8] = []
+            RequestLog.appendTimestamp(seconds: Int(before.tv_sec), nanoseconds: Int(before.tv_nsec), to: &low)
+            RequestLog.appendTimestamp(seconds: Int(after.tv_sec), nanoseconds: Int(after.tv_nsec), to: &high)
+            let time = try XCTUnwrap(object["time"]?.stringValue)
+            XCTAssertTrue(String(decoding: low, as: UTF8.self) <= time && time <= String(decoding: high, as: UTF8.self), time)
+        }
+    }
+
     /// The arithmetic date agrees with gmtime_r (what the log used before) across four centuries, stepping by
     /// a prime number of seconds so every month, hour and minute is visited.
     func testTimestampsAgreeWithGmtime() {
