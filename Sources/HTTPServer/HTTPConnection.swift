@@ -50,7 +50,13 @@ final class HTTPConnection {
     /// its `run()`, and a connection is never used after that ends, so the loop always outlives every use;
     /// checked (`unowned`), each use was a strong retain and a release (~40 instructions, nine uses a request).
     unowned(unsafe) let loop: EventLoop
+    /// The same loop, for the per-request uses: read through `loop`, each use still retained the loop for its
+    /// length and released it after (~40 instructions, four a request); a guaranteed reference is not retained.
+    private let loopReference: Unmanaged<EventLoop>
     let tls: TLSConnection
+    /// The server's handler, held here: called through the loop's server, it was copied out of the server and
+    /// destroyed again for every request (the server retained and released too).
+    private let handler: any HTTPHandler
     let remoteAddress: String
     let configuration: HTTPServerConfiguration
     private(set) var phase = Phase.handshaking
@@ -88,11 +94,13 @@ final class HTTPConnection {
 
     init(loop: EventLoop, tls: TLSConnection, fd: Int32, id: Int, remoteAddress: String, acceptedAt: MonotonicInstant) {
         self.loop = loop
+        loopReference = Unmanaged.passUnretained(loop)
         self.tls = tls
         self.fd = fd
         self.id = id
         self.remoteAddress = remoteAddress
         configuration = loop.server.configuration
+        handler = loop.server.handler
         parser = HTTPRequestParser(limits: HTTPParserLimits(maxHeaderBytes: configuration.maxHeaderBytes,
                                                             maxBodyBytes: configuration.maxBodyBytes),
                                    remoteAddress: remoteAddress)
@@ -268,7 +276,7 @@ final class HTTPConnection {
         switch result {
         case .bytes(let count):
             if waitingForRequest && !isFirstRequest {
-                headDeadline = loop.turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
+                headDeadline = turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
             }
             end += count
             return true
@@ -286,15 +294,15 @@ final class HTTPConnection {
     private func waitForInput(_ wait: TLSWait, waitingForRequest: Bool) {
         if waitingForRequest && !isFirstRequest {
             // Between requests: a draining server closes it; otherwise it may idle this long.
-            if loop.isDraining {
+            if isDraining {
                 close()
                 return
             }
-            setDeadline(loop.turnStart.advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
+            setDeadline(turnStart.advanced(bySeconds: configuration.idleTimeoutSeconds), .close)
         } else if parser.isReadingHead {
             setDeadline(headDeadline, .requestTimeout)
         } else {
-            if bodyDeadline == nil { bodyDeadline = loop.turnStart.advanced(bySeconds: configuration.bodyTimeoutSeconds) }
+            if bodyDeadline == nil { bodyDeadline = turnStart.advanced(bySeconds: configuration.bodyTimeoutSeconds) }
             setDeadline(bodyDeadline!, .requestTimeout)
         }
         waitFor(wait)
@@ -321,7 +329,7 @@ final class HTTPConnection {
         bodyDeadline = nil
         isFirstRequest = false
         let headOnly = request.method == "HEAD"
-        if let response = loop.server.handler.respondWithoutBlocking(to: request) {
+        if let response = handler.respondWithoutBlocking(to: request) {
             startWriting(response, headOnly: headOnly, keepAlive: keepAlive, minorVersion: request.minorVersion)
             return
         }
@@ -339,7 +347,7 @@ final class HTTPConnection {
 
     private func startWriting(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
         answered += 1
-        let keepOpen = keepAlive && !loop.isDraining
+        let keepOpen = keepAlive && !isDraining
         HTTPResponseWriter.serialize(response, headOnly: headOnly, keepAlive: keepOpen, minorVersion: minorVersion,
                                      into: &output)
         beginWrite(then: keepOpen ? .readNextRequest : .close)
@@ -357,7 +365,7 @@ final class HTTPConnection {
         written = 0
         afterWrite = next
         phase = .writing
-        setDeadline(loop.turnStart.advanced(bySeconds: timeoutSeconds ?? configuration.writeTimeoutSeconds), .close)
+        setDeadline(turnStart.advanced(bySeconds: timeoutSeconds ?? configuration.writeTimeoutSeconds), .close)
     }
 
     /// False when the connection must wait (or has closed).
@@ -385,7 +393,7 @@ final class HTTPConnection {
         case .readNextRequest:
             phase = .reading
             // A pipelined request already buffered has begun: its head gets a full header timeout from now.
-            headDeadline = loop.turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
+            headDeadline = turnStart.advanced(bySeconds: configuration.headerTimeoutSeconds)
             deadline = nil
             if start == end && !tls.hasBufferedInput {
                 // Nothing of the next request is here yet, not even inside the TLS session: wait for the socket
@@ -401,7 +409,7 @@ final class HTTPConnection {
             tls.shutdownWrite()
             phase = .lingering
             lingerDiscarded = 0
-            setDeadline(loop.turnStart.advanced(bySeconds: 1), .close)
+            setDeadline(turnStart.advanced(bySeconds: 1), .close)
             return true
         }
     }
@@ -435,14 +443,20 @@ final class HTTPConnection {
     private func waitFor(_ wait: TLSWait) {
         let events = UInt32(wait == .readable ? CEP_IN : CEP_OUT)
         if events != watched {
-            loop.watch(fd, events: events, previous: watched)
+            loopReference._withUnsafeGuaranteedRef { $0.watch(fd, events: events, previous: watched) }
             watched = events
         }
     }
 
+    /// When the loop's current turn began (see `EventLoop.turnStart`).
+    private var turnStart: MonotonicInstant { loopReference._withUnsafeGuaranteedRef { $0.turnStart } }
+
+    /// Whether the loop's server is draining.
+    private var isDraining: Bool { loopReference._withUnsafeGuaranteedRef { $0.isDraining } }
+
     private func setDeadline(_ instant: MonotonicInstant, _ meaning: Expiry) {
         deadline = instant
         expiry = meaning
-        loop.deadlineSet(instant)
+        loopReference._withUnsafeGuaranteedRef { $0.deadlineSet(instant) }
     }
 }

@@ -37,7 +37,9 @@ public struct WebhookHandler: HTTPHandler {
     }
 
     private func respond(to request: HTTPRequest, mayWait: Bool) -> HTTPResponse? {
-        switch request.path {
+        // The health and metrics paths are 6 to 8 bytes long: a review's path skips their four string
+        // comparisons (~22 instructions each).
+        if (6...8).contains(request.path.utf8.count) { switch request.path {
         case "/healthz", "/livez", "/readyz", "/metrics":
             guard request.method == "GET" || request.method == "HEAD" else {
                 return Self.problem(405, "method \(request.method) is not allowed on \(request.path); use GET", allow: "GET, HEAD")
@@ -53,7 +55,7 @@ public struct WebhookHandler: HTTPHandler {
             }
         default:
             break
-        }
+        } }
         switch request.method {
         case "POST":
             return review(request, mayWait: mayWait)
