@@ -208,7 +208,9 @@ final class HTTPConnection {
     private func serveBufferedRequests() {
         if start < end {
             let (first, last) = (start, end)
-            let (consumed, event) = input.withUnsafeBytes { raw in
+            // Mutable access, though only read: `withUnsafeBytes` on the stored array retained and released its
+            // buffer around the call; the mutable one only checks it is unique (it always is: never shared).
+            let (consumed, event) = input.withUnsafeMutableBytes { raw in
                 parser.parse(UnsafeRawBufferPointer(rebasing: raw[first..<last]))
             }
             start += consumed
@@ -374,7 +376,7 @@ final class HTTPConnection {
             let from = written
             let result: TLSWriteResult
             do {
-                result = try output.withUnsafeBytes { raw in
+                result = try output.withUnsafeMutableBytes { raw in  // not retained, as `input` above
                     try tls.writeAvailable(UnsafeRawBufferPointer(rebasing: raw[from...]))
                 }
             } catch {

@@ -29,8 +29,8 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// Empties the fields for a parsed request's, keeping the storage: a previous request's, once that request
     /// is gone (then no other value shares it), so that parsing a head allocates nothing; still shared, it is
     /// not written (emptying it allocates anew).
+    /// The bytes are replaced by `setSection`, which the parser calls for every head it accepts.
     mutating func removeAllKeepingStorage(fieldCapacity: Int) {
-        bytes.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
         spans.reserveCapacity(fieldCapacity)
     }
@@ -41,10 +41,11 @@ public struct HTTPHeaders: Sendable, Sequence {
         spans.append(span)
     }
 
-    /// A parsed request's header section, as received (already validated); `appendParsedField` said where each
-    /// field is in it.
+    /// A parsed request's header section, as received (already validated; maybe empty); `appendParsedField` said
+    /// where each field is in it. Replaces the previous bytes in one call (emptying them first, then appending,
+    /// took two passes through the array's general paths).
     mutating func setSection(_ section: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: section)
+        bytes.replaceSubrange(0..<bytes.count, with: section)
     }
 
     /// The bytes of storage held (for how much storage a parser keeps between requests).

@@ -154,14 +154,19 @@ struct HTTPRequestParser {
             }
         }
         // Complete: hand the request out and start over.
-        let finished = head.take()! // moved out, not copied
-        let request = HTTPRequest(method: finished.method, target: finished.target, queryMark: finished.queryMark,
-                                  headers: finished.headers, body: body, remoteAddress: remoteAddress,
-                                  minorVersion: finished.minorVersion, clientCertificateSubject: clientCertificateSubject)
+        var finished = head.take()! // moved out, not copied
+        // The headers and the body moved out too, into the request (copied, each reference was retained for the
+        // request and released with `finished` and the emptied `body`); the spares share them.
+        var headers = HTTPHeaders()
+        swap(&headers, &finished.headers)
+        var takenBody: [UInt8] = []
+        swap(&takenBody, &body)
         phase = .head
-        spareBody = body.capacity <= Self.maxSpareBodyBytes ? body : []
-        spareHeaders = finished.headers.storageBytes <= Self.maxSpareHeaderBytes ? finished.headers : HTTPHeaders()
-        body = []
+        spareBody = takenBody.capacity <= Self.maxSpareBodyBytes ? takenBody : []
+        spareHeaders = headers.storageBytes <= Self.maxSpareHeaderBytes ? headers : HTTPHeaders()
+        let request = HTTPRequest(method: finished.method, target: finished.target, queryMark: finished.queryMark,
+                                  headers: consume headers, body: consume takenBody, remoteAddress: remoteAddress,
+                                  minorVersion: finished.minorVersion, clientCertificateSubject: clientCertificateSubject)
         wantsContinue = false
         return (consumed, .complete(request, keepAlive: finished.keepAlive))
     }
@@ -356,7 +361,7 @@ struct RequestHead {
             framing = contentLength > 0 ? .contentLength(contentLength) : .none
         }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        if sectionStart < bytes.count { headers.setSection(UnsafeRawBufferPointer(rebasing: bytes[sectionStart...])) }
+        headers.setSection(UnsafeRawBufferPointer(rebasing: bytes[min(sectionStart, bytes.count)...]))
         return .success(RequestHead(method: method, target: target, queryMark: queryMark, minorVersion: minorVersion,
                                     headers: headers, framing: framing, keepAlive: keepAlive,
                                     expectContinue: expectContinue && framing != .none))

@@ -8,16 +8,16 @@ enum HTTPResponseWriter {
     @inline(never)
     static func serialize(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int,
                           into output: inout [UInt8]) {
-        output.removeAll(keepingCapacity: true)
         let status = (100...999).contains(response.status) ? response.status : 500
         let hasBody = !(status < 200 || status == 204 || status == 304)
         let reason = reasonPhrase(status)
         // The most the head can take: the handler's fields, the status line, Content-Length (20 digits at
         // most), Connection and the blank line.
         var headCapacity = 96 + reason.utf8CodeUnitCount
-        for (name, value) in response.headers { headCapacity += name.utf8.count + value.utf8.count + 4 }
+        if !response.headers.isEmpty {  // most responses have prepared fields only: no iterator
+            for (name, value) in response.headers { headCapacity += name.utf8.count + value.utf8.count + 4 }
+        }
         headCapacity += response.preparedFields?.bytes.count ?? 0
-        output.reserveCapacity(headCapacity + (hasBody ? response.body.count : 0))
         // The head is assembled in scratch memory and copied once: one append, not one per piece.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: headCapacity) { scratch in
             var head = HeadBuilder(scratch)
@@ -26,15 +26,16 @@ enum HTTPResponseWriter {
             head.append(" ")
             head.append(reason)
             head.append("\r\n")
-            forEachKeptField(response.headers) { name, value in
-                head.append(name)
-                head.append(": ")
-                head.append(value)
-                head.append("\r\n")
+            if !response.headers.isEmpty {
+                forEachKeptField(response.headers) { name, value in
+                    head.append(name)
+                    head.append(": ")
+                    head.append(value)
+                    head.append("\r\n")
+                }
             }
-            if let prepared = response.preparedFields {
-                prepared.bytes.withUnsafeBufferPointer { head.append($0) }
-            }
+            // Read in place (bound, the fields were copied out: a retain and a release).
+            response.preparedFields?.bytes.withUnsafeBufferPointer { head.append($0) }
             if hasBody {
                 head.append("Content-Length: ")
                 head.appendDecimal(response.body.count)
@@ -46,7 +47,10 @@ enum HTTPResponseWriter {
                 head.append("Connection: keep-alive\r\n")
             }
             head.append("\r\n")
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<head.count]))
+            // The previous response replaced by the head in one call (emptying first, then appending, took two
+            // passes through the array's general paths); the capacity is kept, and grown once for the body.
+            output.replaceSubrange(0..<output.count, with: UnsafeBufferPointer(rebasing: scratch[..<head.count]))
+            output.reserveCapacity(head.count + (hasBody && !headOnly ? response.body.count : 0))
         }
         if hasBody && !headOnly { output.append(contentsOf: response.body) }
     }

@@ -106,6 +106,13 @@ final class HTTPRequestParserTests: XCTestCase {
         let large = String(repeating: "y", count: 3000)  // more than the storage held so far
         XCTAssertEqual(values(next([("L", large)])), ["x", large])
         XCTAssertEqual(values(next([("D", "4")])), ["x", "4"])
+        // A head with no fields at all after ones with fields: the reused storage holds none of theirs.
+        let bare = completeRequest(&parser, bytes("GET /r HTTP/1.0\r\n\r\n"))
+        XCTAssertEqual(bare?.headers.count, 0)
+        XCTAssertEqual(names(bare), [])
+        XCTAssertNil(bare?.headers["D"])
+        XCTAssertEqual(values(next([("E", "5")])), ["x", "5"])
+        XCTAssertEqual(bare?.headers.count, 0)
     }
 
     /// The request `input` holds, parsed whole by `parser` (a failure if it is not one complete request).
