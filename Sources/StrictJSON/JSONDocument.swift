@@ -194,6 +194,22 @@ public struct JSONDocument: Sendable {
             return count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), utf8.baseAddress!, count: count)
         }
 
+        /// Calls `body` with the UTF-8 of the string at `index`, escapes decoded (empty for anything but a string).
+        /// Inlinable: a decoder matching a key against the few names one object may hold reads its bytes once,
+        /// in place, building nothing unless the key holds escapes.
+        @inlinable @inline(__always)
+        public func withUTF8<Result>(_ index: Index, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+            let node = nodes[index.node]
+            guard node.kind == .string else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            if node.isEscaped {
+                var decoded = string(index)
+                return decoded.withUTF8(body)
+            }
+            // Unchecked: a string node's end is never before its start.
+            return body(UnsafeBufferPointer(start: text.baseAddress.unsafelyUnwrapped + Int(node.start),
+                                            count: Int(node.end &- node.start)))
+        }
+
         /// `string(_:equals:)` for a string holding escapes: compared by its decoded text.
         @usableFromInline
         func escapedString(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -594,7 +610,7 @@ public struct JSONNameTable: Sendable {
     /// overlapping the one before, never reading outside either range: names are short, and a call to
     /// `memcmp` cost more than the comparison.
     @inlinable @inline(__always)
-    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+    public static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
         let a = UnsafeRawPointer(a), b = UnsafeRawPointer(b)
         @inline(__always) func equal<Word: FixedWidthInteger>(at offset: Int, _: Word.Type) -> Bool {
             a.loadUnaligned(fromByteOffset: offset, as: Word.self) == b.loadUnaligned(fromByteOffset: offset, as: Word.self)

@@ -194,17 +194,27 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertFalse(decoded.spec.hostPID)
     }
 
-    /// The decoder turns a name table's ordinal into a field by its stored tag: every key the table knows must
-    /// come back as the case spelled like it, at its position.
-    func testFieldOrdinalsAreTheCasesInOrder() throws {
-        for (ordinal, field) in PodField.allCases.enumerated() {
-            XCTAssertEqual(PodField(ordinal: ordinal), field)
-            XCTAssertEqual(field.rawValue, ordinal)
-            var key = "\(field)"
-            XCTAssertEqual(key.withUTF8 { PodField.names.ordinal(of: $0) }, ordinal)
-            let document = try JSONDocument(parsing: Array("{\"\(key)\":1}".utf8))
-            let source = document.withView { view in DocumentSource(view: view).field(view.members(of: document.root).first { _ in true }!.key) }
-            XCTAssertEqual(source, field)
+    /// Every case is spelled as its key, and each object's matcher finds exactly its own fields' keys (escaped
+    /// too), and nothing for every other field's key or a near miss.
+    func testFieldMatchersFindTheirObjectsFieldsAlone() throws {
+        for field in PodField.allCases {
+            XCTAssertEqual(field.key.description, "\(field)")
+        }
+        for (match, fields) in PodField.fieldsByObject {
+            for field in PodField.allCases {
+                var key = "\(field)"
+                XCTAssertEqual(key.withUTF8(match), fields.contains(field) ? field : nil, "\(field) in \(fields)")
+                for variant in [key + "x", String(key.dropLast()), key.uppercased(), "", "x" + key] {
+                    var variant = variant
+                    XCTAssertNil(variant.withUTF8(match), variant)
+                }
+                let escaped = "\\u00" + String(key.utf8.first!, radix: 16) + key.dropFirst()
+                let document = try JSONDocument(parsing: Array("{\"\(escaped)\":1}".utf8))
+                let found = document.withView { view in
+                    DocumentSource(view: view).withUTF8(of: view.members(of: document.root).first { _ in true }!.key, match)
+                }
+                XCTAssertEqual(found, fields.contains(field) ? field : nil, escaped)
+            }
         }
     }
 

@@ -18,9 +18,18 @@ struct FieldDecoder<Source: PodJSONSource> {
         self.prefix = prefix
     }
 
-    /// The field a key names, nil for keys no check reads.
+    /// The field among those one kind of object holds that a key names (`match`: a `PodField` matcher such as
+    /// `PodField.containerField`), nil for keys no check reads there. The key's bytes are compared in place with
+    /// the few names the object may hold, each test mostly a length comparison: a hash lookup of every key among
+    /// all the decoder's names cost ~60 instructions a key that passed its prefilter.
     @inline(__always)
-    private func knownField(_ key: Source.Key) -> PodField? { source.field(key) }
+    private func field(_ key: Source.Key, _ match: (UnsafeBufferPointer<UInt8>) -> PodField?) -> PodField? {
+        source.withUTF8(of: key, match)
+    }
+
+    /// Whether a key is `name`, for objects of which one field is read.
+    @inline(__always)
+    private func isKey(_ key: Source.Key, _ name: StaticString) -> Bool { source.withUTF8(of: key) { $0.names(name) } }
 
     /// Whether an annotation's key is one some check reads (`PodMetadata.checkedAnnotationPrefixes`).
     private func isCheckedAnnotation(_ key: Source.Key) -> Bool {
@@ -40,7 +49,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         var metadata = PodMetadata()
         guard let members = try object(value, at: path()) else { return metadata }
         for member in members {
-            switch knownField(member.key) {
+            switch field(member.key, PodField.metadataField) {
             // Read by no check: only their types are checked, as the apiserver's decoder checks them.
             case .name?: try expectString(member.value, at: path().key("name"))
             case .namespace?: try expectString(member.value, at: path().key("namespace"))
@@ -78,7 +87,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
-            switch knownField(member.key) {
+            switch field(member.key, PodField.specField) {
             case .hostNetwork?: spec.hostNetwork = try bool(value, at: path().key("hostNetwork")) ?? false
             case .hostPID?: spec.hostPID = try bool(value, at: path().key("hostPID")) ?? false
             case .hostIPC?: spec.hostIPC = try bool(value, at: path().key("hostIPC")) ?? false
@@ -88,7 +97,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                 func osPath() -> FieldPath { path().key("os") }
                 spec.osName = nil
                 if let os = try object(value, at: osPath()) {
-                    for field in os where knownField(field.key) == .name {
+                    for field in os where isKey(field.key, "name") {
                         spec.osName = try string(field.value, at: osPath().key("name"))
                     }
                 }
@@ -115,7 +124,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                                     at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
-            switch knownField(member.key) {
+            switch field(member.key, PodField.podSecurityContextField) {
             case .runAsNonRoot?: context.runAsNonRoot = try bool(value, at: path().key("runAsNonRoot"))
             case .runAsUser?: context.runAsUser = try int64(value, at: path().key("runAsUser"))
             case .seLinuxOptions?: context.seLinuxOptions = try seLinuxOptions(value, at: path().key("seLinuxOptions"))
@@ -134,7 +143,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                         var sysctl = Sysctl()
                         if let fields = try object(item, at: itemPath()) {
                             for field in fields {
-                                switch knownField(field.key) {
+                                switch self.field(field.key, PodField.sysctlField) {
                                 case .name?: sysctl.name = try string(field.value, at: itemPath().key("name")) ?? ""
                                 case .value?: sysctl.value = try string(field.value, at: itemPath().key("value")) ?? ""
                                 default: continue
@@ -171,7 +180,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         guard let members = try object(value, at: path()) else { return }
         for member in members {
             let value = member.value
-            switch knownField(member.key) {
+            switch field(member.key, PodField.containerField) {
             case .name?: container.name = try string(value, at: path().key("name")) ?? ""
             case .securityContext?:
                 func contextPath() -> FieldPath { path().key("securityContext") }
@@ -193,7 +202,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                 }
                 var lifecycle = Lifecycle()
                 for field in fields {
-                    switch knownField(field.key) {
+                    switch self.field(field.key, PodField.lifecycleField) {
                     case .postStart?: lifecycle.postStart = try handler(field.value, at: lifecyclePath().key("postStart"))
                     case .preStop?: lifecycle.preStop = try handler(field.value, at: lifecyclePath().key("preStop"))
                     default: continue
@@ -211,7 +220,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                                  at path: @autoclosure () -> FieldPath) throws(PodDecodeError) {
         for member in members {
             let value = member.value
-            switch knownField(member.key) {
+            switch field(member.key, PodField.securityContextField) {
             case .privileged?: context.privileged = try bool(value, at: path().key("privileged"))
             case .allowPrivilegeEscalation?:
                 context.allowPrivilegeEscalation = try bool(value, at: path().key("allowPrivilegeEscalation"))
@@ -226,7 +235,7 @@ struct FieldDecoder<Source: PodJSONSource> {
                 }
                 var capabilities = Capabilities()
                 for field in fields {
-                    switch knownField(field.key) {
+                    switch self.field(field.key, PodField.capabilitiesField) {
                     case .add?: capabilities.add = try strings(field.value, at: capabilitiesPath().key("add"))
                     case .drop?: capabilities.drop = try strings(field.value, at: capabilitiesPath().key("drop"))
                     default: continue
@@ -253,7 +262,7 @@ struct FieldDecoder<Source: PodJSONSource> {
             var port = ContainerPort()
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
-                    switch knownField(field.key) {
+                    switch self.field(field.key, PodField.portField) {
                     case .hostPort?: port.hostPort = try int32(field.value, at: itemPath().key("hostPort")) ?? 0
                     case .containerPort?: port.containerPort = try int32(field.value, at: itemPath().key("containerPort")) ?? 0
                     default: continue
@@ -275,7 +284,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         guard let members = try object(value, at: path()) else { return nil }
         var handler = ProbeHandler()
         for member in members {
-            switch knownField(member.key) {
+            switch field(member.key, PodField.handlerField) {
             case .httpGet?: handler.httpGetHost = try actionHost(member.value, at: path().key("httpGet"))
             case .tcpSocket?: handler.tcpSocketHost = try actionHost(member.value, at: path().key("tcpSocket"))
             default: continue
@@ -285,17 +294,17 @@ struct FieldDecoder<Source: PodJSONSource> {
     }
 
     private func actionHost(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
-        try onlyStringField(.host, named: "host", of: value, at: path())
+        try onlyStringField("host", of: value, at: path())
     }
 
     /// An object of which only one string field is read: its value ("" when unset), or nil when the object
     /// itself is unset.
-    private func onlyStringField(_ wanted: PodField, named name: String, of value: Value?,
+    private func onlyStringField(_ name: StaticString, of value: Value?,
                                  at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
         guard let members = try object(value, at: path()) else { return nil }
         var text = ""
-        for member in members where knownField(member.key) == wanted {
-            text = try string(member.value, at: path().key(name)) ?? ""
+        for member in members where isKey(member.key, name) {
+            text = try string(member.value, at: path().key(name.description)) ?? ""
         }
         return text
     }
@@ -306,7 +315,7 @@ struct FieldDecoder<Source: PodJSONSource> {
         guard let members = try object(value, at: path()) else { return nil }
         var options = SELinuxOptions()
         for member in members {
-            switch knownField(member.key) {
+            switch field(member.key, PodField.seLinuxOptionsField) {
             case .user?: options.user = try string(member.value, at: path().key("user")) ?? ""
             case .role?: options.role = try string(member.value, at: path().key("role")) ?? ""
             case .type?: options.type = try string(member.value, at: path().key("type")) ?? ""
@@ -319,13 +328,13 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     /// A seccomp or AppArmor profile: its `type` ("" when unset), or nil when the profile itself is unset.
     private func typeOnly(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> String? {
-        try onlyStringField(.type, named: "type", of: value, at: path())
+        try onlyStringField("type", of: value, at: path())
     }
 
     private func windowsOptions(_ value: Value?, at path: @autoclosure () -> FieldPath) throws(PodDecodeError) -> WindowsOptions? {
         guard let members = try object(value, at: path()) else { return nil }
         var options = WindowsOptions()
-        for member in members where knownField(member.key) == .hostProcess {
+        for member in members where isKey(member.key, "hostProcess") {
             options.hostProcess = try bool(member.value, at: path().key("hostProcess"))
         }
         return options
@@ -344,7 +353,7 @@ struct FieldDecoder<Source: PodJSONSource> {
             var name: Value?
             if let fields = try object(item, at: itemPath()) {
                 for field in fields {
-                    if knownField(field.key) == .name {
+                    if isKey(field.key, "name") {
                         try expectString(field.value, at: itemPath().key("name"))
                         name = field.value
                     } else if let kind = volumeSource(field.key) {
@@ -492,8 +501,8 @@ protocol PodJSONSource {
     func int64(_ value: Value) -> Int64?
     /// A number as `Int32(numberText(value))` reads it.
     func int32(_ value: Value) -> Int32?
-    /// The field a key names, nil for keys no check reads.
-    func field(_ key: Key) -> PodField?
+    /// `body` applied to a key's UTF-8, escapes decoded.
+    func withUTF8<Result>(of key: Key, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result
     func volumeSource(_ key: Key) -> VolumeSourceKind?
     func keyText(_ key: Key) -> String
     /// Whether a key's text starts with `prefix`.
@@ -525,8 +534,9 @@ struct DocumentSource: PodJSONSource {
     func numberText(_ value: JSONDocument.Index) -> String { view.numberText(value) }
     func int64(_ value: JSONDocument.Index) -> Int64? { view.int64(value) }
     func int32(_ value: JSONDocument.Index) -> Int32? { view.int32(value) }
-    func field(_ key: JSONDocument.Index) -> PodField? {
-        PodField.names.ordinal(of: key, in: view).map(PodField.init(ordinal:))
+    @inline(__always)
+    func withUTF8<Result>(of key: JSONDocument.Index, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        view.withUTF8(key, body)
     }
     func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
         VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
@@ -556,9 +566,9 @@ struct TreeSource: PodJSONSource {
     func numberText(_ value: JSONValue) -> String { value.numberValue?.text ?? "" }
     func int64(_ value: JSONValue) -> Int64? { Int64(numberText(value)) }
     func int32(_ value: JSONValue) -> Int32? { Int32(numberText(value)) }
-    func field(_ key: String) -> PodField? {
+    func withUTF8<Result>(of key: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         var key = key
-        return key.withUTF8 { PodField.names.ordinal(of: $0) }.map(PodField.init(ordinal:))
+        return key.withUTF8(body)
     }
     func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
     func keyText(_ key: String) -> String { key }
@@ -566,7 +576,7 @@ struct TreeSource: PodJSONSource {
 }
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
-/// Each case is spelled as its JSON key.
+/// Each case is spelled as its JSON key (`key`).
 enum PodField: Int, CaseIterable {
     case name, namespace, annotations
     case hostNetwork, hostPID, hostIPC, hostUsers, runtimeClassName, os, securityContext
@@ -577,17 +587,237 @@ enum PodField: Int, CaseIterable {
     case privileged, allowPrivilegeEscalation, procMount, capabilities, add, drop
     case user, role, type, level, hostProcess
 
-    static let names = JSONNameTable(allCases.map { "\($0)" })
+    /// The field's JSON key, as the matchers below spell it (the tests check them against it).
+    var key: StaticString {
+        switch self {
+        case .name: return "name"
+        case .namespace: return "namespace"
+        case .annotations: return "annotations"
+        case .hostNetwork: return "hostNetwork"
+        case .hostPID: return "hostPID"
+        case .hostIPC: return "hostIPC"
+        case .hostUsers: return "hostUsers"
+        case .runtimeClassName: return "runtimeClassName"
+        case .os: return "os"
+        case .securityContext: return "securityContext"
+        case .containers: return "containers"
+        case .initContainers: return "initContainers"
+        case .ephemeralContainers: return "ephemeralContainers"
+        case .volumes: return "volumes"
+        case .runAsNonRoot: return "runAsNonRoot"
+        case .runAsUser: return "runAsUser"
+        case .seLinuxOptions: return "seLinuxOptions"
+        case .seccompProfile: return "seccompProfile"
+        case .appArmorProfile: return "appArmorProfile"
+        case .windowsOptions: return "windowsOptions"
+        case .sysctls: return "sysctls"
+        case .value: return "value"
+        case .ports: return "ports"
+        case .hostPort: return "hostPort"
+        case .containerPort: return "containerPort"
+        case .livenessProbe: return "livenessProbe"
+        case .readinessProbe: return "readinessProbe"
+        case .startupProbe: return "startupProbe"
+        case .lifecycle: return "lifecycle"
+        case .postStart: return "postStart"
+        case .preStop: return "preStop"
+        case .httpGet: return "httpGet"
+        case .tcpSocket: return "tcpSocket"
+        case .host: return "host"
+        case .privileged: return "privileged"
+        case .allowPrivilegeEscalation: return "allowPrivilegeEscalation"
+        case .procMount: return "procMount"
+        case .capabilities: return "capabilities"
+        case .add: return "add"
+        case .drop: return "drop"
+        case .user: return "user"
+        case .role: return "role"
+        case .`type`: return "type"
+        case .level: return "level"
+        case .hostProcess: return "hostProcess"
+        }
+    }
 
-    static let caseCount = allCases.count
+    // The fields each kind of object holds, as matchers for `FieldDecoder.field(_:_:)`: a switch on the key's
+    // length, then the one or few names of that length compared with it. `fieldsByObject` lists the same names
+    // for the tests, which check each matcher against it and every other field's key.
 
-    /// The field at `ordinal` in `allCases` (an ordinal `names` answers). A payload-free enum's stored tag is
-    /// its case's position, so this is a conversion, not a call: `init(rawValue:)` was an outlined call per key.
-    /// Checked in release builds too: a tag out of range would be an invalid value, not a crash.
+    /// The fields of the Pod's `metadata` the decoder reads.
     @inline(__always)
-    init(ordinal: Int) {
-        precondition(UInt(bitPattern: ordinal) < UInt(Self.caseCount), "PodField: ordinal out of range")
-        self = unsafeBitCast(UInt8(truncatingIfNeeded: ordinal), to: PodField.self)
+    static func metadataField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 4: return key.names("name") ? .name : nil
+        case 9: return key.names("namespace") ? .namespace : nil
+        case 11: return key.names("annotations") ? .annotations : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of `spec` the decoder reads.
+    @inline(__always)
+    static func specField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 2: return key.names("os") ? .os : nil
+        case 7:
+            if key.names("hostPID") { return .hostPID }
+            if key.names("hostIPC") { return .hostIPC }
+            if key.names("volumes") { return .volumes }
+            return nil
+        case 9: return key.names("hostUsers") ? .hostUsers : nil
+        case 10: return key.names("containers") ? .containers : nil
+        case 11: return key.names("hostNetwork") ? .hostNetwork : nil
+        case 14: return key.names("initContainers") ? .initContainers : nil
+        case 15: return key.names("securityContext") ? .securityContext : nil
+        case 16: return key.names("runtimeClassName") ? .runtimeClassName : nil
+        case 19: return key.names("ephemeralContainers") ? .ephemeralContainers : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of `spec.securityContext` the decoder reads.
+    @inline(__always)
+    static func podSecurityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 7: return key.names("sysctls") ? .sysctls : nil
+        case 9: return key.names("runAsUser") ? .runAsUser : nil
+        case 12: return key.names("runAsNonRoot") ? .runAsNonRoot : nil
+        case 14:
+            if key.names("seLinuxOptions") { return .seLinuxOptions }
+            if key.names("seccompProfile") { return .seccompProfile }
+            if key.names("windowsOptions") { return .windowsOptions }
+            return nil
+        case 15: return key.names("appArmorProfile") ? .appArmorProfile : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a sysctl the decoder reads.
+    @inline(__always)
+    static func sysctlField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 4: return key.names("name") ? .name : nil
+        case 5: return key.names("value") ? .value : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a container the decoder reads.
+    @inline(__always)
+    static func containerField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 4: return key.names("name") ? .name : nil
+        case 5: return key.names("ports") ? .ports : nil
+        case 9: return key.names("lifecycle") ? .lifecycle : nil
+        case 12: return key.names("startupProbe") ? .startupProbe : nil
+        case 13: return key.names("livenessProbe") ? .livenessProbe : nil
+        case 14: return key.names("readinessProbe") ? .readinessProbe : nil
+        case 15: return key.names("securityContext") ? .securityContext : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a container's `lifecycle` the decoder reads.
+    @inline(__always)
+    static func lifecycleField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 7: return key.names("preStop") ? .preStop : nil
+        case 9: return key.names("postStart") ? .postStart : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a container's `securityContext` the decoder reads.
+    @inline(__always)
+    static func securityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 9:
+            if key.names("runAsUser") { return .runAsUser }
+            if key.names("procMount") { return .procMount }
+            return nil
+        case 10: return key.names("privileged") ? .privileged : nil
+        case 12:
+            if key.names("runAsNonRoot") { return .runAsNonRoot }
+            if key.names("capabilities") { return .capabilities }
+            return nil
+        case 14:
+            if key.names("seLinuxOptions") { return .seLinuxOptions }
+            if key.names("seccompProfile") { return .seccompProfile }
+            if key.names("windowsOptions") { return .windowsOptions }
+            return nil
+        case 15: return key.names("appArmorProfile") ? .appArmorProfile : nil
+        case 24: return key.names("allowPrivilegeEscalation") ? .allowPrivilegeEscalation : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of `capabilities` the decoder reads.
+    @inline(__always)
+    static func capabilitiesField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 3: return key.names("add") ? .add : nil
+        case 4: return key.names("drop") ? .drop : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a container port the decoder reads.
+    @inline(__always)
+    static func portField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 8: return key.names("hostPort") ? .hostPort : nil
+        case 13: return key.names("containerPort") ? .containerPort : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of a probe or lifecycle handler the decoder reads.
+    @inline(__always)
+    static func handlerField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 7: return key.names("httpGet") ? .httpGet : nil
+        case 9: return key.names("tcpSocket") ? .tcpSocket : nil
+        default: return nil
+        }
+    }
+
+    /// The fields of `seLinuxOptions` the decoder reads.
+    @inline(__always)
+    static func seLinuxOptionsField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        switch key.count {
+        case 4:
+            if key.names("user") { return .user }
+            if key.names("role") { return .role }
+            if key.names("type") { return .`type` }
+            return nil
+        case 5: return key.names("level") ? .level : nil
+        default: return nil
+        }
+    }
+
+    /// Each matcher with the fields it finds, for the tests.
+    static var fieldsByObject: [(match: (UnsafeBufferPointer<UInt8>) -> PodField?, fields: [PodField])] {
+        [
+            (metadataField, [.name, .namespace, .annotations]),
+            (specField, [.hostNetwork, .hostPID, .hostIPC, .hostUsers, .runtimeClassName, .os, .securityContext, .containers, .initContainers, .ephemeralContainers, .volumes]),
+            (podSecurityContextField, [.runAsNonRoot, .runAsUser, .seLinuxOptions, .seccompProfile, .appArmorProfile, .windowsOptions, .sysctls]),
+            (sysctlField, [.name, .value]),
+            (containerField, [.name, .securityContext, .ports, .livenessProbe, .readinessProbe, .startupProbe, .lifecycle]),
+            (lifecycleField, [.postStart, .preStop]),
+            (securityContextField, [.privileged, .allowPrivilegeEscalation, .runAsNonRoot, .runAsUser, .procMount, .capabilities, .seLinuxOptions, .seccompProfile, .appArmorProfile, .windowsOptions]),
+            (capabilitiesField, [.add, .drop]),
+            (portField, [.hostPort, .containerPort]),
+            (handlerField, [.httpGet, .tcpSocket]),
+            (seLinuxOptionsField, [.user, .role, .type, .level]),
+        ]
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes are `name` (not empty): its length first, then its bytes.
+    @inline(__always)
+    func names(_ name: StaticString) -> Bool {
+        count == name.utf8CodeUnitCount
+            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
     }
 }
 
