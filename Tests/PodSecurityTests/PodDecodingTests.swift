@@ -218,6 +218,37 @@ final class PodDecodingTests: XCTestCase {
         }
     }
 
+    /// The volume source matcher finds every source by its key, and nothing for a field's key or a near miss.
+    func testVolumeSourceMatcherFindsEverySourceAlone() throws {
+        for kind in VolumeSourceKind.allCases {
+            var key = kind.rawValue
+            XCTAssertEqual(key.withUTF8(VolumeSourceKind.matching), kind)
+            for variant in [key + "x", String(key.dropLast()), key.uppercased(), "x" + key] {
+                var variant = variant
+                XCTAssertNil(variant.withUTF8(VolumeSourceKind.matching), variant)
+            }
+        }
+        for field in PodField.allCases {
+            var key = "\(field)"
+            XCTAssertNil(key.withUTF8(VolumeSourceKind.matching), key)
+        }
+    }
+
+    /// The annotation test finds exactly the keys starting with one of the listed prefixes.
+    func testCheckedAnnotationsAreTheListedPrefixes() throws {
+        var keys = ["", "a", "kubectl.kubernetes.io/restartedAt", "seccomp.security.alpha.kubernetes.io/po"]
+        for prefix in PodMetadata.checkedAnnotationPrefixes {
+            let text = prefix.description
+            keys += [text, text + "c", String(text.dropLast()), "x" + text, text.uppercased(), text + "container-name"]
+            for index in text.indices { var changed = text; changed.replaceSubrange(index...index, with: "~"); keys.append(changed) }
+        }
+        for key in keys {
+            var bytes = key
+            let expected = PodMetadata.checkedAnnotationPrefixes.contains { key.utf8.starts(with: $0.description.utf8) }
+            XCTAssertEqual(bytes.withUTF8(PodMetadata.isCheckedAnnotation), expected, key)
+        }
+    }
+
     func testVolumeSourcesAreASetOfDistinctKinds() throws {
         XCTAssertEqual(Volume(sources: VolumeSourceKind.allCases.reversed()).sources, VolumeSourceKind.allCases)
         for kind in VolumeSourceKind.allCases {

@@ -32,8 +32,9 @@ struct FieldDecoder<Source: PodJSONSource> {
     private func isKey(_ key: Source.Key, _ name: StaticString) -> Bool { source.withUTF8(of: key) { $0.names(name) } }
 
     /// Whether an annotation's key is one some check reads (`PodMetadata.checkedAnnotationPrefixes`).
+    @inline(__always)
     private func isCheckedAnnotation(_ key: Source.Key) -> Bool {
-        PodMetadata.checkedAnnotationPrefixes.contains { source.key(key, hasPrefix: $0) }
+        source.withUTF8(of: key, PodMetadata.isCheckedAnnotation)
     }
 
     /// A key's text, for error paths.
@@ -471,7 +472,7 @@ struct FieldDecoder<Source: PodJSONSource> {
     }
 
     @inline(__always)
-    private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.volumeSource(key) }
+    private func volumeSource(_ key: Source.Key) -> VolumeSourceKind? { source.withUTF8(of: key, VolumeSourceKind.matching) }
 }
 
 /// An empty container, copied into the array where each container is decoded.
@@ -503,10 +504,7 @@ protocol PodJSONSource {
     func int32(_ value: Value) -> Int32?
     /// `body` applied to a key's UTF-8, escapes decoded.
     func withUTF8<Result>(of key: Key, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result
-    func volumeSource(_ key: Key) -> VolumeSourceKind?
     func keyText(_ key: Key) -> String
-    /// Whether a key's text starts with `prefix`.
-    func key(_ key: Key, hasPrefix prefix: StaticString) -> Bool
 }
 
 protocol PodJSONMember {
@@ -538,11 +536,7 @@ struct DocumentSource: PodJSONSource {
     func withUTF8<Result>(of key: JSONDocument.Index, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         view.withUTF8(key, body)
     }
-    func volumeSource(_ key: JSONDocument.Index) -> VolumeSourceKind? {
-        VolumeSourceKind.names.ordinal(of: key, in: view).map { VolumeSourceKind.allCases[$0] }
-    }
     func keyText(_ key: JSONDocument.Index) -> String { view.string(key) }
-    func key(_ key: JSONDocument.Index, hasPrefix prefix: StaticString) -> Bool { view.string(key, hasPrefix: prefix) }
 }
 
 /// A tree (a manifest, a listed pod): read in place, only the parts the decoder visits.
@@ -570,9 +564,7 @@ struct TreeSource: PodJSONSource {
         var key = key
         return key.withUTF8(body)
     }
-    func volumeSource(_ key: String) -> VolumeSourceKind? { VolumeSourceKind(rawValue: key) }
     func keyText(_ key: String) -> String { key }
-    func key(_ key: String, hasPrefix prefix: StaticString) -> Bool { prefix.withUTF8Buffer { key.utf8.starts(with: $0) } }
 }
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
@@ -812,7 +804,28 @@ enum PodField: Int, CaseIterable {
     }
 }
 
+extension PodMetadata {
+    /// Whether an annotation key starts with one of `checkedAnnotationPrefixes`, the prefixes spelled out so that
+    /// each is a length test and a few word comparisons where the key is read: most keys (restart times, scrape
+    /// settings) are shorter than every prefix and are answered by one comparison. The tests check this against
+    /// the list.
+    @inline(__always)
+    static func isCheckedAnnotation(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard key.count >= 40 else { return false }
+        return key.hasPrefix("container.apparmor.security.beta.kubernetes.io/")
+            || key.hasPrefix("seccomp.security.alpha.kubernetes.io/pod")
+            || key.hasPrefix("container.seccomp.security.alpha.kubernetes.io/")
+    }
+}
+
 extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes start with `prefix` (not empty).
+    @inline(__always)
+    func hasPrefix(_ prefix: StaticString) -> Bool {
+        count >= prefix.utf8CodeUnitCount
+            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+    }
+
     /// Whether these bytes are `name` (not empty): its length first, then its bytes.
     @inline(__always)
     func names(_ name: StaticString) -> Bool {
@@ -822,7 +835,59 @@ extension UnsafeBufferPointer<UInt8> {
 }
 
 extension VolumeSourceKind {
-    static let names = JSONNameTable(allCases.map(\.rawValue))
+    /// The source a volume's key names, nil for its `name` and unknown keys: a switch on the key's length, then
+    /// the few names of that length compared with it, as `PodField`'s matchers do (the tests check it against
+    /// every case's raw value).
+    @inline(__always)
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> VolumeSourceKind? {
+        switch key.count {
+        case 2: return key.names("fc") ? .fc : nil
+        case 3:
+            if key.names("nfs") { return .nfs }
+            if key.names("rbd") { return .rbd }
+            if key.names("csi") { return .csi }
+            return nil
+        case 5:
+            if key.names("iscsi") { return .iscsi }
+            if key.names("image") { return .image }
+            return nil
+        case 6:
+            if key.names("secret") { return .secret }
+            if key.names("cinder") { return .cinder }
+            if key.names("cephfs") { return .cephfs }
+            return nil
+        case 7:
+            if key.names("gitRepo") { return .gitRepo }
+            if key.names("flocker") { return .flocker }
+            if key.names("quobyte") { return .quobyte }
+            if key.names("scaleIO") { return .scaleIO }
+            return nil
+        case 8:
+            if key.names("hostPath") { return .hostPath }
+            if key.names("emptyDir") { return .emptyDir }
+            return nil
+        case 9:
+            if key.names("glusterfs") { return .glusterfs }
+            if key.names("azureFile") { return .azureFile }
+            if key.names("configMap") { return .configMap }
+            if key.names("azureDisk") { return .azureDisk }
+            if key.names("projected") { return .projected }
+            if key.names("storageos") { return .storageos }
+            if key.names("ephemeral") { return .ephemeral }
+            return nil
+        case 10: return key.names("flexVolume") ? .flexVolume : nil
+        case 11: return key.names("downwardAPI") ? .downwardAPI : nil
+        case 13: return key.names("vsphereVolume") ? .vsphereVolume : nil
+        case 14: return key.names("portworxVolume") ? .portworxVolume : nil
+        case 17: return key.names("gcePersistentDisk") ? .gcePersistentDisk : nil
+        case 20:
+            if key.names("awsElasticBlockStore") { return .awsElasticBlockStore }
+            if key.names("photonPersistentDisk") { return .photonPersistentDisk }
+            return nil
+        case 21: return key.names("persistentVolumeClaim") ? .persistentVolumeClaim : nil
+        default: return nil
+        }
+    }
 }
 
 /// A field path, rendered as the apiserver renders paths in errors: `spec.containers[0].name`.
