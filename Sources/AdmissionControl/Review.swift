@@ -45,17 +45,10 @@ enum ReviewDecoder {
     /// check, the policy resolution, the exemptions or the significant-update rule reads is outside this list.
     static var parseLimits: JSONParser.Limits { tables.parseLimits }
 
-    /// Everything `decode` reads from globals, held in one and read once per review: each read of a `static let`
-    /// is a call to `swift_once` and a copy of the value (a name table's arrays retained and released), and a
-    /// review made about a dozen.
+    /// Everything `decode` reads from globals (the parse limits; names are matched by switches in code), held in
+    /// one and read once per review: each read of a `static let` is a call to `swift_once` and a copy of the value.
     struct Tables {
         let parseLimits: JSONParser.Limits
-        let reviewFields = JSONNameTable(["apiVersion", "kind", "request"])
-        // Spelled out: `"\(case)"` reflects on each case (a one-time cost, but ~0.4M instructions).
-        let requestFields = JSONNameTable(["uid", "kind", "resource", "subResource", "requestSubResource", "name",
-                                           "namespace", "operation", "userInfo", "object", "oldObject"])
-        let nestedFields = JSONNameTable(["group", "version", "kind", "resource", "username"])
-        let knownValues = JSONNameTable(KnownValue.allCases.map(\.text))
     }
 
     static let tables = Tables(parseLimits: makeParseLimits())
@@ -90,9 +83,7 @@ enum ReviewDecoder {
         func string(_ value: JSONDocument.Index?, _ path: String) throws(BadReview) -> String? {
             guard let value = try stringValue(value, path) else { return nil }
             // The values nearly every review carries are answered as literals: nothing built, allocated or released.
-            if let ordinal = tables.knownValues.ordinal(of: value, in: document) {
-                return KnownValue(ordinal: ordinal).text
-            }
+            if let known = document.withView({ $0.withUTF8(value, KnownValue.matching) }) { return known.text }
             // Past the known values, mostly the core group's "" (`request.resource.group`): no string to build.
             if document.string(value, equals: "") { return "" }
             return document.string(value)
@@ -127,19 +118,18 @@ enum ReviewDecoder {
         /// for `JSONDocument.member`), then read in a fixed order: the first error reported does not depend on the
         /// order of the keys.
         @inline(__always)
-        func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type,
-                                                _ names: JSONNameTable) -> ReviewFields<Field> {
+        func findFields<Field: ReviewFieldName>(of object: JSONDocument.Index, _: Field.Type) -> ReviewFields<Field> {
             document.withView { view in
                 var fields = ReviewFields<Field>()
                 for member in view.members(of: object) {
-                    if let ordinal = names.ordinal(of: member.key, in: view) { fields[ordinal] = member.value }
+                    if let field = view.withUTF8(member.key, Field.matching) { fields[field] = member.value }
                 }
                 return fields
             }
         }
 
         // Go's decoder defaults a missing apiVersion/kind to admission.k8s.io/v1 AdmissionReview.
-        let top = findFields(of: review, ReviewField.self, tables.reviewFields)
+        let top = findFields(of: review, ReviewField.self)
         let apiVersion = try string(top[.apiVersion], "apiVersion") ?? ""
         let effectiveVersion = apiVersion.isEmpty ? "admission.k8s.io/v1" : apiVersion
         let effectiveKind = try string(top[.kind], "kind") ?? ""
@@ -155,7 +145,7 @@ enum ReviewDecoder {
         guard document.kind(request) == .object else {
             throw BadReview(message: "unable to decode the request: request: expected an object, got \(document.kind(request).name)")
         }
-        let fields = findFields(of: request, RequestField.self, tables.requestFields)
+        let fields = findFields(of: request, RequestField.self)
 
         // Read into locals and made into the request at the end: filling a `var` request field by field had it
         // copied whole (and the original destroyed) on the way out.
@@ -163,14 +153,14 @@ enum ReviewDecoder {
         if uid.isEmpty { throw BadReview(message: "the AdmissionReview request has no uid") }
         var kindGroup: JSONDocument.Index?, kindVersion: JSONDocument.Index?, kind = ""
         if let kindObject = try object(fields[.kind], "request.kind") {
-            let members = findFields(of: kindObject, NestedField.self, tables.nestedFields)
+            let members = findFields(of: kindObject, NestedField.self)
             kindGroup = try stringValue(members[.group], "request.kind.group")
             kindVersion = try stringValue(members[.version], "request.kind.version")
             kind = try string(members[.kind], "request.kind.kind") ?? ""
         }
         var resourceGroup = "", resource = ""
         if let resourceObject = try object(fields[.resource], "request.resource") {
-            let members = findFields(of: resourceObject, NestedField.self, tables.nestedFields)
+            let members = findFields(of: resourceObject, NestedField.self)
             resourceGroup = try string(members[.group], "request.resource.group") ?? ""
             _ = try stringValue(members[.version], "request.resource.version")  // read by no decision, but checked
             resource = try string(members[.resource], "request.resource.resource") ?? ""
@@ -182,7 +172,7 @@ enum ReviewDecoder {
         let operation = try string(fields[.operation], "request.operation") ?? ""
         var userName = ""
         if let userInfo = try object(fields[.userInfo], "request.userInfo") {
-            userName = try ownString(findFields(of: userInfo, NestedField.self, tables.nestedFields)[.username], "request.userInfo.username") ?? ""
+            userName = try ownString(findFields(of: userInfo, NestedField.self)[.username], "request.userInfo.username") ?? ""
         }
         var object: JSONDocument.Index?, oldObject: JSONDocument.Index?
         if let value = fields[.object], document.kind(value) != .null { object = value }
@@ -197,21 +187,63 @@ enum ReviewDecoder {
 
 /// A set of member names the decoder reads from one object, each case spelled as its JSON key.
 protocol ReviewFieldName: RawRepresentable<Int>, CaseIterable {
-    static var names: JSONNameTable { get }
+    /// The field a key's bytes (escapes decoded) name, nil for any other key: a switch on the length, then the
+    /// name of that length compared, where a name table's hash lookup cost ~100 instructions a key (the tests
+    /// check each case's spelling).
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> Self?
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes are `name` (not empty): its length first, then its bytes.
+    @inline(__always)
+    func isName(_ name: StaticString) -> Bool {
+        count == name.utf8CodeUnitCount
+            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
+    }
 }
 
 /// The review's own members that are read.
 enum ReviewField: Int, ReviewFieldName {
     case apiVersion, kind, request
 
-    static var names: JSONNameTable { ReviewDecoder.tables.reviewFields }
+    @inline(__always)
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> ReviewField? {
+        switch key.count {
+        case 4: return key.isName("kind") ? .kind : nil
+        case 7: return key.isName("request") ? .request : nil
+        case 10: return key.isName("apiVersion") ? .apiVersion : nil
+        default: return nil
+        }
+    }
 }
 
 /// The request members a decision reads.
 enum RequestField: Int, ReviewFieldName {
     case uid, kind, resource, subResource, requestSubResource, name, namespace, operation, userInfo, object, oldObject
 
-    static var names: JSONNameTable { ReviewDecoder.tables.requestFields }
+    @inline(__always)
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> RequestField? {
+        switch key.count {
+        case 3: return key.isName("uid") ? .uid : nil
+        case 4:
+            if key.isName("kind") { return .kind }
+            if key.isName("name") { return .name }
+            return nil
+        case 6: return key.isName("object") ? .object : nil
+        case 8:
+            if key.isName("resource") { return .resource }
+            if key.isName("userInfo") { return .userInfo }
+            return nil
+        case 9:
+            if key.isName("namespace") { return .namespace }
+            if key.isName("operation") { return .operation }
+            if key.isName("oldObject") { return .oldObject }
+            return nil
+        case 11: return key.isName("subResource") ? .subResource : nil
+        case 18: return key.isName("requestSubResource") ? .requestSubResource : nil
+        default: return nil
+        }
+    }
 }
 
 /// The members read from the request's `kind` (group, version, kind), `resource` (group, version, resource) and
@@ -219,7 +251,19 @@ enum RequestField: Int, ReviewFieldName {
 enum NestedField: Int, ReviewFieldName {
     case group, version, kind, resource, username
 
-    static var names: JSONNameTable { ReviewDecoder.tables.nestedFields }
+    @inline(__always)
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> NestedField? {
+        switch key.count {
+        case 4: return key.isName("kind") ? .kind : nil
+        case 5: return key.isName("group") ? .group : nil
+        case 7: return key.isName("version") ? .version : nil
+        case 8:
+            if key.isName("resource") { return .resource }
+            if key.isName("username") { return .username }
+            return nil
+        default: return nil
+        }
+    }
 }
 
 /// Where each field of `Field` is in the review (nil: absent). Inline storage, room for the request's eleven:
@@ -230,7 +274,10 @@ struct ReviewFields<Field: ReviewFieldName> {
                          JSONDocument.Index?, JSONDocument.Index?, JSONDocument.Index?)
         = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 
-    subscript(field: Field) -> JSONDocument.Index? { self[field.rawValue] }
+    subscript(field: Field) -> JSONDocument.Index? {
+        get { self[field.rawValue] }
+        set { self[field.rawValue] = newValue }
+    }
 
     subscript(ordinal: Int) -> JSONDocument.Index? {
         get {
@@ -273,15 +320,6 @@ enum KnownValue: Int, CaseIterable {
     case admissionV1, admissionV1beta1, admissionReview, v1, pod, pods, create, update, apps, batch, deployment,
          deployments, namespace, namespaces
 
-    /// The value at `ordinal` in `allCases` (an ordinal `names` answers): a payload-free enum's stored tag is its
-    /// case's position, so this is a conversion, where `init(rawValue:)` and `text` were two outlined calls per
-    /// value read. Checked in release builds too, as `PodField(ordinal:)` is.
-    @inline(__always)
-    init(ordinal: Int) {
-        precondition(UInt(bitPattern: ordinal) <= UInt(Self.last.rawValue), "KnownValue: ordinal out of range")
-        self = unsafeBitCast(UInt8(truncatingIfNeeded: ordinal), to: KnownValue.self)
-    }
-
     @inline(__always)
     var text: String {
         switch self {
@@ -302,10 +340,34 @@ enum KnownValue: Int, CaseIterable {
         }
     }
 
-    static var names: JSONNameTable { ReviewDecoder.tables.knownValues }
-
-    /// The last case (`init(ordinal:)`'s range check; `allCases.count` builds the array).
-    static var last: KnownValue { .namespaces }
+    /// The value a string's bytes (escapes decoded) are, nil for any other: as `ReviewFieldName.matching` (the
+    /// tests check every case's `text`).
+    @inline(__always)
+    static func matching(_ key: UnsafeBufferPointer<UInt8>) -> KnownValue? {
+        switch key.count {
+        case 2: return key.isName("v1") ? .v1 : nil
+        case 3: return key.isName("Pod") ? .pod : nil
+        case 4:
+            if key.isName("pods") { return .pods }
+            if key.isName("apps") { return .apps }
+            return nil
+        case 5: return key.isName("batch") ? .batch : nil
+        case 6:
+            if key.isName("CREATE") { return .create }
+            if key.isName("UPDATE") { return .update }
+            return nil
+        case 9: return key.isName("Namespace") ? .namespace : nil
+        case 10:
+            if key.isName("Deployment") { return .deployment }
+            if key.isName("namespaces") { return .namespaces }
+            return nil
+        case 11: return key.isName("deployments") ? .deployments : nil
+        case 15: return key.isName("AdmissionReview") ? .admissionReview : nil
+        case 19: return key.isName("admission.k8s.io/v1") ? .admissionV1 : nil
+        case 24: return key.isName("admission.k8s.io/v1beta1") ? .admissionV1beta1 : nil
+        default: return nil
+        }
+    }
 }
 
 /// `group/version` → (group, version); a core `v1` has an empty group.

@@ -85,13 +85,17 @@ final class ReviewFormatTests: XCTestCase {
                        "unable to decode the request: request.operation: expected a string, got number")
     }
 
-    /// The review's, the request's and the nested objects' members are each found in one pass by a table of
-    /// names spelled out beside their cases: each name must be its case's.
-    func testFieldNameTablesMatchTheirCases() {
-        func check<Field: ReviewFieldName>(_: Field.Type, file: StaticString = #filePath, line: UInt = #line) {
+    /// The review's, the request's and the nested objects' members are each found in one pass by a matcher with
+    /// the names spelled out beside their cases: each name must be its case's, and near misses none.
+    func testFieldMatchersMatchTheirCases() {
+        func check<Field: ReviewFieldName & Equatable>(_: Field.Type, file: StaticString = #filePath, line: UInt = #line) {
             for field in Field.allCases {
                 var name = "\(field)"
-                XCTAssertEqual(name.withUTF8 { Field.names.ordinal(of: $0) }, field.rawValue, name, file: file, line: line)
+                XCTAssertEqual(name.withUTF8(Field.matching), field, name, file: file, line: line)
+                for variant in [name + "x", String(name.dropLast()), name.uppercased(), "x" + name, ""] {
+                    var variant = variant
+                    XCTAssertNil(variant.withUTF8(Field.matching), variant, file: file, line: line)
+                }
             }
         }
         check(ReviewField.self)
@@ -99,11 +103,12 @@ final class ReviewFormatTests: XCTestCase {
         check(NestedField.self)
         for value in KnownValue.allCases {
             var text = value.text
-            XCTAssertEqual(text.withUTF8 { KnownValue.names.ordinal(of: $0) }, value.rawValue, text)
-            // The table's ordinal converts back to the case by its tag.
-            XCTAssertEqual(KnownValue(ordinal: value.rawValue), value, text)
+            XCTAssertEqual(text.withUTF8(KnownValue.matching), value, text)
+            for variant in [text + "x", String(text.dropLast()), text.lowercased() == text ? text.uppercased() : text.lowercased(), "x" + text] {
+                var variant = variant
+                XCTAssertNil(variant.withUTF8(KnownValue.matching), variant)
+            }
         }
-        XCTAssertEqual(KnownValue.last, KnownValue.allCases.last, "init(ordinal:)'s bound must be the last case")
     }
 
     /// Members of the review and of the request's kind, resource and userInfo: escaped keys are their decoded
