@@ -210,6 +210,15 @@ public struct JSONDocument: Sendable {
                                             count: Int(node.end &- node.start)))
         }
 
+        /// The bytes of the string at `index` in place, nil when it holds escapes (or is not a string).
+        @inlinable @inline(__always)
+        public func plainUTF8(_ index: Index) -> UnsafeBufferPointer<UInt8>? {
+            let node = nodes[index.node]
+            guard node.kind == .string, !node.isEscaped else { return nil }
+            return UnsafeBufferPointer(start: text.baseAddress.unsafelyUnwrapped + Int(node.start),
+                                       count: Int(node.end &- node.start))
+        }
+
         /// `string(_:equals:)` for a string holding escapes: compared by its decoded text.
         @usableFromInline
         func escapedString(_ index: Index, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -461,4 +461,23 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertEqual(document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }, [0, nil, 2, 3, 0, nil])
         XCTAssertNil(table.ordinal(of: try XCTUnwrap(document.member("name", of: document.root)), in: document))  // a number
     }
+
+    /// A view hands a string's bytes in place (`plainUTF8`: none when it holds escapes) or decoded (`withUTF8`).
+    func testViewHandsStringBytesInPlaceOrDecoded() throws {
+        let document = try document(#"{"name":"web","na\u006de":"caf\u00e9","":1,"x":[true]}"#)
+        document.withView { view in
+            let members = Array(view.members(of: document.root))
+            XCTAssertEqual(view.plainUTF8(members[0].key).map { Array($0) }, Array("name".utf8))
+            XCTAssertEqual(view.plainUTF8(members[0].value).map { Array($0) }, Array("web".utf8))
+            XCTAssertNil(view.plainUTF8(members[1].key))
+            XCTAssertNil(view.plainUTF8(members[1].value))
+            XCTAssertEqual(view.plainUTF8(members[2].key).map { Array($0) }, [])
+            XCTAssertNil(view.plainUTF8(members[2].value))  // a number
+            XCTAssertNil(view.plainUTF8(members[3].value))  // an array
+            XCTAssertEqual(view.withUTF8(members[1].key) { Array($0) }, Array("name".utf8))
+            XCTAssertEqual(view.withUTF8(members[1].value) { Array($0) }, Array("caf\u{e9}".utf8))
+            XCTAssertEqual(view.withUTF8(members[0].value) { Array($0) }, Array("web".utf8))
+            XCTAssertEqual(view.withUTF8(members[2].value) { Array($0) }, [])
+        }
+    }
 }

@@ -24,7 +24,11 @@ struct FieldDecoder<Source: PodJSONSource> {
     /// all the decoder's names cost ~60 instructions a key that passed its prefilter.
     @inline(__always)
     private func field(_ key: Source.Key, _ match: (UnsafeBufferPointer<UInt8>) -> PodField?) -> PodField? {
-        source.withUTF8(of: key, match)
+        // A key without escapes (nearly all) is handed to the matcher as it lies, not through `withUTF8`'s body:
+        // that way the optimizer compiles the matching into the loop reading the object (~900 instructions a
+        // review fewer; the same test for the one-name and annotation tests measured no better).
+        if let bytes = source.plainUTF8(of: key) { return match(bytes) }
+        return source.withUTF8(of: key, match)
     }
 
     /// Whether a key is `name`, for objects of which one field is read.
@@ -504,6 +508,8 @@ protocol PodJSONSource {
     func int32(_ value: Value) -> Int32?
     /// `body` applied to a key's UTF-8, escapes decoded.
     func withUTF8<Result>(of key: Key, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result
+    /// A key's bytes in place when it holds no escapes, else nil (then read through `withUTF8`).
+    func plainUTF8(of key: Key) -> UnsafeBufferPointer<UInt8>?
     func keyText(_ key: Key) -> String
 }
 
@@ -536,6 +542,8 @@ struct DocumentSource: PodJSONSource {
     func withUTF8<Result>(of key: JSONDocument.Index, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         view.withUTF8(key, body)
     }
+    @inline(__always)
+    func plainUTF8(of key: JSONDocument.Index) -> UnsafeBufferPointer<UInt8>? { view.plainUTF8(key) }
     func keyText(_ key: JSONDocument.Index) -> String { view.string(key) }
 }
 
@@ -564,6 +572,7 @@ struct TreeSource: PodJSONSource {
         var key = key
         return key.withUTF8(body)
     }
+    func plainUTF8(of key: String) -> UnsafeBufferPointer<UInt8>? { nil }
     func keyText(_ key: String) -> String { key }
 }
 
