@@ -15,9 +15,9 @@ public final class AdmissionController: Sendable {
     /// written once here rather than once per review.
     let defaultsDescription: String
     /// The metric event arrays most allowed requests share (see `RequestState.recordEnforceAllowed`).
-    let podAllowedEvents = PodAllowedEvents()
+    let podAllowedEvents = SharedPodEvents(decision: "allow", modes: ["enforce"])
     /// The metric event arrays most denied pods share (see `RequestState.recordEnforceAndAuditDenied`).
-    let podDeniedEvents = PodDeniedEvents()
+    let podDeniedEvents = SharedPodEvents(decision: "deny", modes: ["enforce", "audit"])
 
     typealias PodEvaluator = @Sendable (_ pod: Pod, _ policy: LevelVersion) -> Evaluation
 
@@ -754,31 +754,18 @@ struct RequestState {
     }
 
     /// Records enforce's `allow`. Most requests record this event alone, for a pod at a latest policy: those
-    /// events' arrays are made once per controller (`PodAllowedEvents`) and shared, not allocated for each
+    /// events' arrays are made once per controller (`SharedPodEvents`) and shared, not allocated for each
     /// request (a second event then copies the array, as appending to a full one would). Any other allow is
     /// recorded as `recordEvaluation` records it.
-    mutating func recordEnforceAllowed(_ policy: LevelVersion, shared: PodAllowedEvents) {
-        if metrics.isEmpty && resource == "pod" && subresource.isEmpty && Self.isLabelledLatest(policy) {
-            switch operation {
-            case "create": metrics = shared.create[PodAllowedEvents.index(of: policy.level)]; return
-            case "update": metrics = shared.update[PodAllowedEvents.index(of: policy.level)]; return
-            default: break
-            }
-        }
+    mutating func recordEnforceAllowed(_ policy: LevelVersion, shared: SharedPodEvents) {
+        if let events = shared.events(for: self, at: policy) { metrics = events; return }
         recordEvaluation(decision: "allow", policy, mode: "enforce")
     }
 
-    /// Records enforce's `deny` and audit's `deny` at the same `policy`, in that order. For a pod at a latest
-    /// policy, the two events' array is made once per controller (`PodDeniedEvents`) and shared, as
+    /// Records enforce's `deny` and audit's `deny` at the same `policy`, in that order, shared as
     /// `recordEnforceAllowed` shares allowed ones (two events made per denial: ~600 instructions).
-    mutating func recordEnforceAndAuditDenied(_ policy: LevelVersion, shared: PodDeniedEvents) {
-        if metrics.isEmpty && resource == "pod" && subresource.isEmpty && Self.isLabelledLatest(policy) {
-            switch operation {
-            case "create": metrics = shared.create[PodAllowedEvents.index(of: policy.level)]; return
-            case "update": metrics = shared.update[PodAllowedEvents.index(of: policy.level)]; return
-            default: break
-            }
-        }
+    mutating func recordEnforceAndAuditDenied(_ policy: LevelVersion, shared: SharedPodEvents) {
+        if let events = shared.events(for: self, at: policy) { metrics = events; return }
         recordEvaluation(decision: "deny", policy, mode: "enforce")
         recordEvaluation(decision: "deny", policy, mode: "audit")
     }
@@ -804,19 +791,28 @@ struct RequestState {
     }
 }
 
-/// The one-event arrays of a pod allowed at a latest enforce policy, by operation and then level (`index(of:)`),
-/// which `RequestState.recordEnforceAllowed` shares.
-struct PodAllowedEvents: Sendable {
-    let create = Self.table(operation: "create")
-    let update = Self.table(operation: "update")
+/// The evaluation events of a pod created or updated (no subresource) at a latest policy, made once per controller
+/// and shared by the requests that record exactly them: enforce's `allow` (`RequestState.recordEnforceAllowed`),
+/// or enforce's and then audit's `deny` at one policy (`recordEnforceAndAuditDenied`). By operation, then level.
+struct SharedPodEvents: Sendable {
+    let create: [[AdmissionMetricEvent]]
+    let update: [[AdmissionMetricEvent]]
+
+    /// The events `decision` records in each of `modes`, in that order.
+    init(decision: String, modes: [String]) {
+        create = Self.table(decision: decision, modes: modes, operation: "create")
+        update = Self.table(decision: decision, modes: modes, operation: "update")
+    }
 
     /// Each level's events at its `index(of:)`, so the table and the lookup agree by construction.
-    private static func table(operation: String) -> [[AdmissionMetricEvent]] {
+    private static func table(decision: String, modes: [String], operation: String) -> [[AdmissionMetricEvent]] {
         var table = [[AdmissionMetricEvent]](repeating: [], count: Level.allCases.count)
         for level in Level.allCases {
-            table[index(of: level)] = [RequestState.evaluationEvent(
-                decision: "allow", LevelVersion(level: level, version: .latest), mode: "enforce",
-                operation: operation, resource: "pod", subresource: "")]
+            let policy = LevelVersion(level: level, version: .latest)
+            table[index(of: level)] = modes.map { mode in
+                RequestState.evaluationEvent(decision: decision, policy, mode: mode, operation: operation,
+                                             resource: "pod", subresource: "")
+            }
         }
         return table
     }
@@ -829,24 +825,18 @@ struct PodAllowedEvents: Sendable {
         case .restricted: 2
         }
     }
-}
 
-/// The two-event arrays (enforce `deny`, then audit `deny`) of a pod denied and audited at one latest policy, by
-/// operation and then level (`PodAllowedEvents.index(of:)`), which `RequestState.recordEnforceAndAuditDenied` shares.
-struct PodDeniedEvents: Sendable {
-    let create = Self.table(operation: "create")
-    let update = Self.table(operation: "update")
-
-    private static func table(operation: String) -> [[AdmissionMetricEvent]] {
-        var table = [[AdmissionMetricEvent]](repeating: [], count: Level.allCases.count)
-        for level in Level.allCases {
-            let policy = LevelVersion(level: level, version: .latest)
-            table[PodAllowedEvents.index(of: level)] = ["enforce", "audit"].map { mode in
-                RequestState.evaluationEvent(decision: "deny", policy, mode: mode, operation: operation,
-                                             resource: "pod", subresource: "")
-            }
+    /// The shared events for `state`'s request at `policy`, when they are exactly what it records: nothing
+    /// recorded yet, a pod created or updated without a subresource, a policy labelled latest. Else nil.
+    @inline(__always)
+    func events(for state: borrowing RequestState, at policy: LevelVersion) -> [AdmissionMetricEvent]? {
+        guard state.metrics.isEmpty && state.resource == "pod" && state.subresource.isEmpty
+            && RequestState.isLabelledLatest(policy) else { return nil }
+        switch state.operation {
+        case "create": return create[Self.index(of: policy.level)]
+        case "update": return update[Self.index(of: policy.level)]
+        default: return nil
         }
-        return table
     }
 }
 

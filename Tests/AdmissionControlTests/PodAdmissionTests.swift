@@ -22,7 +22,7 @@ final class PodAdmissionTests: XCTestCase {
     }
 
     /// The allowed enforce event, for every level, version kind and operation: the common case is served from
-    /// arrays made once (`PodAllowedEvents`), which must label exactly as every other event is labelled.
+    /// arrays made once (`SharedPodEvents`), which must label exactly as every other event is labelled.
     func testAllowedEnforceEventIsLabelledAlikeAtEveryLevelVersionAndOperation() {
         for level in ["privileged", "baseline", "restricted"] {
             for (version, label) in [("latest", "latest"), ("v1.30", level == "privileged" ? "latest" : "v1.30")] {

@@ -678,8 +678,13 @@ enum PodField: Int, CaseIterable {
     /// The fields of `spec.securityContext` the decoder reads.
     @inline(__always)
     static func podSecurityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
+        key.count == 7 ? (key.names("sysctls") ? .sysctls : nil) : sharedSecurityContextField(key)
+    }
+
+    /// The fields both security contexts (the pod's and a container's) hold that the decoder reads.
+    @inline(__always)
+    static func sharedSecurityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 7: return key.names("sysctls") ? .sysctls : nil
         case 9: return key.names("runAsUser") ? .runAsUser : nil
         case 12: return key.names("runAsNonRoot") ? .runAsNonRoot : nil
         case 14:
@@ -731,23 +736,11 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func securityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 9:
-            if key.names("runAsUser") { return .runAsUser }
-            if key.names("procMount") { return .procMount }
-            return nil
+        case 9 where key.names("procMount"): return .procMount
         case 10: return key.names("privileged") ? .privileged : nil
-        case 12:
-            if key.names("runAsNonRoot") { return .runAsNonRoot }
-            if key.names("capabilities") { return .capabilities }
-            return nil
-        case 14:
-            if key.names("seLinuxOptions") { return .seLinuxOptions }
-            if key.names("seccompProfile") { return .seccompProfile }
-            if key.names("windowsOptions") { return .windowsOptions }
-            return nil
-        case 15: return key.names("appArmorProfile") ? .appArmorProfile : nil
+        case 12 where key.names("capabilities"): return .capabilities
         case 24: return key.names("allowPrivilegeEscalation") ? .allowPrivilegeEscalation : nil
-        default: return nil
+        default: return sharedSecurityContextField(key)
         }
     }
 
