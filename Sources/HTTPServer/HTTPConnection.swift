@@ -47,12 +47,13 @@ final class HTTPConnection {
     let id: Int
     let fd: Int32
     /// The loop serving this connection. Not counted: the loop holds its connections and calls them only from
-    /// its `run()`, and a connection is never used after that ends, so the loop always outlives every use;
-    /// checked (`unowned`), each use was a strong retain and a release (~40 instructions, nine uses a request).
-    unowned(unsafe) let loop: EventLoop
-    /// The same loop, for the per-request uses: read through `loop`, each use still retained the loop for its
-    /// length and released it after (~40 instructions, four a request); a guaranteed reference is not retained.
+    /// its `run()`, and a connection is never used after that ends, so the loop always outlives every use.
+    /// The per-request uses go through `_withUnsafeGuaranteedRef` (`turnStart`, `isDraining`, `setDeadline`,
+    /// `waitFor`), which does not retain it: a checked (`unowned`) or unchecked (`unowned(unsafe)`) reference
+    /// still retained the loop for each use and released it after (~40 instructions, nine uses a request).
     private let loopReference: Unmanaged<EventLoop>
+    /// The loop, for the uses outside a request (closing, yielding a turn, configuration).
+    private var loop: EventLoop { loopReference.takeUnretainedValue() }
     let tls: TLSConnection
     /// The server's handler, held here: called through the loop's server, it was copied out of the server and
     /// destroyed again for every request (the server retained and released too).
@@ -93,7 +94,6 @@ final class HTTPConnection {
     private static let maxLingerBytes = 4 * 1024 * 1024
 
     init(loop: EventLoop, tls: TLSConnection, fd: Int32, id: Int, remoteAddress: String, acceptedAt: MonotonicInstant) {
-        self.loop = loop
         loopReference = Unmanaged.passUnretained(loop)
         self.tls = tls
         self.fd = fd
