@@ -198,7 +198,7 @@ extension UnsafeBufferPointer<UInt8> {
     @inline(__always)
     func isName(_ name: StaticString) -> Bool {
         count == name.utf8CodeUnitCount
-            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
+            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
     }
 }
 

@@ -171,7 +171,7 @@ public struct JSONDocument: Sendable {
             guard count > 0 else { return true }
             if node.isEscaped { return escapedString(index, hasPrefix: prefix) }
             guard Int(node.end &- node.start) >= count else { return false }
-            return JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), prefix.utf8Start, count: count)
+            return JSONKeyBytes.bytesEqual(text.baseAddress! + Int(node.start), prefix.utf8Start, count: count)
         }
 
         /// `string(_:hasPrefix:)` for a string holding escapes: compared by its decoded text.
@@ -191,7 +191,7 @@ public struct JSONDocument: Sendable {
             if node.isEscaped { return escapedString(index, equals: utf8) }
             let count = Int(node.end &- node.start)
             guard count == utf8.count else { return false }
-            return count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(node.start), utf8.baseAddress!, count: count)
+            return count == 0 || JSONKeyBytes.bytesEqual(text.baseAddress! + Int(node.start), utf8.baseAddress!, count: count)
         }
 
         /// Calls `body` with the UTF-8 of the string at `index`, escapes decoded (empty for anything but a string).
@@ -373,7 +373,7 @@ public struct JSONDocument: Sendable {
                         if keyNode.isEscaped {
                             if string(Index(node: cursor), equals: key) { found = Index(node: cursor + 1) }
                         } else if Int(keyNode.end - keyNode.start) == key.count
-                                    && (key.count == 0 || JSONNameTable.bytesEqual(text.baseAddress! + Int(keyNode.start),
+                                    && (key.count == 0 || JSONKeyBytes.bytesEqual(text.baseAddress! + Int(keyNode.start),
                                                                                    key.baseAddress!, count: key.count)) {
                             found = Index(node: cursor + 1)
                         }
@@ -508,65 +508,10 @@ public struct JSONDocument: Sendable {
     }
 }
 
-/// A fixed set of names (a schema's keys) in which an object key is found by its bytes, without building a
-/// `String`: open addressing on the length and three bytes, times a multiplier chosen so that no two names share
-/// a slot. Inlinable: a decoder looks up every key it meets, so the lookup is compiled into the decoder's module
-/// rather than called across.
-public struct JSONNameTable: Sendable {
-    @frozen @usableFromInline
-    struct Slot: Sendable {
-        /// Where the name's bytes start in `storage`; the slot is empty when `length` is 0.
-        @usableFromInline var start: Int32
-        @usableFromInline var length: Int32
-        @usableFromInline var ordinal: Int32
-    }
-
-    @usableFromInline let storage: [UInt8]
-    @usableFromInline let slots: [Slot]
-    @usableFromInline let mask: Int
-    /// A name's first slot is the top bits (64 - `shift` of them) of its `packedKey` times `seed` (`firstSlot`).
-    @usableFromInline let seed: UInt64
-    @usableFromInline let shift: UInt64
-    /// For each length (63: 63 or more), a bit per first byte (its low six bits) of the names of that length:
-    /// most keys a decoder meets are none of its names and share neither, and are answered without hashing.
-    @usableFromInline let firstBytesByLength: [UInt64]
-
-    /// `names` must be distinct and not empty; `ordinal(of:in:)` answers a name's position in this list.
-    public init(_ names: [String]) {
-        let keys = names.map { Array($0.utf8) }
-        precondition(keys.allSatisfy { !$0.isEmpty }, "names are not empty")
-        precondition(Set(keys).count == keys.count, "names are distinct")
-        var capacity = 16
-        while capacity < names.count * 4 { capacity *= 2 }
-        let shift = UInt64(64 - capacity.trailingZeroBitCount)
-        // The first of a fixed series of multipliers that gives every name a slot of its own, so that a lookup
-        // compares one name; should none, the one that shares fewest (linear probing keeps any table correct).
-        let packed = keys.map { $0.withUnsafeBufferPointer(Self.packedKey) }
-        var seed: UInt64 = 0
-        var fewestShared = Int.max
-        for attempt in 1...1024 where fewestShared > 0 {
-            let candidate = 0x9E37_79B9_7F4A_7C15 &* UInt64(attempt) | 1
-            let shared = packed.count - Set(packed.map { Self.firstSlot($0, seed: candidate, shift: shift) }).count
-            if shared < fewestShared { (seed, fewestShared) = (candidate, shared) }
-        }
-        var storage: [UInt8] = []
-        var slots = [Slot](repeating: Slot(start: 0, length: 0, ordinal: -1), count: capacity)
-        var firstBytesByLength = [UInt64](repeating: 0, count: 64)
-        for (ordinal, bytes) in keys.enumerated() {
-            firstBytesByLength[min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
-            var slot = Self.firstSlot(packed[ordinal], seed: seed, shift: shift)
-            while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count), ordinal: Int32(ordinal))
-            storage.append(contentsOf: bytes)
-        }
-        self.storage = storage
-        self.slots = slots
-        self.mask = capacity - 1
-        self.seed = seed
-        self.shift = shift
-        self.firstBytesByLength = firstBytesByLength
-    }
-
+/// Object keys compared by their bytes, without building a `String`: a cheap hash for the parser's tables of
+/// dropped names, and a short comparison for the decoders' matchers (which compare a key with the few names its
+/// object may hold, by length first).
+public enum JSONKeyBytes {
     /// A cheap hash of the length and three bytes, for the parser's tables of names.
     @inlinable @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
@@ -576,43 +521,6 @@ public struct JSONNameTable: Sendable {
         value = (value ^ Int(bytes[count - 1])) &* 0xC2B2_AE35
         value = (value ^ Int(bytes[count >> 1])) &* 0x27D4_EB2F
         return value ^ (value >> 15)
-    }
-
-    /// A name's length and its first, middle and last bytes in one word, which the table's multiplier turns into
-    /// a slot: one multiplication, where `hash` mixes in four.
-    @inlinable @inline(__always)
-    static func packedKey(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let count = bytes.count
-        return UInt64(truncatingIfNeeded: count) | UInt64(bytes[0]) << 32 | UInt64(bytes[count &>> 1]) << 40
-            | UInt64(bytes[count &- 1]) << 48
-    }
-
-    @inlinable @inline(__always)
-    static func firstSlot(_ packedKey: UInt64, seed: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (packedKey &* seed) &>> shift)
-    }
-
-    /// The position in the table's names of the string at `index`, nil when it is none of them (or not a string).
-    @inlinable
-    public func ordinal(of index: JSONDocument.Index, in document: JSONDocument) -> Int? {
-        document.withView { ordinal(of: index, in: $0) }
-    }
-
-    /// As `ordinal(of:in:)`, reading through a document view.
-    @inlinable
-    public func ordinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
-        let node = view.nodes[index.node]
-        guard node.kind == .string else { return nil }
-        if node.isEscaped { return escapedOrdinal(of: index, in: view) }
-        // Unchecked: a string node's end is never before its start.
-        return ordinal(of: UnsafeBufferPointer(start: view.text.baseAddress! + Int(node.start), count: Int(node.end &- node.start)))
-    }
-
-    /// A key written with escapes is compared by its decoded text (rare: Kubernetes clients do not escape keys).
-    @usableFromInline
-    func escapedOrdinal(of index: JSONDocument.Index, in view: JSONDocument.View) -> Int? {
-        var decoded = view.string(index)
-        return decoded.withUTF8 { ordinal(of: $0) }
     }
 
     /// Whether `count` (at least 1) bytes at `a` and `b` are equal. Compared a word at a time, the last word
@@ -635,41 +543,5 @@ public struct JSONNameTable: Sendable {
         if count >= 4 { return equal(at: 0, UInt32.self) && equal(at: count &- 4, UInt32.self) }
         if count >= 2 { return equal(at: 0, UInt16.self) && equal(at: count &- 2, UInt16.self) }
         return equal(at: 0, UInt8.self)
-    }
-
-    /// The position in the table's names of `utf8`, nil when it is none of them. The length and first byte
-    /// test is compiled into the caller: most keys stop there, without a call.
-    @inlinable @inline(__always)
-    public func ordinal(of utf8: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard utf8.count > 0 else { return nil }
-        let firstBytes = firstBytesByLength.withUnsafeBufferPointer { $0[min(utf8.count, 63)] }
-        guard firstBytes & (1 << (utf8[0] & 63)) != 0 else { return nil }
-        return probe(utf8)
-    }
-
-    /// `ordinal(of:)` past its first test: the hash table's lookup.
-    @inlinable @inline(never)
-    func probe(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
-        // Not empty (`ordinal(of:)` tested), so it has an address; so has `storage` when a slot's length is the
-        // key's: it holds that name.
-        let key = utf8.baseAddress.unsafelyUnwrapped
-        let count = utf8.count
-        var slot = Self.firstSlot(Self.packedKey(utf8), seed: seed, shift: shift)
-        return slots.withUnsafeBufferPointer { slots in
-            storage.withUnsafeBufferPointer { stored in
-                while true {
-                    let candidate = slots[slot]
-                    // The name's length first: a key a decoder looks up is nearly always in its first slot.
-                    if Int(candidate.length) == count {
-                        if Self.bytesEqual(stored.baseAddress.unsafelyUnwrapped + Int(candidate.start), key, count: count) {
-                            return Int(candidate.ordinal)
-                        }
-                    } else if candidate.length == 0 {
-                        return nil
-                    }
-                    slot = (slot &+ 1) & mask
-                }
-            }
-        }
     }
 }

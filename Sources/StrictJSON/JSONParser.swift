@@ -63,7 +63,7 @@ public enum JSONParser {
 
         /// The same cheap hash as the document's key table (length, first, middle and last byte).
         @inline(__always)
-        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { JSONNameTable.hash(bytes) }
+        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { JSONKeyBytes.hash(bytes) }
 
         /// The table's string with exactly these bytes, if any.
         @inline(__always)
@@ -84,7 +84,7 @@ public enum JSONParser {
         }
     }
 
-    /// A set of member names, looked up by their raw bytes: open addressing on `JSONNameTable`'s cheap hash,
+    /// A set of member names, looked up by their raw bytes: open addressing on `JSONKeyBytes`' cheap hash,
     /// so a key that is none of them (most keys of a review) costs a hash and an empty slot.
     public struct DroppedMembers: Sendable {
         private struct Slot {
@@ -120,7 +120,7 @@ public enum JSONParser {
                 let bytes = Array(name.utf8)
                 filter[2 * min(bytes.count, 63)] |= 1 << (bytes[0] & 63)
                 filter[2 * min(bytes.count, 63) + 1] |= 1 << (bytes[bytes.count - 1] & 63)
-                var slot = bytes.withUnsafeBufferPointer { JSONNameTable.hash($0) } & (capacity - 1)
+                var slot = bytes.withUnsafeBufferPointer { JSONKeyBytes.hash($0) } & (capacity - 1)
                 while slots[slot].length > 0 { slot = (slot + 1) & (capacity - 1) }
                 slots[slot] = Slot(start: Int32(storage.count), length: Int32(bytes.count))
                 storage.append(contentsOf: bytes)
@@ -159,14 +159,14 @@ public enum JSONParser {
         /// Whether `key`, which is not empty, is one of the names (after `mayContain`).
         @inline(__always)
         fileprivate func isListed(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-            var slot = JSONNameTable.hash(key) & mask
+            var slot = JSONKeyBytes.hash(key) & mask
             return slots.withUnsafeBufferPointer { slots in
                 storage.withUnsafeBufferPointer { stored in
                     while true {
                         let candidate = slots[slot]
                         if candidate.length == 0 { return false }
                         if Int(candidate.length) == key.count
-                            && JSONNameTable.bytesEqual(stored.baseAddress! + Int(candidate.start), key.baseAddress!, count: key.count) {
+                            && JSONKeyBytes.bytesEqual(stored.baseAddress! + Int(candidate.start), key.baseAddress!, count: key.count) {
                             return true
                         }
                         slot = (slot + 1) & mask

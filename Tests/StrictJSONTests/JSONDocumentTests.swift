@@ -332,10 +332,9 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
-    /// A view reads what the document reads: members, elements, kinds, strings, numbers, names.
+    /// A view reads what the document reads: members, elements, kinds, strings, numbers.
     func testViewReadsAsTheDocumentReads() throws {
         let document = try document(#"{"a":[1,"x\u00e9",null,{"b":true}],"name":-7,"\u006eame":"n","":{}}"#)
-        let table = JSONNameTable(["name", "a", "b"])
         document.withView { view in
             func check(_ index: JSONDocument.Index) {
                 XCTAssertEqual(view.kind(index), document.kind(index))
@@ -347,7 +346,6 @@ final class JSONDocumentTests: XCTestCase {
                 XCTAssertEqual(members.map(\.key), documentMembers.map(\.key))
                 XCTAssertEqual(members.map(\.value), documentMembers.map(\.value))
                 for member in members {
-                    XCTAssertEqual(table.ordinal(of: member.key, in: view), table.ordinal(of: member.key, in: document))
                     check(member.value)
                 }
                 let elements = Array(view.elements(of: index))
@@ -427,39 +425,25 @@ final class JSONDocumentTests: XCTestCase {
         XCTAssertGreaterThan(compared, 1_000)
     }
 
-    /// Names are compared a word at a time: a key differing from a name of its length in any one byte, at
-    /// any length, is not that name.
-    func testNameTableComparesEveryByteAtEveryLength() throws {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        let names = (1...40).map { length in String(decoding: (0..<length).map { alphabet[($0 * 7 + length) % alphabet.count] }, as: UTF8.self) }
-        let table = JSONNameTable(names)
-        for (ordinal, name) in names.enumerated() {
-            var keys = [name]
-            for position in 0..<name.utf8.count {
-                var bytes = Array(name.utf8)
-                bytes[position] = bytes[position] == UInt8(ascii: "_") ? UInt8(ascii: "-") : UInt8(ascii: "_")
-                keys.append(String(decoding: bytes, as: UTF8.self))
+    /// Keys are compared a word at a time, the last word overlapping: at every length, bytes differing at any
+    /// one position are unequal, and equal bytes are equal.
+    func testKeyBytesCompareEveryByteAtEveryLength() {
+        for length in 1...40 {
+            let name = (0..<length).map { UInt8(ascii: "a") &+ UInt8(($0 * 7 + length) % 26) }
+            name.withUnsafeBufferPointer { expected in
+                var copy = name
+                copy.withUnsafeMutableBufferPointer { key in
+                    XCTAssertTrue(JSONKeyBytes.bytesEqual(key.baseAddress!, expected.baseAddress!, count: length))
+                    for position in 0..<length {
+                        let original = key[position]
+                        key[position] = original == UInt8(ascii: "_") ? UInt8(ascii: "-") : UInt8(ascii: "_")
+                        XCTAssertFalse(JSONKeyBytes.bytesEqual(key.baseAddress!, expected.baseAddress!, count: length),
+                                       "length \(length), position \(position)")
+                        key[position] = original
+                    }
+                }
             }
-            let text = "{" + keys.map { "\"\($0)\":0" }.joined(separator: ",") + "}"
-            let document = try document(text)
-            let found = document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }
-            XCTAssertEqual(found, [ordinal] + Array(repeating: nil, count: name.utf8.count), name)
         }
-    }
-
-    /// Names of one length whose first, middle and last bytes agree get the same first slot whatever the
-    /// multiplier: probing past it still finds each.
-    func testNameTableFindsNamesThatShareASlot() throws {
-        let table = JSONNameTable(["axcxa", "aycxa", "azcxa"])
-        let document = try document(#"{"axcxa":1,"aycxa":2,"azcxa":3,"awcxa":4}"#)
-        XCTAssertEqual(document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }, [0, 1, 2, nil])
-    }
-
-    func testNameTableFindsKeysByTheirBytes() throws {
-        let table = JSONNameTable(["name", "image", "securityContext", "é"])
-        let document = try document(#"{"name":1,"imag":2,"securityContext":3,"\u00e9":4,"\u006eame":5,"":6}"#)
-        XCTAssertEqual(document.members(of: document.root).map { table.ordinal(of: $0.key, in: document) }, [0, nil, 2, 3, 0, nil])
-        XCTAssertNil(table.ordinal(of: try XCTUnwrap(document.member("name", of: document.root)), in: document))  // a number
     }
 
     /// A view hands a string's bytes in place (`plainUTF8`: none when it holds escapes) or decoded (`withUTF8`).

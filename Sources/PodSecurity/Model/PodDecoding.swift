@@ -825,14 +825,14 @@ extension UnsafeBufferPointer<UInt8> {
     @inline(__always)
     func hasPrefix(_ prefix: StaticString) -> Bool {
         count >= prefix.utf8CodeUnitCount
-            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, prefix.utf8Start, count: prefix.utf8CodeUnitCount)
     }
 
     /// Whether these bytes are `name` (not empty): its length first, then its bytes.
     @inline(__always)
     func names(_ name: StaticString) -> Bool {
         count == name.utf8CodeUnitCount
-            && JSONNameTable.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
+            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
     }
 }
 
