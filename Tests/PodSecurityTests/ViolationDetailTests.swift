@@ -198,4 +198,29 @@ final class ViolationDetailTests: XCTestCase {
             }
         }
     }
+
+    /// Pieces of every length around the short copy's cases (0, 1–3, 4–7, 8–16) and past it, ASCII and not,
+    /// written end to end, read as the same pieces joined.
+    func testPiecesOfEveryShortLengthWriteAsJoined() {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP")
+        var pieces: [String] = []
+        for length in 0...40 { pieces.append(String(alphabet[0..<length])) }
+        pieces += ["é", "é\"", "ü€", "🚀", "a🚀b", "\u{2028}x\u{2029}", "nul\u{0}", "ñandú ñandú ñ"]
+        for start in pieces.indices {
+            let chosen = (0..<5).map { pieces[(start + $0 * 7) % pieces.count] }
+            let expected = chosen.joined()
+            let written = String(capacity: expected.utf8.count) { text in
+                for piece in chosen { text.write(piece) }
+            }
+            XCTAssertEqual(written, expected)
+            XCTAssertEqual(Array(written.utf8), Array(expected.utf8))
+            // Literals take the same path.
+            let literal = String(capacity: 5 + expected.utf8.count + 2) { text in
+                text.write(literal: "a(b)c")
+                for piece in chosen { text.write(piece) }
+                text.write(literal: ", ")
+            }
+            XCTAssertEqual(literal, "a(b)c" + expected + ", ")
+        }
+    }
 }
