@@ -407,8 +407,14 @@ struct ReviewStatus {
         let messageStart = output.count
         let suffixStart = JSONWriter.appendQuoted(message, to: &output, suffixCount: sharedSuffix)
         let quotedMessage = messageStart..<output.count
-        append(#","reason":"#, to: &output)
-        JSONWriter.appendQuoted(reason, to: &output)
+        // A denial's reason and, below, a pod's kind are one of a few literals: written as literals (a small
+        // string compares by its bits), not each escaped through `appendQuoted`.
+        if reason == "Forbidden" {
+            append(#","reason":"Forbidden""#, to: &output)
+        } else {
+            append(#","reason":"#, to: &output)
+            JSONWriter.appendQuoted(reason, to: &output)
+        }
         if let details {
             append(#","details":{"#, to: &output)
             // The comma goes with each key after the first: one literal per member.
@@ -420,7 +426,12 @@ struct ReviewStatus {
             }
             if !details.name.isEmpty { member(#""name":"#, #","name":"#, details.name) }
             if !details.group.isEmpty { member(#""group":"#, #","group":"#, details.group) }
-            if !details.kind.isEmpty { member(#""kind":"#, #","kind":"#, details.kind) }
+            if details.kind == "pods" {
+                append(first ? #""kind":"pods""# : #","kind":"pods""#, to: &output)
+                first = false
+            } else if !details.kind.isEmpty {
+                member(#""kind":"#, #","kind":"#, details.kind)
+            }
             if !details.causes.isEmpty {
                 append(first ? #""causes":["# : #","causes":["#, to: &output)
                 for (index, cause) in details.causes.enumerated() {

@@ -226,6 +226,13 @@ final class ReviewFormatTests: XCTestCase {
             .invalid(group: "apps", kind: "Deployment", name: "", errors: [FieldError(kind: .invalid, field: "f", badValue: "v", detail: "d")]),
             .badRequest("failed to decode pod"), .error(.badRequest("failed to decode object"), cause: "x"),
             .failure(message: "m", reason: "r", code: 429, details: ReviewStatus.Details(kind: "k")),
+            // The reason "Forbidden" and the kind "pods" are written as literals: first or not, made at run time.
+            .forbidden(group: "", resource: "pods", name: "", error: "e"),
+            .forbidden(group: "x.io", resource: String("sdop".reversed()), name: "n", error: "e"),
+            .failure(message: "m", reason: String("nneddibroF".reversed()), code: 403),
+            .failure(message: "m", reason: "Forbidden", code: 403, details: ReviewStatus.Details(
+                kind: "pods", causes: [ReviewStatus.Cause(reason: "r", message: "c", field: "f")])),
+            .failure(message: "m", reason: "Forbidden2", code: 403, details: ReviewStatus.Details(name: "n", kind: "pod")),
         ]
         // The two versions a review names are written from literals; any other (only a test passes one) is escaped.
         let versions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1", "admission.k8s.io/v1<2>", String("admission.k8s.io/v1".reversed().reversed())]
