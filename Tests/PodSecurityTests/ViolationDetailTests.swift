@@ -165,11 +165,13 @@ final class ViolationDetailTests: XCTestCase {
         }
     }
 
-    /// restrictedVolumes' detail, written from bits, reads as the one written from lists of names and types.
-    func testRestrictedVolumesByBitsReadAsByLists() {
+    /// restrictedVolumes' detail, written in place, reads as the one upstream's shape builds from lists of names
+    /// and types (first restricted source set, else "unknown"; types sorted and unique; `joinQuote`, `pluralize`),
+    /// for up to 100 volumes.
+    func testRestrictedVolumesReadAsBuiltFromLists() {
         let kinds = VolumeSourceKind.allCases
         var next = 7
-        for count in [1, 2, 3, 5, 20, 64] {
+        for count in [1, 2, 3, 5, 20, 64, 65, 100] {
             for _ in 0..<20 {
                 var spec = PodSpec()
                 spec.volumes = (0..<count).map { index in
@@ -177,10 +179,15 @@ final class ViolationDetailTests: XCTestCase {
                     let sources = (next >> 8) % 5 == 0 ? [] : [kinds[(next >> 12) % kinds.count]]
                     return Volume(name: [#"v"q"#, "w", "é\u{2028}", #"b\s"#][(next >> 16) % 4] + String(index), sources: sources)
                 }
-                let bits = Checks.restrictedVolumesV1Dot0(PodMetadata(), spec)
-                let lists = Checks.restrictedVolumesListed(spec)
-                XCTAssertEqual(bits?.reason, lists?.reason)
-                XCTAssertEqual(bits?.detail.text, lists?.detail.text)
+                let finding = Checks.restrictedVolumesV1Dot0(PodMetadata(), spec)
+                let allowed = Checks.allowedVolumeSourceBits
+                let bad = spec.volumes.filter { !$0.hasAny(of: allowed) }
+                let types = sortedUnique(bad.map { volume in
+                    Checks.restrictedVolumeSources.first(where: volume.has)?.rawValue ?? "unknown"
+                })
+                let expected = bad.isEmpty ? nil : "\(pluralize("volume", "volumes", bad.count)) \(joinQuote(bad.map(\.name))) \(pluralize("uses", "use", bad.count)) \(pluralize("restricted volume type", "restricted volume types", types.count)) \(joinQuote(types))"
+                XCTAssertEqual(finding?.reason, bad.isEmpty ? nil : "restricted volume types")
+                XCTAssertEqual(finding?.detail.text, expected)
             }
         }
     }
