@@ -43,17 +43,7 @@ enum ReviewDecoder {
     /// which on real pods (managedFields, env, status) is most of the allocation work. Only object- and
     /// array-valued members are dropped, so a label or annotation of the same name is kept. Everything a
     /// check, the policy resolution, the exemptions or the significant-update rule reads is outside this list.
-    static var parseLimits: JSONParser.Limits { tables.parseLimits }
-
-    /// Everything `decode` reads from globals (the parse limits; names are matched by switches in code), held in
-    /// one and read once per review: each read of a `static let` is a call to `swift_once` and a copy of the value.
-    struct Tables {
-        let parseLimits: JSONParser.Limits
-    }
-
-    static let tables = Tables(parseLimits: makeParseLimits())
-
-    private static func makeParseLimits() -> JSONParser.Limits {
+    static let parseLimits: JSONParser.Limits = {
         var limits = JSONParser.Limits()
         limits.droppedContainerMembers = JSONParser.DroppedMembers([
             "managedFields", "ownerReferences", "finalizers", "status", "options", "extra", "groups",
@@ -64,14 +54,14 @@ enum ReviewDecoder {
             "sources", "items", "exec", "grpc", "httpHeaders", "volumeClaimTemplate", "fieldRef", "resourceFieldRef",
         ])
         return limits
-    }
+    }()
 
     /// Parses the body into the request.
     static func decode(_ body: [UInt8]) throws(BadReview) -> ReviewRequest {
-        let tables = Self.tables
         let document: JSONDocument
         do {
-            document = try JSONDocument(parsing: body, limits: tables.parseLimits)
+            // The one global `decode` reads (names are matched by switches in code), read once per review.
+            document = try JSONDocument(parsing: body, limits: parseLimits)
         } catch {
             throw BadReview(message: "unable to decode the request: \(error.description)")
         }
@@ -191,15 +181,6 @@ protocol ReviewFieldName: RawRepresentable<Int>, CaseIterable {
     /// name of that length compared, where a name table's hash lookup cost ~100 instructions a key (the tests
     /// check each case's spelling).
     static func matching(_ key: UnsafeBufferPointer<UInt8>) -> Self?
-}
-
-extension UnsafeBufferPointer<UInt8> {
-    /// Whether these bytes are `name` (not empty): its length first, then its bytes.
-    @inline(__always)
-    func isName(_ name: StaticString) -> Bool {
-        count == name.utf8CodeUnitCount
-            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
-    }
 }
 
 /// The review's own members that are read.

@@ -160,28 +160,6 @@ public struct JSONDocument: Sendable {
             return String(decoding: JSONDocument.unescape(raw), as: UTF8.self)
         }
 
-        /// Whether the string at `index` starts with `prefix` (escapes decoded); false for anything but a
-        /// string. Builds nothing unless the string holds escapes. Inlinable: a decoder asks this of every
-        /// annotation key for each prefix it keeps, and most keys are answered by their length or first word.
-        @inlinable
-        public func string(_ index: Index, hasPrefix prefix: StaticString) -> Bool {
-            let node = nodes[index.node]
-            guard node.kind == .string else { return false }
-            let count = prefix.utf8CodeUnitCount
-            guard count > 0 else { return true }
-            if node.isEscaped { return escapedString(index, hasPrefix: prefix) }
-            guard Int(node.end &- node.start) >= count else { return false }
-            return JSONKeyBytes.bytesEqual(text.baseAddress! + Int(node.start), prefix.utf8Start, count: count)
-        }
-
-        /// `string(_:hasPrefix:)` for a string holding escapes: compared by its decoded text.
-        @usableFromInline
-        func escapedString(_ index: Index, hasPrefix prefix: StaticString) -> Bool {
-            var decoded = string(index)
-            let count = prefix.utf8CodeUnitCount
-            return decoded.withUTF8 { $0.count >= count && memcmp($0.baseAddress!, prefix.utf8Start, count) == 0 }
-        }
-
         /// As `JSONDocument.string(_:equals:)`: compares the bytes, building nothing unless the string holds escapes.
         /// Inlinable: compared with a literal, most strings are answered by their length, without a call.
         @inlinable @inline(__always)
@@ -543,5 +521,25 @@ public enum JSONKeyBytes {
         if count >= 4 { return equal(at: 0, UInt32.self) && equal(at: count &- 4, UInt32.self) }
         if count >= 2 { return equal(at: 0, UInt16.self) && equal(at: count &- 2, UInt16.self) }
         return equal(at: 0, UInt8.self)
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes (a key's, from `JSONDocument.View.withUTF8` or `plainUTF8`) are `name`: the length
+    /// first, then the bytes a word at a time. Inlined where a decoder matches a key against the few names its
+    /// object may hold, the literal's length folds into the comparison.
+    @inlinable @inline(__always)
+    public func isName(_ name: StaticString) -> Bool {
+        let length = name.utf8CodeUnitCount
+        return count == length
+            && (length == 0 || JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: length))
+    }
+
+    /// Whether these bytes start with `prefix`, compared as `isName` compares.
+    @inlinable @inline(__always)
+    public func hasPrefix(_ prefix: StaticString) -> Bool {
+        let length = prefix.utf8CodeUnitCount
+        return count >= length
+            && (length == 0 || JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, prefix.utf8Start, count: length))
     }
 }

@@ -194,12 +194,9 @@ final class PodDecodingTests: XCTestCase {
         XCTAssertFalse(decoded.spec.hostPID)
     }
 
-    /// Every case is spelled as its key, and each object's matcher finds exactly its own fields' keys (escaped
-    /// too), and nothing for every other field's key or a near miss.
+    /// Each object's matcher finds exactly its own fields' keys (each case spelled as its key; escaped too), and
+    /// nothing for every other field's key or a near miss.
     func testFieldMatchersFindTheirObjectsFieldsAlone() throws {
-        for field in PodField.allCases {
-            XCTAssertEqual(field.key.description, "\(field)")
-        }
         for (match, fields) in PodField.fieldsByObject {
             for field in PodField.allCases {
                 var key = "\(field)"

@@ -392,9 +392,9 @@ final class JSONDocumentTests: XCTestCase {
         }
     }
 
-    /// `string(_:hasPrefix:)` compares a word at a time (the decoded text when the string holds escapes): it
-    /// answers as `utf8.starts(with:)` on the decoded string for keys equal to, longer or shorter than a prefix,
-    /// differing from it in any one byte, escaped, and for non-strings.
+    /// A key's bytes (`withUTF8`: the decoded text when the string holds escapes) tested with `hasPrefix`, a word
+    /// at a time: it answers as `utf8.starts(with:)` on the decoded string for keys equal to, longer or shorter
+    /// than a prefix, differing from it in any one byte, escaped, and for non-strings.
     func testStringHasPrefixAgreesWithTheDecodedString() throws {
         let prefixes: [StaticString] = ["a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi",
                                         "container.apparmor.security.beta.kubernetes.io/", "é/"]
@@ -417,7 +417,7 @@ final class JSONDocumentTests: XCTestCase {
                 for prefix in prefixes {
                     let expected = view.kind(element) == .string
                         && prefix.withUTF8Buffer { view.string(element).utf8.starts(with: $0) }
-                    XCTAssertEqual(view.string(element, hasPrefix: prefix), expected, "\(view.string(element)) \(prefix)")
+                    XCTAssertEqual(view.withUTF8(element) { $0.hasPrefix(prefix) }, expected, "\(view.string(element)) \(prefix)")
                     compared += 1
                 }
             }

@@ -33,7 +33,7 @@ struct FieldDecoder<Source: PodJSONSource> {
 
     /// Whether a key is `name`, for objects of which one field is read.
     @inline(__always)
-    private func isKey(_ key: Source.Key, _ name: StaticString) -> Bool { source.withUTF8(of: key) { $0.names(name) } }
+    private func isKey(_ key: Source.Key, _ name: StaticString) -> Bool { source.withUTF8(of: key) { $0.isName(name) } }
 
     /// Whether an annotation's key is one some check reads (`PodMetadata.checkedAnnotationPrefixes`).
     @inline(__always)
@@ -577,7 +577,7 @@ struct TreeSource: PodJSONSource {
 }
 
 /// The keys the decoder reads, wherever they occur (`name` is a container's, a volume's and a sysctl's).
-/// Each case is spelled as its JSON key (`key`).
+/// Each case is spelled as its JSON key (the tests check the matchers below against `"\(case)"`).
 enum PodField: Int, CaseIterable {
     case name, namespace, annotations
     case hostNetwork, hostPID, hostIPC, hostUsers, runtimeClassName, os, securityContext
@@ -588,57 +588,6 @@ enum PodField: Int, CaseIterable {
     case privileged, allowPrivilegeEscalation, procMount, capabilities, add, drop
     case user, role, type, level, hostProcess
 
-    /// The field's JSON key, as the matchers below spell it (the tests check them against it).
-    var key: StaticString {
-        switch self {
-        case .name: return "name"
-        case .namespace: return "namespace"
-        case .annotations: return "annotations"
-        case .hostNetwork: return "hostNetwork"
-        case .hostPID: return "hostPID"
-        case .hostIPC: return "hostIPC"
-        case .hostUsers: return "hostUsers"
-        case .runtimeClassName: return "runtimeClassName"
-        case .os: return "os"
-        case .securityContext: return "securityContext"
-        case .containers: return "containers"
-        case .initContainers: return "initContainers"
-        case .ephemeralContainers: return "ephemeralContainers"
-        case .volumes: return "volumes"
-        case .runAsNonRoot: return "runAsNonRoot"
-        case .runAsUser: return "runAsUser"
-        case .seLinuxOptions: return "seLinuxOptions"
-        case .seccompProfile: return "seccompProfile"
-        case .appArmorProfile: return "appArmorProfile"
-        case .windowsOptions: return "windowsOptions"
-        case .sysctls: return "sysctls"
-        case .value: return "value"
-        case .ports: return "ports"
-        case .hostPort: return "hostPort"
-        case .containerPort: return "containerPort"
-        case .livenessProbe: return "livenessProbe"
-        case .readinessProbe: return "readinessProbe"
-        case .startupProbe: return "startupProbe"
-        case .lifecycle: return "lifecycle"
-        case .postStart: return "postStart"
-        case .preStop: return "preStop"
-        case .httpGet: return "httpGet"
-        case .tcpSocket: return "tcpSocket"
-        case .host: return "host"
-        case .privileged: return "privileged"
-        case .allowPrivilegeEscalation: return "allowPrivilegeEscalation"
-        case .procMount: return "procMount"
-        case .capabilities: return "capabilities"
-        case .add: return "add"
-        case .drop: return "drop"
-        case .user: return "user"
-        case .role: return "role"
-        case .`type`: return "type"
-        case .level: return "level"
-        case .hostProcess: return "hostProcess"
-        }
-    }
-
     // The fields each kind of object holds, as matchers for `FieldDecoder.field(_:_:)`: a switch on the key's
     // length, then the one or few names of that length compared with it. `fieldsByObject` lists the same names
     // for the tests, which check each matcher against it and every other field's key.
@@ -647,9 +596,9 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func metadataField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 4: return key.names("name") ? .name : nil
-        case 9: return key.names("namespace") ? .namespace : nil
-        case 11: return key.names("annotations") ? .annotations : nil
+        case 4: return key.isName("name") ? .name : nil
+        case 9: return key.isName("namespace") ? .namespace : nil
+        case 11: return key.isName("annotations") ? .annotations : nil
         default: return nil
         }
     }
@@ -658,19 +607,19 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func specField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 2: return key.names("os") ? .os : nil
+        case 2: return key.isName("os") ? .os : nil
         case 7:
-            if key.names("hostPID") { return .hostPID }
-            if key.names("hostIPC") { return .hostIPC }
-            if key.names("volumes") { return .volumes }
+            if key.isName("hostPID") { return .hostPID }
+            if key.isName("hostIPC") { return .hostIPC }
+            if key.isName("volumes") { return .volumes }
             return nil
-        case 9: return key.names("hostUsers") ? .hostUsers : nil
-        case 10: return key.names("containers") ? .containers : nil
-        case 11: return key.names("hostNetwork") ? .hostNetwork : nil
-        case 14: return key.names("initContainers") ? .initContainers : nil
-        case 15: return key.names("securityContext") ? .securityContext : nil
-        case 16: return key.names("runtimeClassName") ? .runtimeClassName : nil
-        case 19: return key.names("ephemeralContainers") ? .ephemeralContainers : nil
+        case 9: return key.isName("hostUsers") ? .hostUsers : nil
+        case 10: return key.isName("containers") ? .containers : nil
+        case 11: return key.isName("hostNetwork") ? .hostNetwork : nil
+        case 14: return key.isName("initContainers") ? .initContainers : nil
+        case 15: return key.isName("securityContext") ? .securityContext : nil
+        case 16: return key.isName("runtimeClassName") ? .runtimeClassName : nil
+        case 19: return key.isName("ephemeralContainers") ? .ephemeralContainers : nil
         default: return nil
         }
     }
@@ -678,21 +627,21 @@ enum PodField: Int, CaseIterable {
     /// The fields of `spec.securityContext` the decoder reads.
     @inline(__always)
     static func podSecurityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
-        key.count == 7 ? (key.names("sysctls") ? .sysctls : nil) : sharedSecurityContextField(key)
+        key.count == 7 ? (key.isName("sysctls") ? .sysctls : nil) : sharedSecurityContextField(key)
     }
 
     /// The fields both security contexts (the pod's and a container's) hold that the decoder reads.
     @inline(__always)
     static func sharedSecurityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 9: return key.names("runAsUser") ? .runAsUser : nil
-        case 12: return key.names("runAsNonRoot") ? .runAsNonRoot : nil
+        case 9: return key.isName("runAsUser") ? .runAsUser : nil
+        case 12: return key.isName("runAsNonRoot") ? .runAsNonRoot : nil
         case 14:
-            if key.names("seLinuxOptions") { return .seLinuxOptions }
-            if key.names("seccompProfile") { return .seccompProfile }
-            if key.names("windowsOptions") { return .windowsOptions }
+            if key.isName("seLinuxOptions") { return .seLinuxOptions }
+            if key.isName("seccompProfile") { return .seccompProfile }
+            if key.isName("windowsOptions") { return .windowsOptions }
             return nil
-        case 15: return key.names("appArmorProfile") ? .appArmorProfile : nil
+        case 15: return key.isName("appArmorProfile") ? .appArmorProfile : nil
         default: return nil
         }
     }
@@ -701,8 +650,8 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func sysctlField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 4: return key.names("name") ? .name : nil
-        case 5: return key.names("value") ? .value : nil
+        case 4: return key.isName("name") ? .name : nil
+        case 5: return key.isName("value") ? .value : nil
         default: return nil
         }
     }
@@ -711,13 +660,13 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func containerField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 4: return key.names("name") ? .name : nil
-        case 5: return key.names("ports") ? .ports : nil
-        case 9: return key.names("lifecycle") ? .lifecycle : nil
-        case 12: return key.names("startupProbe") ? .startupProbe : nil
-        case 13: return key.names("livenessProbe") ? .livenessProbe : nil
-        case 14: return key.names("readinessProbe") ? .readinessProbe : nil
-        case 15: return key.names("securityContext") ? .securityContext : nil
+        case 4: return key.isName("name") ? .name : nil
+        case 5: return key.isName("ports") ? .ports : nil
+        case 9: return key.isName("lifecycle") ? .lifecycle : nil
+        case 12: return key.isName("startupProbe") ? .startupProbe : nil
+        case 13: return key.isName("livenessProbe") ? .livenessProbe : nil
+        case 14: return key.isName("readinessProbe") ? .readinessProbe : nil
+        case 15: return key.isName("securityContext") ? .securityContext : nil
         default: return nil
         }
     }
@@ -726,8 +675,8 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func lifecycleField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 7: return key.names("preStop") ? .preStop : nil
-        case 9: return key.names("postStart") ? .postStart : nil
+        case 7: return key.isName("preStop") ? .preStop : nil
+        case 9: return key.isName("postStart") ? .postStart : nil
         default: return nil
         }
     }
@@ -736,10 +685,10 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func securityContextField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 9 where key.names("procMount"): return .procMount
-        case 10: return key.names("privileged") ? .privileged : nil
-        case 12 where key.names("capabilities"): return .capabilities
-        case 24: return key.names("allowPrivilegeEscalation") ? .allowPrivilegeEscalation : nil
+        case 9 where key.isName("procMount"): return .procMount
+        case 10: return key.isName("privileged") ? .privileged : nil
+        case 12 where key.isName("capabilities"): return .capabilities
+        case 24: return key.isName("allowPrivilegeEscalation") ? .allowPrivilegeEscalation : nil
         default: return sharedSecurityContextField(key)
         }
     }
@@ -748,8 +697,8 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func capabilitiesField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 3: return key.names("add") ? .add : nil
-        case 4: return key.names("drop") ? .drop : nil
+        case 3: return key.isName("add") ? .add : nil
+        case 4: return key.isName("drop") ? .drop : nil
         default: return nil
         }
     }
@@ -758,8 +707,8 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func portField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 8: return key.names("hostPort") ? .hostPort : nil
-        case 13: return key.names("containerPort") ? .containerPort : nil
+        case 8: return key.isName("hostPort") ? .hostPort : nil
+        case 13: return key.isName("containerPort") ? .containerPort : nil
         default: return nil
         }
     }
@@ -768,8 +717,8 @@ enum PodField: Int, CaseIterable {
     @inline(__always)
     static func handlerField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
-        case 7: return key.names("httpGet") ? .httpGet : nil
-        case 9: return key.names("tcpSocket") ? .tcpSocket : nil
+        case 7: return key.isName("httpGet") ? .httpGet : nil
+        case 9: return key.isName("tcpSocket") ? .tcpSocket : nil
         default: return nil
         }
     }
@@ -779,11 +728,11 @@ enum PodField: Int, CaseIterable {
     static func seLinuxOptionsField(_ key: UnsafeBufferPointer<UInt8>) -> PodField? {
         switch key.count {
         case 4:
-            if key.names("user") { return .user }
-            if key.names("role") { return .role }
-            if key.names("type") { return .`type` }
+            if key.isName("user") { return .user }
+            if key.isName("role") { return .role }
+            if key.isName("type") { return .`type` }
             return nil
-        case 5: return key.names("level") ? .level : nil
+        case 5: return key.isName("level") ? .level : nil
         default: return nil
         }
     }
@@ -820,22 +769,6 @@ extension PodMetadata {
     }
 }
 
-extension UnsafeBufferPointer<UInt8> {
-    /// Whether these bytes start with `prefix` (not empty).
-    @inline(__always)
-    func hasPrefix(_ prefix: StaticString) -> Bool {
-        count >= prefix.utf8CodeUnitCount
-            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, prefix.utf8Start, count: prefix.utf8CodeUnitCount)
-    }
-
-    /// Whether these bytes are `name` (not empty): its length first, then its bytes.
-    @inline(__always)
-    func names(_ name: StaticString) -> Bool {
-        count == name.utf8CodeUnitCount
-            && JSONKeyBytes.bytesEqual(baseAddress.unsafelyUnwrapped, name.utf8Start, count: name.utf8CodeUnitCount)
-    }
-}
-
 extension VolumeSourceKind {
     /// The source a volume's key names, nil for its `name` and unknown keys: a switch on the key's length, then
     /// the few names of that length compared with it, as `PodField`'s matchers do (the tests check it against
@@ -843,50 +776,50 @@ extension VolumeSourceKind {
     @inline(__always)
     static func matching(_ key: UnsafeBufferPointer<UInt8>) -> VolumeSourceKind? {
         switch key.count {
-        case 2: return key.names("fc") ? .fc : nil
+        case 2: return key.isName("fc") ? .fc : nil
         case 3:
-            if key.names("nfs") { return .nfs }
-            if key.names("rbd") { return .rbd }
-            if key.names("csi") { return .csi }
+            if key.isName("nfs") { return .nfs }
+            if key.isName("rbd") { return .rbd }
+            if key.isName("csi") { return .csi }
             return nil
         case 5:
-            if key.names("iscsi") { return .iscsi }
-            if key.names("image") { return .image }
+            if key.isName("iscsi") { return .iscsi }
+            if key.isName("image") { return .image }
             return nil
         case 6:
-            if key.names("secret") { return .secret }
-            if key.names("cinder") { return .cinder }
-            if key.names("cephfs") { return .cephfs }
+            if key.isName("secret") { return .secret }
+            if key.isName("cinder") { return .cinder }
+            if key.isName("cephfs") { return .cephfs }
             return nil
         case 7:
-            if key.names("gitRepo") { return .gitRepo }
-            if key.names("flocker") { return .flocker }
-            if key.names("quobyte") { return .quobyte }
-            if key.names("scaleIO") { return .scaleIO }
+            if key.isName("gitRepo") { return .gitRepo }
+            if key.isName("flocker") { return .flocker }
+            if key.isName("quobyte") { return .quobyte }
+            if key.isName("scaleIO") { return .scaleIO }
             return nil
         case 8:
-            if key.names("hostPath") { return .hostPath }
-            if key.names("emptyDir") { return .emptyDir }
+            if key.isName("hostPath") { return .hostPath }
+            if key.isName("emptyDir") { return .emptyDir }
             return nil
         case 9:
-            if key.names("glusterfs") { return .glusterfs }
-            if key.names("azureFile") { return .azureFile }
-            if key.names("configMap") { return .configMap }
-            if key.names("azureDisk") { return .azureDisk }
-            if key.names("projected") { return .projected }
-            if key.names("storageos") { return .storageos }
-            if key.names("ephemeral") { return .ephemeral }
+            if key.isName("glusterfs") { return .glusterfs }
+            if key.isName("azureFile") { return .azureFile }
+            if key.isName("configMap") { return .configMap }
+            if key.isName("azureDisk") { return .azureDisk }
+            if key.isName("projected") { return .projected }
+            if key.isName("storageos") { return .storageos }
+            if key.isName("ephemeral") { return .ephemeral }
             return nil
-        case 10: return key.names("flexVolume") ? .flexVolume : nil
-        case 11: return key.names("downwardAPI") ? .downwardAPI : nil
-        case 13: return key.names("vsphereVolume") ? .vsphereVolume : nil
-        case 14: return key.names("portworxVolume") ? .portworxVolume : nil
-        case 17: return key.names("gcePersistentDisk") ? .gcePersistentDisk : nil
+        case 10: return key.isName("flexVolume") ? .flexVolume : nil
+        case 11: return key.isName("downwardAPI") ? .downwardAPI : nil
+        case 13: return key.isName("vsphereVolume") ? .vsphereVolume : nil
+        case 14: return key.isName("portworxVolume") ? .portworxVolume : nil
+        case 17: return key.isName("gcePersistentDisk") ? .gcePersistentDisk : nil
         case 20:
-            if key.names("awsElasticBlockStore") { return .awsElasticBlockStore }
-            if key.names("photonPersistentDisk") { return .photonPersistentDisk }
+            if key.isName("awsElasticBlockStore") { return .awsElasticBlockStore }
+            if key.isName("photonPersistentDisk") { return .photonPersistentDisk }
             return nil
-        case 21: return key.names("persistentVolumeClaim") ? .persistentVolumeClaim : nil
+        case 21: return key.isName("persistentVolumeClaim") ? .persistentVolumeClaim : nil
         default: return nil
         }
     }
